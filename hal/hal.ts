@@ -1,0 +1,90 @@
+/*
+ * The hardware-abstraction layer: the only surface through which src/ touches a runtime.
+ * src/ imports this file for types only (`import type`), so nothing of it reaches a bundle.
+ * Implementations: hal/node (Node net/tls), hal/xs (the xsnap bridge used by tests),
+ * hal/moddable (ECMA-419 sockets, Timer, Preference on ESP32 and the simulator).
+ */
+
+/** TLS options. Certificates are verified unless `insecure` is set explicitly. */
+export interface TlsOptions {
+	/** Server name for SNI and certificate checks; defaults to the host. */
+	servername?: string;
+	/** Extra trusted CA certificates (PEM text on Node; DER bytes on Moddable). */
+	ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+	/** Accept any certificate (self-signed test platforms). Never the default. */
+	insecure?: boolean;
+}
+
+export interface SocketOptions {
+	host: string;
+	port: number;
+	/** `true` for TLS with default verification, or the TLS options. */
+	tls?: boolean | TlsOptions;
+}
+
+/**
+ * A byte-oriented, callback-driven client socket: the common denominator of ECMA-419 TCP,
+ * Moddable's legacy socket, Node's net and Espruino's net.
+ *
+ * Contract:
+ * - `connect` is called once; `onConnect` follows, then `onWritable(free)` whenever room appears.
+ * - `write` never throws for lack of room: it returns how many bytes it accepted (possibly 0) and
+ *   the caller waits for `onWritable`. After close it returns 0.
+ * - `onData(bytes)`: the view is only valid during the callback (an implementation may reuse its
+ *   buffer); a consumer that needs the bytes later copies them.
+ * - `onClose(error)` fires exactly once, with `null` for an orderly close by the peer or by us,
+ *   or an Error that says what failed (refused, reset, TLS, DNS).
+ */
+export interface HalSocket {
+	connect(options: SocketOptions): void;
+	write(bytes: Uint8Array, offset: number, length: number): number;
+	close(): void;
+	onConnect: (() => void) | null;
+	onData: ((bytes: Uint8Array) => void) | null;
+	onWritable: ((free: number) => void) | null;
+	onClose: ((error: Error | null) => void) | null;
+}
+
+/** Opaque timer handle. */
+export type TimerId = unknown;
+
+export interface HalTimers {
+	/** Call `callback` once after `ms`. */
+	set(callback: () => void, ms: number): TimerId;
+	/** Call `callback` every `ms`. */
+	repeat(callback: () => void, ms: number): TimerId;
+	/** Cancel; a cleared or already fired id is ignored. */
+	clear(id: TimerId): void;
+}
+
+/** Log levels, lowest first. Strings, not an enum: src/ imports this file for types only. */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
+
+export interface Hal {
+	createSocket(): HalSocket;
+	readonly timers: HalTimers;
+	/** Wall clock: milliseconds since the Unix epoch (UTC). */
+	now(): number;
+	/** Monotonic milliseconds from an arbitrary origin; never goes back. */
+	ticks(): number;
+	/** Fill `into[offset, offset+length)` with cryptographically strong random bytes where the runtime has them. */
+	randomBytes(into: Uint8Array, offset: number, length: number): void;
+	/** SHA-1 digest (20 bytes) of `bytes` (the WebSocket accept check). */
+	sha1(bytes: Uint8Array): Uint8Array;
+	base64Encode(bytes: Uint8Array): string;
+	base64Decode(text: string): Uint8Array;
+	/** UTF-8 encode `text` into `into` at `offset`; returns the bytes written, or -1 (nothing written) when it does not fit. */
+	utf8EncodeInto(text: string, into: Uint8Array, offset: number): number;
+	/** Decode UTF-8; throws a TypeError on malformed input. */
+	utf8Decode(bytes: Uint8Array, offset: number, length: number): string;
+	/** Log sink; `message` is already formatted and never contains secrets. */
+	log(level: LogLevel, message: string): void;
+	/** Small persistent key-value store (Preference on Moddable). */
+	readonly store: HalStore;
+}
+
+export interface HalStore {
+	get(key: string): string | undefined;
+	set(key: string, value: string): void;
+	delete(key: string): void;
+}
