@@ -1,0 +1,31 @@
+/*
+ * The codec's two error types. Every malformed input is a DecodeError, every value that cannot be
+ * written an EncodeError: callers catch these and keep serving. `name` is a getter because XS freezes
+ * the built-in Error.prototype after preload (assigning `this.name` would throw there).
+ */
+
+/** Malformed bytes: `offset` is the index in the decoded array where the problem was found. */
+export class DecodeError extends Error {
+	readonly offset: number;
+	readonly reason: string;
+	constructor(offset: number, reason: string) {
+		super(reason + " at offset " + offset);
+		this.offset = offset;
+		this.reason = reason;
+	}
+	override get name() {
+		return "DecodeError";
+	}
+}
+
+/** A value or message the codec cannot write (no room, wrong type, unsupported base type). */
+export class EncodeError extends Error {
+	readonly reason: string;
+	constructor(reason: string) {
+		super(reason);
+		this.reason = reason;
+	}
+	override get name() {
+		return "EncodeError";
+	}
+}

@@ -1,0 +1,220 @@
+/*
+ * Whole messages (PROTOCOL.md §1.1-§4): header, request, response, AUTH, BIND/UNBIND, KEEP_ALIVE and
+ * the chunk form of a multipart message (§1.2; reassemble with multipart.ts before decoding the body).
+ *
+ * What the decoder tolerates after a complete body: bytes after a RESPONSE are counted in `trailing`
+ * (the C SDK pads its error responses with zeros, §3.2) and re-encoded as that many zeros. After a
+ * request's params, an AUTH or BIND/UNBIND body, or a KEEP_ALIVE header they are a DecodeError: the
+ * C SDK computes those lengths exactly, so extra bytes mean a corrupt or mis-split message (§1.3).
+ * Markers (multipart, reason, gateway, field, row) must be 0 or 1.
+ */
+import type { ChunkMessage, InfoTable, Message, MessageHeader, RequestMessage } from "./model";
+import { DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
+import { AUTH, BIND, isRequestCode, isResponseCode, KEEP_ALIVE, UNBIND } from "./codes";
+import { DecodeError, EncodeError } from "./errors";
+import { ByteReader } from "./reader";
+import { decodeInfoTable, encodeInfoTable } from "./values";
+import { ByteWriter } from "./writer";
+
+export const HEADER_SIZE = 15;
+const INFOTABLE = 5;
+const NOTHING = 0xff;
+
+type Kind = Message["kind"];
+
+/** Which body a message code carries, or undefined for a code no side sends (§2 dispatch). */
+export function messageKind(code: number): Kind | undefined {
+	if (isRequestCode(code)) return "request";
+	if (isResponseCode(code)) return "response";
+	switch (code) {
+		case AUTH:
+			return "auth";
+		case BIND:
+			return "bind";
+		case UNBIND:
+			return "unbind";
+		case KEEP_ALIVE:
+			return "keepalive";
+	}
+	return undefined;
+}
+
+/** Encodes `msg` at `into[offset]`; returns the bytes written. A ChunkMessage is written as that chunk. */
+export function encodeMessage(msg: Message | ChunkMessage, into: Uint8Array, offset = 0, options: CodecOptions = DEFAULT_OPTIONS): number {
+	const w = new ByteWriter(into, offset);
+	writeMessage(w, msg, options);
+	return w.position - offset;
+}
+
+/** Host convenience: encodes into a new array of the exact size (up to 64 MiB). */
+export function encodeMessageToBytes(msg: Message | ChunkMessage, options: CodecOptions = DEFAULT_OPTIONS): Uint8Array {
+	for (let size = 256; ; size *= 2) {
+		const w = new ByteWriter(new Uint8Array(size));
+		try {
+			writeMessage(w, msg, options);
+			return w.buffer.slice(0, w.position);
+		} catch (error) {
+			if (!(error instanceof EncodeError && error.reason.startsWith("no room")) || size >= 0x4000000) throw error;
+		}
+	}
+}
+
+export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options: CodecOptions = DEFAULT_OPTIONS): void {
+	if (msg.kind !== "chunk" && messageKind(msg.code) !== msg.kind)
+		throw new EncodeError("code 0x" + msg.code.toString(16) + " does not carry a " + msg.kind + " body");
+	writeHeader(w, msg, msg.kind === "chunk" ? 1 : 0);
+	switch (msg.kind) {
+		case "request":
+			w.u8(msg.entityType);
+			w.string(msg.entityName);
+			w.u8(msg.characteristicType);
+			w.string(msg.characteristicName);
+			writePairs(w, msg.headers, "headers");
+			writeContent(w, msg.params, NOTHING, options);
+			return;
+		case "response":
+			if (msg.reason === null) w.u8(0);
+			else {
+				w.u8(1);
+				w.string(msg.reason);
+			}
+			writeContent(w, msg.content, msg.contentType, options);
+			for (let n = limit(msg.trailing, 0xffffffff, "trailing"); n > 0; n--) w.u8(0);
+			return;
+		case "auth":
+			writePairs(w, msg.claims, "claims");
+			return;
+		case "bind":
+		case "unbind":
+			if (msg.gateway === null) w.u8(0);
+			else {
+				w.u8(1);
+				w.string(msg.gateway.name);
+				w.string(msg.gateway.type);
+			}
+			w.u16(limit(msg.names.length, 0xffff, "names"));
+			for (const name of msg.names) w.string(name);
+			return;
+		case "keepalive":
+			return;
+		case "chunk":
+			w.u16(limit(msg.chunkId, 0xffff, "chunkId"));
+			w.u16(limit(msg.chunkCount, 0xffff, "chunkCount"));
+			w.u16(limit(msg.chunkSize, 0xffff, "chunkSize"));
+			if (isRequestCode(msg.code) !== (msg.entity !== null)) throw new EncodeError("a chunk has an entity exactly when its code is a request");
+			if (msg.entity !== null) {
+				w.u8(msg.entity.type);
+				w.string(msg.entity.name);
+			}
+			w.bytes(msg.data);
+	}
+}
+
+function writeHeader(w: ByteWriter, h: MessageHeader, multipart: number): void {
+	w.u8(limit(h.version, 0xff, "version"));
+	w.u8(limit(h.code, 0xff, "code"));
+	w.u32(limit(h.requestId, 0xffffffff, "requestId"));
+	w.u32(limit(h.endpointId, 0xffffffff, "endpointId"));
+	w.u32(limit(h.sessionId, 0xffffffff, "sessionId"));
+	w.u8(multipart);
+}
+
+function writePairs(w: ByteWriter, pairs: Array<[string, string]>, what: string): void {
+	w.u8(limit(pairs.length, 0xff, what));
+	for (const [name, value] of pairs) {
+		w.string(name);
+		w.string(value);
+	}
+}
+
+/** The params/content byte and table: 05 + InfoTable, or the given non-table byte (0xFF NOTHING). */
+function writeContent(w: ByteWriter, table: InfoTable | null, type: number, options: CodecOptions): void {
+	if (table !== null) {
+		w.u8(INFOTABLE);
+		encodeInfoTable(w, table, options);
+	} else if (type === INFOTABLE) throw new EncodeError("content type INFOTABLE without a table");
+	else w.u8(limit(type & 0xff, 0xff, "content type"));
+}
+
+function limit(value: number, max: number, what: string): number {
+	if (!(Number.isInteger(value) && value >= 0 && value <= max)) throw new EncodeError(what + " out of range: " + value);
+	return value;
+}
+
+/**
+ * Decodes one WebSocket message: a single-part message, or a chunk (multipart marker set).
+ * Malformed input is a DecodeError with the offset and reason.
+ */
+export function decodeMessage(bytes: Uint8Array, options: CodecOptions = DEFAULT_OPTIONS): Message | ChunkMessage {
+	const r = new ByteReader(bytes);
+	r.need(HEADER_SIZE, "header");
+	const version = r.u8();
+	const code = r.u8();
+	const requestId = r.u32();
+	const endpointId = r.u32();
+	const sessionId = r.u32();
+	const multipart = flag(r, "multipart");
+	const head = { version, code, requestId, endpointId, sessionId };
+	if (multipart) {
+		const chunkId = r.u16();
+		const chunkCount = r.u16();
+		const chunkSize = r.u16();
+		const entity = isRequestCode(code) ? { type: r.u8(), name: r.string() } : null;
+		return { kind: "chunk", ...head, chunkId, chunkCount, chunkSize, entity, data: r.view(r.remaining) };
+	}
+	const kind = messageKind(code);
+	switch (kind) {
+		case "request": {
+			const msg: RequestMessage = {
+				kind, ...head,
+				entityType: r.u8(),
+				entityName: r.string(),
+				characteristicType: r.u8(),
+				characteristicName: r.string(),
+				headers: readPairs(r),
+				params: null,
+			};
+			const at = r.position;
+			const type = r.i8();
+			if (type === INFOTABLE) msg.params = decodeInfoTable(r, options);
+			else if (type !== -1) throw new DecodeError(at, "params type " + type + " is neither INFOTABLE nor NOTHING");
+			return end(r, msg);
+		}
+		case "response": {
+			const reason = flag(r, "reason") ? r.string() : null;
+			const contentType = r.i8();
+			const content = contentType === INFOTABLE ? decodeInfoTable(r, options) : null;
+			return { kind, ...head, reason, content, contentType, trailing: r.remaining };
+		}
+		case "auth":
+			return end(r, { kind, ...head, claims: readPairs(r) });
+		case "bind":
+		case "unbind": {
+			const gateway = flag(r, "gateway") ? { name: r.string(), type: r.string() } : null;
+			const names: string[] = [];
+			for (let n = r.u16(); n > 0; n--) names.push(r.string());
+			return end(r, { kind, ...head, gateway, names });
+		}
+		case "keepalive":
+			return end(r, { kind, ...head });
+	}
+	throw new DecodeError(1, "unknown message code 0x" + code.toString(16));
+}
+
+function readPairs(r: ByteReader): Array<[string, string]> {
+	const pairs: Array<[string, string]> = [];
+	for (let n = r.u8(); n > 0; n--) pairs.push([r.string(), r.string()]);
+	return pairs;
+}
+
+function flag(r: ByteReader, what: string): boolean {
+	const at = r.position;
+	const value = r.u8();
+	if (value > 1) throw new DecodeError(at, "bad " + what + " marker " + value);
+	return value === 1;
+}
+
+function end<T extends Message>(r: ByteReader, msg: T): T {
+	if (r.remaining !== 0) throw new DecodeError(r.position, r.remaining + " trailing bytes after the " + msg.kind + " body");
+	return msg;
+}

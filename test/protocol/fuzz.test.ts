@@ -1,0 +1,142 @@
+// Decoder fuzz: mutated capture frames (bit flips, truncation, length lies, insertions, deletions) and
+// random bytes. The only acceptable failure is a DecodeError with an offset inside the input; whatever
+// decodes must re-encode and decode to the same message. Deterministic (seeded), bounded by count.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+	chunkCount, DecodeError, decodeMessage, encodeChunk, encodeMessageToBytes, readRequestHead, Reassembler, RequestHead,
+	type ChunkMessage,
+} from "../../src/protocol/index";
+import { captureFrames, unhex } from "./helpers";
+
+/** mulberry32: a small seeded PRNG, so a failure is reproducible. */
+function prng(seed: number): (n: number) => number {
+	let a = seed >>> 0;
+	return (n) => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return (((t ^ (t >>> 14)) >>> 0) % n);
+	};
+}
+
+const LIES = [0x00, 0x01, 0x02, 0x05, 0x12, 0x7f, 0x80, 0xff];
+
+function mutate(source: Uint8Array, rand: (n: number) => number): Uint8Array {
+	const bytes = source.slice();
+	const at = rand(bytes.length);
+	switch (rand(7)) {
+		case 0: // bit flips
+			for (let i = 1 + rand(3); i > 0; i--) bytes[rand(bytes.length)] ^= 1 << rand(8);
+			return bytes;
+		case 1: // truncation
+			return bytes.subarray(0, rand(bytes.length));
+		case 2: // a byte that often means a type, a marker or a length
+			bytes[at] = LIES[rand(LIES.length)];
+			return bytes;
+		case 3: // a 4-byte length lie
+			bytes.set([0x80 | rand(128), rand(256), rand(256), rand(256)].slice(0, bytes.length - at), at);
+			return bytes;
+		case 4: { // insertion
+			const out = new Uint8Array(bytes.length + 1);
+			out.set(bytes.subarray(0, at));
+			out[at] = rand(256);
+			out.set(bytes.subarray(at), at + 1);
+			return out;
+		}
+		case 5: { // deletion
+			const out = new Uint8Array(bytes.length - 1);
+			out.set(bytes.subarray(0, at));
+			out.set(bytes.subarray(at + 1), at);
+			return out;
+		}
+		default: // random tail after a valid prefix
+			for (let i = at; i < bytes.length; i++) bytes[i] = rand(256);
+			return bytes;
+	}
+}
+
+function randomBytes(rand: (n: number) => number): Uint8Array {
+	const bytes = new Uint8Array(rand(80));
+	for (let i = 0; i < bytes.length; i++) bytes[i] = rand(256);
+	if (bytes.length > 15 && rand(2)) { // a plausible header, so the body parsers get exercised
+		bytes[0] = 1;
+		bytes[1] = [1, 2, 3, 4, 0x0a, 0x0b, 0x14, 0x1f, 0x40, 0x84][rand(10)];
+		bytes[14] = rand(4) === 0 ? 1 : 0;
+	}
+	return bytes;
+}
+
+const stats = { inputs: 0, decoded: 0, rejected: 0 };
+const head = new RequestHead();
+
+function check(bytes: Uint8Array): void {
+	stats.inputs++;
+	let headOk = true;
+	try {
+		readRequestHead(bytes, 0, bytes.length, head);
+		assert.ok(head.paramsOffset < bytes.length && head.entityNameOffset + head.entityNameLength <= bytes.length);
+	} catch (error) {
+		if (!(error instanceof DecodeError)) throw error;
+		headOk = false;
+	}
+	let message;
+	try {
+		message = decodeMessage(bytes);
+	} catch (error) {
+		if (!(error instanceof DecodeError)) throw error;
+		assert.ok(Number.isInteger(error.offset) && error.offset >= 0 && error.offset <= bytes.length, `offset ${error.offset} of ${bytes.length}`);
+		assert.ok(error.reason.length > 0);
+		stats.rejected++;
+		return;
+	}
+	stats.decoded++;
+	if (message.kind === "request") assert.ok(headOk && head.requestId === message.requestId, "a decodable request has a readable head");
+	assert.deepStrictEqual(decodeMessage(encodeMessageToBytes(message)), message);
+}
+
+test("mutated capture frames and random bytes: only DecodeErrors, and whatever decodes re-encodes", (t) => {
+	const rand = prng(0x5eed);
+	const frames = captureFrames().map((f) => unhex(f.hex));
+	for (const frame of frames) for (let i = 0; i < 200; i++) check(mutate(frame, rand));
+	for (let i = 0; i < 3000; i++) check(randomBytes(rand));
+	assert.equal(stats.inputs, 13000);
+	t.diagnostic(JSON.stringify(stats));
+	assert.ok(stats.decoded > 100 && stats.rejected > 1000, JSON.stringify(stats));
+});
+
+test("mutated multipart chunks: decode or DecodeError; the Reassembler never throws and counts what it drops", () => {
+	const rand = prng(0xc0ffee);
+	const big = unhex(captureFrames().find((f) => f.hex.length > 8000)!.hex); // GetMetadata response, 4 412 B
+	const chunkSize = 1024;
+	const count = chunkCount(big, big.length, chunkSize);
+	const chunks = Array.from({ length: count }, (_, i) => {
+		const into = new Uint8Array(chunkSize);
+		return into.slice(0, encodeChunk(big, big.length, i + 1, chunkSize, into, 0));
+	});
+	const r = new Reassembler({ maxMessageSize: 64 * 1024 });
+	let completed = 0;
+	for (let i = 0; i < 1500; i++) {
+		const source = chunks[rand(count)];
+		const bytes = rand(3) === 0 ? source : mutate(source, rand);
+		let chunk;
+		try {
+			chunk = decodeMessage(bytes);
+		} catch (error) {
+			if (!(error instanceof DecodeError)) throw error;
+			continue;
+		}
+		if (chunk.kind !== "chunk") continue;
+		const out = r.add(chunk as ChunkMessage, i);
+		if (out === null) continue;
+		completed++;
+		try {
+			decodeMessage(out);
+		} catch (error) {
+			if (!(error instanceof DecodeError)) throw error;
+		}
+	}
+	assert.ok(completed > 0);
+	assert.ok(r.droppedDuplicate + r.droppedInvalid > 0);
+});
