@@ -1,0 +1,292 @@
+/*
+ * The HAL on Node: sockets over net/tls, timers over setTimeout, crypto from node:crypto.
+ * Used by the host tools, `npm start` and the tests; never bundled for a device.
+ */
+import { createHash, randomFillSync } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { performance } from "node:perf_hooks";
+import * as tls from "node:tls";
+import type { Hal, HalSocket, HalStore, HalTimers, LogLevel, SocketOptions, TimerId, TlsOptions } from "../hal";
+
+export interface NodeHalOptions {
+	/** Lowest level that reaches the sink (default "info"). */
+	logLevel?: LogLevel;
+	/** Where log lines go (default: one line on stderr). */
+	logSink?: (level: LogLevel, message: string) => void;
+	/** Keep the store in this JSON file (an object of strings); in memory only when absent. */
+	storePath?: string;
+	/** Bytes a socket may hold unsent before `write` accepts less (default 16 KiB). */
+	writeAllowance?: number;
+	/** After `close()`, how long to wait for the peer's FIN before destroying the socket (default 1000 ms). */
+	lingerMs?: number;
+	/** Timers do not keep the process alive (default false). */
+	unrefTimers?: boolean;
+}
+
+const LEVELS: Readonly<Record<LogLevel, number>> = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4 });
+
+/** A socket failure, with the Node error code (ECONNREFUSED, ENOTFOUND, DEPTH_ZERO_SELF_SIGNED_CERT, …). */
+export class SocketError extends Error {
+	readonly code: string;
+	constructor(message: string, code: string, cause: unknown) {
+		super(message, { cause });
+		this.code = code;
+	}
+	override get name(): string {
+		return "SocketError";
+	}
+}
+
+export function createNodeHal(options: NodeHalOptions = {}): Hal {
+	const minLevel = LEVELS[options.logLevel ?? "info"];
+	const sink = options.logSink ?? writeLogLine;
+	const allowance = options.writeAllowance ?? 16384;
+	const lingerMs = options.lingerMs ?? 1000;
+	const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+	const encoder = new TextEncoder();
+	return {
+		createSocket: () => new NodeSocket(allowance, lingerMs),
+		timers: nodeTimers(options.unrefTimers === true),
+		now: () => Date.now(),
+		ticks: () => performance.now(),
+		randomBytes(into, offset, length) {
+			randomFillSync(into, offset, length);
+		},
+		sha1: (bytes) => new Uint8Array(createHash("sha1").update(bytes).digest()),
+		base64Encode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+		base64Decode(text) {
+			// Buffer's decoder skips anything it does not know; a HAL says so instead.
+			if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw new TypeError("malformed base64");
+			return new Uint8Array(Buffer.from(text, "base64"));
+		},
+		utf8EncodeInto(text, into, offset) {
+			if (Buffer.byteLength(text, "utf8") > into.length - offset) return -1;
+			return encoder.encodeInto(text, into.subarray(offset)).written;
+		},
+		utf8Decode: (bytes, offset, length) => decoder.decode(bytes.subarray(offset, offset + length)),
+		log(level, message) {
+			if (LEVELS[level] >= minLevel) sink(level, message);
+		},
+		store: options.storePath === undefined ? new MemoryStore() : new FileStore(options.storePath),
+	};
+}
+
+function writeLogLine(level: LogLevel, message: string): void {
+	process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+}
+
+function nodeTimers(unref: boolean): HalTimers {
+	return {
+		set(callback, ms): TimerId {
+			const t = setTimeout(callback, ms);
+			if (unref) t.unref();
+			return t;
+		},
+		repeat(callback, ms): TimerId {
+			const t = setInterval(callback, ms);
+			if (unref) t.unref();
+			return t;
+		},
+		clear(id) {
+			// Node's clearTimeout also clears intervals.
+			if (id !== null && id !== undefined) clearTimeout(id as NodeJS.Timeout);
+		},
+	};
+}
+
+/**
+ * States: no socket yet -> connecting -> connected -> closed (by us or the peer).
+ * `write` copies what it accepts into Node's queue, up to `allowance` unsent bytes; when it had to
+ * refuse bytes, the write callback of the chunk that drains the queue reports the free room.
+ */
+class NodeSocket implements HalSocket {
+	onConnect: (() => void) | null = null;
+	onData: ((bytes: Uint8Array) => void) | null = null;
+	onWritable: ((free: number) => void) | null = null;
+	onClose: ((error: Error | null) => void) | null = null;
+	#socket: net.Socket | null = null;
+	#allowance: number;
+	#lingerMs: number;
+	#target = "";
+	#connected = false;
+	#closed = false;
+	#reported = false;
+	#blocked = false;
+	#error: Error | null = null;
+	#linger: NodeJS.Timeout | null = null;
+
+	constructor(allowance: number, lingerMs: number) {
+		this.#allowance = allowance;
+		this.#lingerMs = lingerMs;
+	}
+
+	connect(options: SocketOptions): void {
+		if (this.#socket !== null || this.#closed) throw new Error("HalSocket.connect called twice");
+		const { host, port } = options;
+		this.#target = `${host}:${port}`;
+		const secure = options.tls !== undefined && options.tls !== false;
+		const socket = secure ? tls.connect(tlsConnectOptions(host, port, options.tls === true ? {} : (options.tls as TlsOptions))) : net.connect({ host, port });
+		this.#socket = socket;
+		socket.setNoDelay(true);
+		socket.once(secure ? "secureConnect" : "connect", () => {
+			if (this.#closed) return;
+			this.#connected = true;
+			this.onConnect?.();
+			if (!this.#closed) this.onWritable?.(this.#free());
+		});
+		socket.on("data", (bytes: Buffer) => {
+			if (!this.#closed) this.onData?.(bytes);
+		});
+		socket.on("error", (error: NodeJS.ErrnoException) => {
+			if (!this.#closed && this.#error === null) this.#error = describe(error, host, this.#target, secure && !this.#connected);
+		});
+		socket.on("close", () => this.#report());
+	}
+
+	write(bytes: Uint8Array, offset: number, length: number): number {
+		const socket = this.#socket;
+		if (socket === null || !this.#connected || this.#closed || !socket.writable || length <= 0) return 0;
+		const free = this.#free();
+		const accepted = free < length ? free : length;
+		if (accepted < length) this.#blocked = true;
+		if (accepted <= 0) return 0;
+		// Buffer.from copies: the caller reuses its buffer as soon as we return.
+		socket.write(Buffer.from(bytes.subarray(offset, offset + accepted)), this.#flushed);
+		return accepted;
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		const socket = this.#socket;
+		if (socket === null) {
+			queueMicrotask(() => this.#report());
+		} else if (!this.#connected) {
+			socket.destroy();
+		} else {
+			// end() flushes what is queued (a close frame) and sends FIN; a peer that never
+			// answers with its own FIN does not keep the socket open past the linger time.
+			socket.end();
+			this.#linger = setTimeout(() => socket.destroy(), this.#lingerMs);
+			this.#linger.unref();
+		}
+	}
+
+	#free(): number {
+		return this.#allowance - (this.#socket?.writableLength ?? 0);
+	}
+
+	#flushed = (error?: Error | null): void => {
+		if (error || this.#closed || !this.#blocked) return;
+		const free = this.#free();
+		if (free <= 0) return;
+		this.#blocked = false;
+		this.onWritable?.(free);
+	};
+
+	#report(): void {
+		if (this.#reported) return;
+		this.#reported = true;
+		if (this.#linger !== null) clearTimeout(this.#linger);
+		this.#connected = false;
+		this.#closed = true;
+		this.onClose?.(this.#error);
+	}
+}
+
+function tlsConnectOptions(host: string, port: number, options: TlsOptions): tls.ConnectionOptions {
+	const result: tls.ConnectionOptions = { host, port, rejectUnauthorized: options.insecure !== true };
+	const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
+	if (servername !== undefined) result.servername = servername;
+	if (options.ca !== undefined) {
+		// The HAL's `ca` adds to the usual roots; Node's `ca` replaces them.
+		const extra = typeof options.ca === "string" || options.ca instanceof Uint8Array ? [options.ca] : options.ca;
+		result.ca = [...tls.rootCertificates, ...extra.map(pemText)];
+	}
+	return result;
+}
+
+/** PEM text as is; DER bytes (Moddable's form) wrapped as PEM. */
+function pemText(certificate: string | Uint8Array): string {
+	if (typeof certificate === "string") return certificate;
+	const text = Buffer.from(certificate).toString("latin1");
+	if (text.startsWith("-----BEGIN")) return text;
+	const lines = Buffer.from(certificate).toString("base64").match(/.{1,64}/g) ?? [];
+	return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+}
+
+function describe(error: NodeJS.ErrnoException, host: string, target: string, tlsHandshake: boolean): SocketError {
+	const code = error.code ?? "";
+	let message: string;
+	switch (code) {
+		case "ECONNREFUSED":
+			message = `connection refused by ${target}`;
+			break;
+		case "ECONNRESET":
+			message = `connection reset by ${target}`;
+			break;
+		case "EPIPE":
+			message = `connection to ${target} broken while writing`;
+			break;
+		case "ENOTFOUND":
+		case "EAI_AGAIN":
+		case "EAI_FAIL":
+		case "EAI_NONAME":
+			message = `DNS lookup of ${host} failed (${code})`;
+			break;
+		case "ETIMEDOUT":
+			message = `connection to ${target} timed out`;
+			break;
+		case "EHOSTUNREACH":
+		case "ENETUNREACH":
+			message = `${target} is unreachable (${code})`;
+			break;
+		default:
+			message = tlsHandshake ? `TLS handshake with ${target} failed: ${error.message} (${code})` : `socket error on ${target}: ${error.message}${code ? ` (${code})` : ""}`;
+	}
+	return new SocketError(message, code, error);
+}
+
+class MemoryStore implements HalStore {
+	protected readonly entries = new Map<string, string>();
+	get(key: string): string | undefined {
+		return this.entries.get(key);
+	}
+	set(key: string, value: string): void {
+		this.entries.set(key, value);
+	}
+	delete(key: string): void {
+		this.entries.delete(key);
+	}
+}
+
+/** The memory store, saved to a JSON file after every change (written aside, then renamed). */
+class FileStore extends MemoryStore {
+	readonly #path: string;
+	constructor(path: string) {
+		super();
+		this.#path = path;
+		if (!existsSync(path)) return;
+		const data: unknown = JSON.parse(readFileSync(path, "utf8"));
+		if (data === null || typeof data !== "object" || Array.isArray(data)) throw new TypeError(`store file ${path} does not hold a JSON object`);
+		for (const [key, value] of Object.entries(data)) {
+			if (typeof value !== "string") throw new TypeError(`store file ${path}: the value of "${key}" is not a string`);
+			this.entries.set(key, value);
+		}
+	}
+	override set(key: string, value: string): void {
+		super.set(key, value);
+		this.#save();
+	}
+	override delete(key: string): void {
+		if (!this.entries.has(key)) return;
+		super.delete(key);
+		this.#save();
+	}
+	#save(): void {
+		const temporary = `${this.#path}.tmp`;
+		writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.entries), null, "\t"));
+		renameSync(temporary, this.#path);
+	}
+}

@@ -1,0 +1,467 @@
+import type { Hal, HalSocket, TimerId, TlsOptions } from "../../hal/hal";
+import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, TOO_BIG, WebSocketError } from "./error";
+import { CLOSE, ERROR, FrameReader, MESSAGE, PING, PONG } from "./frame-reader";
+import { frameHeaderSize, FrameWriter } from "./frame-writer";
+import { Handshake } from "./handshake";
+import { Utf8Validator } from "./utf8";
+
+export interface WebSocketClientOptions {
+	host: string;
+	/** Default 80, or 443 with TLS. */
+	port?: number;
+	/** Default "/Thingworx/WS". */
+	path?: string;
+	tls?: boolean | TlsOptions;
+	/** Extra request headers, e.g. ["Max-Frame-Size", "8192"]. */
+	headers?: ReadonlyArray<readonly [string, string]>;
+	/** Largest frame payload accepted, and the fragment size of sent messages (default 8192). */
+	maxFrameSize?: number;
+	/** Largest reassembled message accepted; the RX buffer's size (default maxFrameSize). */
+	maxMessageSize?: number;
+	/** The TX buffer: a sent message, framed, must fit (default: one maxFrameSize frame). */
+	txBufferSize?: number;
+	/** From open() to the 101 answer: TCP, TLS and upgrade (default 10000). */
+	handshakeTimeoutMs?: number;
+	/** Our pings (default 55000, as the C SDK); 0 = none. */
+	pingIntervalMs?: number;
+	/** A ping unanswered this long fails the connection (default 10000). */
+	pongTimeoutMs?: number;
+	/** After a close frame is sent, how long to wait for the peer's (default 3000). */
+	closeTimeoutMs?: number;
+}
+
+// States.
+const IDLE = 0;
+const CONNECTING = 1; // TCP (and TLS) under way
+const HANDSHAKE = 2; // upgrade request sent, response awaited
+const OPEN = 3;
+const CLOSING = 4; // a close frame queued or sent
+const CLOSED = 5; // onClose delivered
+
+// Control frames waiting for the wire (bits; a close supersedes the others).
+const SEND_CLOSE = 1;
+const SEND_PONG = 2;
+const SEND_PING = 4;
+
+/** The RX buffer also holds the upgrade response, so it is never smaller than this. */
+const MIN_RX_BUFFER = 1024;
+
+/**
+ * RFC 6455 client over a HAL socket, with buffers allocated once:
+ * - RX: the reassembly buffer (maxMessageSize) and a 125-byte control buffer, in the FrameReader;
+ * - TX: one buffer for a framed message plus a 131-byte buffer for a control frame.
+ * A message longer than maxFrameSize is sent as continuation frames, all of which must fit the
+ * TX buffer; otherwise send() throws "too-big" (the AlwaysOn layer chunks big messages itself).
+ * A frame started on the socket is finished before any other begins; queued control frames go at
+ * the next frame boundary.
+ */
+export class WebSocketClient {
+	onOpen: (() => void) | null = null;
+	/** `bytes` is a view into the RX buffer, valid only during the call. */
+	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null = null;
+	/** After send() returned false: the TX buffer is free again. */
+	onWritable: (() => void) | null = null;
+	/** Exactly once. `error` is null after a close handshake (either side) or a close() before open. */
+	onClose: ((code: number, reason: string, error: WebSocketError | null) => void) | null = null;
+
+	readonly #hal: Hal;
+	readonly #host: string;
+	readonly #port: number;
+	readonly #tls: boolean | TlsOptions | undefined;
+	readonly #maxFrame: number;
+	readonly #handshakeTimeoutMs: number;
+	readonly #pingIntervalMs: number;
+	readonly #pongTimeoutMs: number;
+	readonly #closeTimeoutMs: number;
+	readonly #handshake: Handshake;
+	readonly #reader: FrameReader;
+	readonly #writer: FrameWriter;
+	readonly #outgoingText = new Utf8Validator();
+	readonly #tx: Uint8Array;
+	readonly #control = new Uint8Array(131); // 2 + 4 mask + 125
+	readonly #pongPayload = new Uint8Array(125);
+	readonly #closePayload = new Uint8Array(125);
+	readonly #clock = new Uint8Array(8); // "HH:MM:SS", our ping payload (PROTOCOL §8.4)
+	#state = IDLE;
+	#socket: HalSocket | null = null;
+	#txAt = 0;
+	#txEnd = 0;
+	#controlAt = 0;
+	#controlEnd = 0;
+	#controlIsClose = false;
+	#pongLength = 0;
+	#closeLength = 0;
+	#queued = 0;
+	#refused = false; // send() said false: onWritable is owed
+	#awaitPeer = false; // we sent the first close: done when the peer's arrives
+	#closeSent = false;
+	#closeReceived = false;
+	#outcomeCode: number = ABNORMAL;
+	#outcomeReason = "";
+	#outcomeError: WebSocketError | null = null;
+	#handshakeTimer: TimerId | null = null;
+	#pingTimer: TimerId | null = null;
+	#pongTimer: TimerId | null = null;
+	#closeTimer: TimerId | null = null;
+
+	/** Throws a "usage" WebSocketError for options that cannot work. */
+	constructor(hal: Hal, options: WebSocketClientOptions) {
+		const secure = options.tls !== undefined && options.tls !== false;
+		const maxFrame = setting("maxFrameSize", options.maxFrameSize, 8192, 1);
+		const maxMessage = setting("maxMessageSize", options.maxMessageSize, maxFrame, 1);
+		const txSize = setting("txBufferSize", options.txBufferSize, frameHeaderSize(maxFrame) + maxFrame, 7);
+		this.#hal = hal;
+		this.#host = options.host;
+		this.#port = setting("port", options.port, secure ? 443 : 80, 1, 65535);
+		this.#tls = options.tls;
+		this.#maxFrame = maxFrame;
+		this.#handshakeTimeoutMs = setting("handshakeTimeoutMs", options.handshakeTimeoutMs, 10000, 1);
+		this.#pingIntervalMs = setting("pingIntervalMs", options.pingIntervalMs, 55000, 0);
+		this.#pongTimeoutMs = setting("pongTimeoutMs", options.pongTimeoutMs, 10000, 1);
+		this.#closeTimeoutMs = setting("closeTimeoutMs", options.closeTimeoutMs, 3000, 1);
+		this.#reader = new FrameReader(maxFrame, maxMessage, maxMessage > MIN_RX_BUFFER ? maxMessage : MIN_RX_BUFFER);
+		this.#handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], this.#reader.buffer);
+		if (this.#handshake.requestLength > txSize) throw new WebSocketError("usage", `the upgrade request needs ${this.#handshake.requestLength} bytes, txBufferSize is ${txSize}`);
+		this.#writer = new FrameWriter(hal);
+		this.#tx = new Uint8Array(txSize);
+	}
+
+	/** Connects and upgrades; once per client. */
+	open(): void {
+		if (this.#state !== IDLE) throw new WebSocketError("state", "open() may be called only once");
+		this.#state = CONNECTING;
+		const socket = this.#hal.createSocket();
+		socket.onConnect = this.#onConnect;
+		socket.onData = this.#onData;
+		socket.onWritable = this.#onSocketWritable;
+		socket.onClose = this.#onSocketClose;
+		this.#socket = socket;
+		this.#handshakeTimer = this.#hal.timers.set(this.#onHandshakeTimeout, this.#handshakeTimeoutMs);
+		socket.connect({ host: this.#host, port: this.#port, tls: this.#tls });
+	}
+
+	/**
+	 * Sends `bytes[offset, offset + length)` as one message (copied: the caller's buffer is free on return).
+	 * False when the previous message is still leaving the TX buffer: retry on onWritable.
+	 */
+	send(bytes: Uint8Array, offset = 0, length: number = bytes.length - offset, binary = true): boolean {
+		if (this.#state !== OPEN) throw new WebSocketError("state", this.#state < OPEN ? "send() before the connection is open" : "send() after the connection began to close");
+		if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= bytes.length)) throw new WebSocketError("usage", `send(): offset ${offset} and length ${length} do not fit ${bytes.length} bytes`);
+		const frame = this.#maxFrame;
+		const tx = this.#tx;
+		const frames = length > frame ? Math.ceil(length / frame) : 1;
+		const needed = (frames - 1) * frameHeaderSize(frame) + frameHeaderSize(length - (frames - 1) * frame) + length;
+		if (needed > tx.length) throw new WebSocketError("too-big", `a message of ${length} bytes needs ${needed} bytes of TX buffer, txBufferSize is ${tx.length}`, TOO_BIG);
+		if (!binary) {
+			const text = this.#outgoingText;
+			text.reset();
+			if (!text.feed(bytes, offset, offset + length) || !text.complete) throw new WebSocketError("bad-utf8", "send(): text message is not valid UTF-8", INVALID_DATA);
+		}
+		if (this.#txEnd !== 0) {
+			this.#refused = true;
+			return false;
+		}
+		const writer = this.#writer;
+		let at = 0;
+		let opcode = binary ? 2 : 1;
+		let left = length;
+		do {
+			const count = left < frame ? left : frame;
+			left -= count;
+			at = writer.frame(tx, at, left === 0 ? 0x80 | opcode : opcode, bytes, offset, count);
+			offset += count;
+			opcode = 0;
+		} while (left > 0);
+		this.#txAt = 0;
+		this.#txEnd = at;
+		this.#refused = false;
+		this.#flush();
+		return true;
+	}
+
+	/**
+	 * Starts the close handshake (RFC 6455 §7.1.2); onClose follows when the peer answers, or after
+	 * closeTimeoutMs. Before the connection is open it aborts at once. Ignored once closing.
+	 */
+	close(code: number = NORMAL, reason = ""): void {
+		if (!isValidCloseCode(code)) throw new WebSocketError("usage", `close code ${code} may not be sent`);
+		if (this.#state >= CLOSING) return;
+		const written = this.#hal.utf8EncodeInto(reason, this.#closePayload, 2);
+		if (written < 0) throw new WebSocketError("usage", "close reason is longer than 123 UTF-8 bytes");
+		if (this.#state < OPEN) {
+			this.#finish(ABNORMAL, "", null);
+			return;
+		}
+		this.#closePayload[0] = code >> 8;
+		this.#closePayload[1] = code & 0xff;
+		this.#closeLength = 2 + written;
+		this.#awaitPeer = true;
+		this.#closing();
+	}
+
+	#onConnect = (): void => {
+		if (this.#state !== CONNECTING) return;
+		this.#state = HANDSHAKE;
+		this.#txAt = 0;
+		this.#txEnd = this.#handshake.request(this.#tx);
+		this.#flush();
+	};
+
+	#onData = (bytes: Uint8Array): void => {
+		let i = 0;
+		if (this.#state === HANDSHAKE) {
+			try {
+				i = this.#handshake.response(bytes, 0, bytes.length);
+			} catch (error) {
+				this.#finish(ABNORMAL, "", error as WebSocketError);
+				return;
+			}
+			if (i < 0) return;
+			this.#opened();
+		}
+		this.#receive(bytes, i);
+	};
+
+	#onSocketWritable = (): void => {
+		if (this.#state >= HANDSHAKE && this.#state < CLOSED) this.#flush();
+	};
+
+	#onSocketClose = (error: Error | null): void => {
+		const detail = error === null ? "" : `: ${error.message}`;
+		switch (this.#state) {
+			case CONNECTING:
+				this.#finish(ABNORMAL, "", new WebSocketError("socket", `could not connect to ${this.#host}:${this.#port}${detail}`));
+				break;
+			case HANDSHAKE:
+				this.#finish(ABNORMAL, "", new WebSocketError("socket", `connection closed during the opening handshake${detail}`));
+				break;
+			case OPEN:
+				this.#finish(ABNORMAL, "", new WebSocketError("socket", `connection closed without a close frame${detail}`));
+				break;
+			case CLOSING:
+				if (this.#closeReceived || !this.#awaitPeer) this.#finishWithOutcome();
+				else this.#finish(ABNORMAL, "", new WebSocketError("socket", `connection closed before the peer's close frame${detail}`));
+				break;
+		}
+	};
+
+	#onHandshakeTimeout = (): void => {
+		this.#handshakeTimer = null;
+		const what = this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response";
+		this.#finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#handshakeTimeoutMs} ms`));
+	};
+
+	#onPingTick = (): void => {
+		if (this.#state !== OPEN || this.#pongTimer !== null) return;
+		this.#pongTimer = this.#hal.timers.set(this.#onPongTimeout, this.#pongTimeoutMs);
+		this.#queued |= SEND_PING;
+		this.#flush();
+	};
+
+	#onPongTimeout = (): void => {
+		this.#pongTimer = null;
+		this.#finish(ABNORMAL, "", new WebSocketError("pong-timeout", `no pong within ${this.#pongTimeoutMs} ms of our ping`));
+	};
+
+	#onCloseTimeout = (): void => {
+		this.#closeTimer = null;
+		if (this.#awaitPeer && !this.#closeReceived) {
+			const what = this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent";
+			this.#finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#closeTimeoutMs} ms`));
+		} else {
+			this.#finishWithOutcome();
+		}
+	};
+
+	#opened(): void {
+		this.#handshakeTimer = this.#cancel(this.#handshakeTimer);
+		this.#state = OPEN;
+		if (this.#pingIntervalMs > 0) this.#pingTimer = this.#hal.timers.repeat(this.#onPingTick, this.#pingIntervalMs);
+		this.onOpen?.();
+	}
+
+	/** Frames from `bytes[i]` on, for as long as the state wants them (a callback may close). */
+	#receive(bytes: Uint8Array, i: number): void {
+		const reader = this.#reader;
+		const end = bytes.length;
+		while (i < end && (this.#state === OPEN || (this.#state === CLOSING && this.#awaitPeer && !this.#closeReceived))) {
+			i = reader.parse(bytes, i, end);
+			switch (reader.event) {
+				case MESSAGE:
+					this.onMessage?.(reader.message, reader.binary);
+					break;
+				case PING:
+					if (this.#state === OPEN) this.#queuePong();
+					break;
+				case PONG:
+					this.#pongTimer = this.#cancel(this.#pongTimer);
+					break;
+				case CLOSE:
+					this.#onPeerClose();
+					return;
+				case ERROR:
+					this.#fail(new WebSocketError(reader.errorKind, reader.errorReason, reader.errorCode));
+					return;
+			}
+		}
+	}
+
+	/** Answers the latest ping only (§5.5.3 allows it), echoing its payload. */
+	#queuePong(): void {
+		const reader = this.#reader;
+		const length = reader.controlLength;
+		const payload = this.#pongPayload;
+		for (let k = 0; k < length; k++) payload[k] = reader.control[k];
+		this.#pongLength = length;
+		this.#queued |= SEND_PONG;
+		this.#flush();
+	}
+
+	#onPeerClose(): void {
+		const reader = this.#reader;
+		const length = reader.controlLength;
+		this.#closeReceived = true;
+		this.#setOutcome(reader.closeCode, length > 2 ? this.#hal.utf8Decode(reader.control, 2, length - 2) : "", null);
+		if (this.#state === OPEN) {
+			// Echo the peer's close (§5.5.1), then close the socket.
+			const payload = this.#closePayload;
+			for (let k = 0; k < length; k++) payload[k] = reader.control[k];
+			this.#closeLength = length;
+			this.#awaitPeer = false;
+			this.#closing();
+		} else if (this.#closeSent) {
+			this.#finishWithOutcome();
+		}
+	}
+
+	/** Fail the connection (§7.1.7): a close frame with the code and the error's message, then the socket closes. */
+	#fail(error: WebSocketError): void {
+		const reason = error.message;
+		if (this.#state !== OPEN) {
+			this.#finish(error.code, reason, error);
+			return;
+		}
+		const payload = this.#closePayload;
+		payload[0] = error.code >> 8;
+		payload[1] = error.code & 0xff;
+		this.#closeLength = 2 + this.#hal.utf8EncodeInto(reason, payload, 2);
+		this.#awaitPeer = false;
+		this.#setOutcome(error.code, reason, error);
+		this.#closing();
+	}
+
+	#closing(): void {
+		this.#state = CLOSING;
+		this.#queued = SEND_CLOSE;
+		this.#pingTimer = this.#cancel(this.#pingTimer);
+		this.#pongTimer = this.#cancel(this.#pongTimer);
+		this.#closeTimer = this.#hal.timers.set(this.#onCloseTimeout, this.#closeTimeoutMs);
+		this.#flush();
+	}
+
+	/** Hands the pending bytes to the socket: a started frame first, then queued control frames, then data. */
+	#flush(): void {
+		const socket = this.#socket as HalSocket;
+		for (;;) {
+			if (this.#controlAt < this.#controlEnd) {
+				this.#controlAt += socket.write(this.#control, this.#controlAt, this.#controlEnd - this.#controlAt);
+				if (this.#controlAt < this.#controlEnd) return;
+				if (this.#controlIsClose) this.#closeSent = true;
+			} else if (this.#txAt < this.#txEnd) {
+				this.#txAt += socket.write(this.#tx, this.#txAt, this.#txEnd - this.#txAt);
+				if (this.#txAt < this.#txEnd) return;
+				this.#txAt = 0;
+				this.#txEnd = 0;
+			} else if (!this.#encodeControl()) {
+				break;
+			}
+		}
+		if (this.#closeSent) {
+			if (!this.#awaitPeer || this.#closeReceived) this.#finishWithOutcome();
+		} else if (this.#refused && this.#state === OPEN) {
+			this.#refused = false;
+			this.onWritable?.();
+		}
+	}
+
+	/** Frames the most urgent queued control frame; false when none is queued. */
+	#encodeControl(): boolean {
+		const queued = this.#queued;
+		const writer = this.#writer;
+		if (queued & SEND_CLOSE) {
+			this.#queued = 0;
+			this.#controlIsClose = true;
+			this.#controlEnd = writer.frame(this.#control, 0, 0x88, this.#closePayload, 0, this.#closeLength);
+		} else if (queued & SEND_PONG) {
+			this.#queued = queued & ~SEND_PONG;
+			this.#controlEnd = writer.frame(this.#control, 0, 0x8a, this.#pongPayload, 0, this.#pongLength);
+		} else if (queued & SEND_PING) {
+			this.#queued = queued & ~SEND_PING;
+			this.#controlEnd = writer.frame(this.#control, 0, 0x89, this.#writeClock(), 0, 8);
+		} else {
+			return false;
+		}
+		this.#controlAt = 0;
+		return true;
+	}
+
+	/** UTC "HH:MM:SS" into the clock buffer, without a string. */
+	#writeClock(): Uint8Array {
+		const clock = this.#clock;
+		const seconds = Math.floor(this.#hal.now() / 1000) % 86400;
+		const hours = Math.floor(seconds / 3600);
+		const minutes = Math.floor(seconds / 60) % 60;
+		const rest = seconds % 60;
+		clock[0] = 48 + Math.floor(hours / 10);
+		clock[1] = 48 + (hours % 10);
+		clock[2] = 58;
+		clock[3] = 48 + Math.floor(minutes / 10);
+		clock[4] = 48 + (minutes % 10);
+		clock[5] = 58;
+		clock[6] = 48 + Math.floor(rest / 10);
+		clock[7] = 48 + (rest % 10);
+		return clock;
+	}
+
+	#setOutcome(code: number, reason: string, error: WebSocketError | null): void {
+		this.#outcomeCode = code;
+		this.#outcomeReason = reason;
+		this.#outcomeError = error;
+	}
+
+	#finishWithOutcome(): void {
+		this.#finish(this.#outcomeCode, this.#outcomeReason, this.#outcomeError);
+	}
+
+	/** The end, exactly once: timers off, socket detached and closed, onClose. */
+	#finish(code: number, reason: string, error: WebSocketError | null): void {
+		if (this.#state === CLOSED) return;
+		this.#state = CLOSED;
+		this.#queued = 0;
+		this.#handshakeTimer = this.#cancel(this.#handshakeTimer);
+		this.#pingTimer = this.#cancel(this.#pingTimer);
+		this.#pongTimer = this.#cancel(this.#pongTimer);
+		this.#closeTimer = this.#cancel(this.#closeTimer);
+		const socket = this.#socket;
+		if (socket !== null) {
+			socket.onConnect = null;
+			socket.onData = null;
+			socket.onWritable = null;
+			socket.onClose = null;
+			socket.close();
+		}
+		this.onClose?.(code, reason, error);
+	}
+
+	#cancel(timer: TimerId | null): null {
+		if (timer !== null) this.#hal.timers.clear(timer);
+		return null;
+	}
+}
+
+/** An integer option, `fallback` when absent. */
+function setting(name: string, value: number | undefined, fallback: number, minimum: number, maximum = 0x7fffffff): number {
+	if (value === undefined) return fallback;
+	if (!Number.isInteger(value) || value < minimum || value > maximum) throw new WebSocketError("usage", `${name} must be an integer from ${minimum} to ${maximum}, not ${value}`);
+	return value;
+}

@@ -1,0 +1,222 @@
+import { INVALID_DATA, isValidCloseCode, NO_STATUS, PROTOCOL_ERROR, TOO_BIG, type WebSocketErrorKind } from "./error";
+import { Utf8Validator } from "./utf8";
+
+/** What `FrameReader.parse` stopped for. */
+export const NONE = 0; // input used up
+export const MESSAGE = 1; // `message`, `binary`
+export const PING = 2; // `control[0, controlLength)`
+export const PONG = 3;
+export const CLOSE = 4; // `closeCode`, reason in `control[2, controlLength)`
+export const ERROR = 5; // `errorCode`, `errorKind`, `errorReason` (short enough for a close frame)
+
+// Parser states.
+const HEAD = 0; // FIN, RSV, opcode
+const LENGTH = 1; // MASK, 7-bit length
+const EXTENDED = 2; // 16- or 64-bit length, a byte at a time
+const PAYLOAD = 3;
+const FAILED = 4;
+
+const TEXT = 1;
+const BINARY = 2;
+
+/**
+ * Incremental parser of server frames (RFC 6455 §5): bytes may arrive cut anywhere, down to one
+ * per call. Data frames are reassembled into one buffer allocated here (the message is a view into
+ * it); control frames, which may come between fragments, go to their own 125-byte buffer.
+ */
+export class FrameReader {
+	/** The reassembly buffer; the opening handshake borrows it before the first frame. */
+	readonly buffer: Uint8Array;
+	readonly control = new Uint8Array(125);
+	event = NONE;
+	binary = false;
+	controlLength = 0;
+	closeCode = 0;
+	errorCode = 0;
+	errorKind: WebSocketErrorKind = "protocol";
+	errorReason = "";
+
+	readonly #maxFrame: number;
+	readonly #maxMessage: number;
+	readonly #utf8 = new Utf8Validator();
+	#state = HEAD;
+	#fin = false;
+	#opcode = 0;
+	#extended = 0; // length bytes still due
+	#high = 0; // upper 32 bits of a 64-bit length
+	#remaining = 0; // payload bytes still due
+	#messageOpcode = 0; // TEXT or BINARY while a message is open
+	#messageLength = 0;
+	#view: Uint8Array;
+
+	constructor(maxFrameSize: number, maxMessageSize: number, bufferSize: number) {
+		this.#maxFrame = maxFrameSize;
+		this.#maxMessage = maxMessageSize;
+		this.buffer = new Uint8Array(bufferSize);
+		this.#view = this.buffer.subarray(0, 0);
+	}
+
+	/** The complete message after a MESSAGE event: a view valid until the next `parse`. */
+	get message(): Uint8Array {
+		// Reuse the view while lengths repeat: no allocation for a steady stream of same-size messages.
+		if (this.#view.length !== this.#messageLength) this.#view = this.buffer.subarray(0, this.#messageLength);
+		return this.#view;
+	}
+
+	/** Consumes `bytes[start, end)` up to the first event; returns where it stopped. */
+	parse(bytes: Uint8Array, start: number, end: number): number {
+		this.event = NONE;
+		let i = start;
+		while (i < end) {
+			switch (this.#state) {
+				case HEAD: {
+					const b = bytes[i++];
+					if (b & 0x70) return this.#fail(i, PROTOCOL_ERROR, "protocol", "reserved bits set");
+					const opcode = b & 0x0f;
+					this.#fin = (b & 0x80) !== 0;
+					this.#opcode = opcode;
+					if (opcode >= 8) {
+						if (opcode > 10) return this.#fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
+						if (!this.#fin) return this.#fail(i, PROTOCOL_ERROR, "protocol", "fragmented control frame");
+					} else if (opcode > BINARY) {
+						return this.#fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
+					} else if (opcode === 0) {
+						if (this.#messageOpcode === 0) return this.#fail(i, PROTOCOL_ERROR, "protocol", "continuation without a message");
+					} else if (this.#messageOpcode !== 0) {
+						return this.#fail(i, PROTOCOL_ERROR, "protocol", "new message inside a fragmented one");
+					}
+					this.#state = LENGTH;
+					break;
+				}
+				case LENGTH: {
+					const b = bytes[i++];
+					if (b & 0x80) return this.#fail(i, PROTOCOL_ERROR, "protocol", "masked frame from the server");
+					const length = b & 0x7f;
+					this.#high = 0;
+					if (length < 126) {
+						this.#remaining = length;
+						if (this.#begin()) return i;
+					} else {
+						this.#remaining = 0;
+						this.#extended = length === 126 ? 2 : 8;
+						this.#state = EXTENDED;
+					}
+					break;
+				}
+				case EXTENDED: {
+					const b = bytes[i++];
+					const due = this.#extended--;
+					if (due > 4) {
+						if (due === 8 && b & 0x80) return this.#fail(i, PROTOCOL_ERROR, "protocol", "64-bit length with the top bit set");
+						this.#high = this.#high * 256 + b;
+					} else {
+						this.#remaining = this.#remaining * 256 + b;
+					}
+					if (due === 1 && this.#begin()) return i;
+					break;
+				}
+				case PAYLOAD: {
+					const available = end - i;
+					const count = available < this.#remaining ? available : this.#remaining;
+					if (this.#opcode >= 8) {
+						const control = this.control;
+						let at = this.controlLength;
+						for (let k = 0; k < count; k++) control[at++] = bytes[i + k];
+						this.controlLength = at;
+					} else {
+						const buffer = this.buffer;
+						const at = this.#messageLength;
+						for (let k = 0; k < count; k++) buffer[at + k] = bytes[i + k];
+						this.#messageLength = at + count;
+						if (this.#messageOpcode === TEXT && !this.#utf8.feed(buffer, at, at + count)) return this.#fail(i + count, INVALID_DATA, "bad-utf8", "text is not UTF-8");
+					}
+					i += count;
+					this.#remaining -= count;
+					if (this.#remaining === 0 && this.#end()) return i;
+					break;
+				}
+				default:
+					return end;
+			}
+		}
+		return i;
+	}
+
+	/** The length is known: check it against the limits. True when that produced an event (an error, or an empty frame's). */
+	#begin(): boolean {
+		const length = this.#remaining;
+		if (this.#opcode >= 8) {
+			if (length > 125 || this.#high !== 0) return this.#stop(PROTOCOL_ERROR, "protocol", "control frame over 125 bytes");
+			this.controlLength = 0;
+		} else {
+			if (this.#high !== 0 || length > this.#maxFrame) return this.#stop(TOO_BIG, "too-big", `frame of ${this.#high * 0x100000000 + length} bytes over maxFrameSize ${this.#maxFrame}`);
+			if (this.#opcode !== 0) {
+				this.#messageOpcode = this.#opcode;
+				this.#messageLength = 0;
+				this.#utf8.reset();
+			}
+			if (this.#messageLength + length > this.#maxMessage) return this.#stop(TOO_BIG, "too-big", `message of ${this.#messageLength + length}+ bytes over maxMessageSize ${this.#maxMessage}`);
+		}
+		this.#state = PAYLOAD;
+		return length === 0 && this.#end();
+	}
+
+	/** The frame is complete: true when it produced an event. */
+	#end(): boolean {
+		this.#state = HEAD;
+		const opcode = this.#opcode;
+		if (opcode === 9) {
+			this.event = PING;
+		} else if (opcode === 10) {
+			this.event = PONG;
+		} else if (opcode === 8) {
+			return this.#close();
+		} else if (this.#fin) {
+			if (this.#messageOpcode === TEXT && !this.#utf8.complete) return this.#stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
+			this.binary = this.#messageOpcode === BINARY;
+			this.#messageOpcode = 0;
+			this.event = MESSAGE;
+		} else {
+			return false;
+		}
+		return true;
+	}
+
+	/** §5.5.1: no payload, or a valid code and a UTF-8 reason. */
+	#close(): boolean {
+		const length = this.controlLength;
+		const control = this.control;
+		if (length === 0) {
+			this.closeCode = NO_STATUS;
+		} else if (length === 1) {
+			return this.#stop(PROTOCOL_ERROR, "protocol", "close frame with a 1-byte payload");
+		} else {
+			const code = (control[0] << 8) | control[1];
+			if (!isValidCloseCode(code)) {
+				return this.#stop(PROTOCOL_ERROR, "protocol", `invalid close code ${code}`);
+			}
+			// The message validator is free to borrow: nothing is read after a close frame.
+			this.#utf8.reset();
+			if (!this.#utf8.feed(control, 2, length) || !this.#utf8.complete) {
+				return this.#stop(INVALID_DATA, "bad-utf8", "close reason is not UTF-8");
+			}
+			this.closeCode = code;
+		}
+		this.event = CLOSE;
+		return true;
+	}
+
+	#stop(code: number, kind: WebSocketErrorKind, reason: string): boolean {
+		this.#fail(0, code, kind, reason);
+		return true;
+	}
+
+	#fail(at: number, code: number, kind: WebSocketErrorKind, reason: string): number {
+		this.#state = FAILED;
+		this.event = ERROR;
+		this.errorCode = code;
+		this.errorKind = kind;
+		this.errorReason = reason;
+		return at;
+	}
+}

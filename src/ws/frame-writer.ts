@@ -1,0 +1,62 @@
+import type { Hal } from "../../hal/hal";
+
+const POOL_SIZE = 256; // 64 masking keys per call into the HAL
+
+/** Bytes a client frame header takes for a payload of `length`: 2 + extended length + 4 mask. */
+export function frameHeaderSize(length: number): number {
+	return length < 126 ? 6 : length < 65536 ? 8 : 14;
+}
+
+/**
+ * Writes client frames (RFC 6455 §5.2-5.3): header, then the payload masked with a fresh random key.
+ * Keys come from a pool of random bytes refilled in blocks.
+ */
+export class FrameWriter {
+	readonly #hal: Hal;
+	readonly #pool = new Uint8Array(POOL_SIZE);
+	#next = POOL_SIZE;
+
+	constructor(hal: Hal) {
+		this.#hal = hal;
+	}
+
+	/**
+	 * Writes one frame at `into[at]` with first byte `head` (FIN | opcode) and the payload
+	 * `source[offset, offset + length)`; returns the end. The caller has checked the room
+	 * (`frameHeaderSize(length) + length`).
+	 */
+	frame(into: Uint8Array, at: number, head: number, source: Uint8Array, offset: number, length: number): number {
+		into[at++] = head;
+		if (length < 126) {
+			into[at++] = 0x80 | length;
+		} else if (length < 65536) {
+			into[at++] = 0x80 | 126;
+			into[at++] = length >> 8;
+			into[at++] = length & 0xff;
+		} else {
+			into[at++] = 0x80 | 127;
+			const high = Math.floor(length / 0x100000000);
+			into[at++] = high >>> 24;
+			into[at++] = (high >> 16) & 0xff;
+			into[at++] = (high >> 8) & 0xff;
+			into[at++] = high & 0xff;
+			into[at++] = length >>> 24;
+			into[at++] = (length >> 16) & 0xff;
+			into[at++] = (length >> 8) & 0xff;
+			into[at++] = length & 0xff;
+		}
+		const pool = this.#pool;
+		if (this.#next === POOL_SIZE) {
+			this.#hal.randomBytes(pool, 0, POOL_SIZE);
+			this.#next = 0;
+		}
+		const key = this.#next;
+		this.#next = key + 4;
+		into[at++] = pool[key];
+		into[at++] = pool[key + 1];
+		into[at++] = pool[key + 2];
+		into[at++] = pool[key + 3];
+		for (let i = 0; i < length; i++) into[at + i] = source[offset + i] ^ pool[key + (i & 3)];
+		return at + length;
+	}
+}

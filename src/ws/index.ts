@@ -1,0 +1,2 @@
+export { WebSocketClient, type WebSocketClientOptions } from "./client";
+export { CloseCode, WebSocketError, type WebSocketErrorKind } from "./error";
