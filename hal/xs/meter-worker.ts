@@ -1,0 +1,105 @@
+/*
+ * A metering build of xsnap-worker: the package's own release objects relinked with a worker main
+ * whose end-of-crank meters also carry `chunks` (the XS chunk heap in use).
+ *
+ * Why: xsnap's `allocate` meter is the heap space XS took from the OS; it only moves when a heap
+ * grows, so garbage never shows in it. `currentHeapCount` counts slots (objects, closures, views) but
+ * not chunk-only garbage (strings, BigInts). With `chunks` too, a crank that starts with `gc()`
+ * reports exactly what it allocated since: slots x XS_SLOT_SIZE + chunk bytes.
+ *
+ * The build compiles one patched copy of xsnap-worker.c (plus a 2-line accessor) with the package's
+ * flags and links it with the objects `npm install` already built (~0.3 s); the result is cached in
+ * node_modules/.cache. Without a C compiler or those objects, `meterWorker()` says why and callers
+ * fall back to the stock worker (chunks: null).
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PACKAGE = fileURLToPath(new URL("../../node_modules/@agoric/xsnap/", import.meta.url));
+const SOURCES = join(PACKAGE, "xsnap-native/xsnap/sources");
+const OBJECTS = join(PACKAGE, "xsnap-native/xsnap/build/tmp/lin/release/xsnap-worker");
+const XS = join(PACKAGE, "moddable/xs");
+const CACHE = fileURLToPath(new URL("../../node_modules/.cache/xsnap-meter/", import.meta.url));
+
+const ACCESSOR = `#include "xsAll.h"
+txSize fxGetCurrentChunksSize(txMachine* the) { return the->currentChunksSize; }
+`;
+
+// Exact source fragments of xsnap-worker.c 0.15.0 and their replacements.
+const PATCHES: ReadonlyArray<[string, string]> = [
+	[
+		"extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);",
+		"extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);\nextern xsIntegerValue fxGetCurrentChunksSize(xsMachine* the);",
+	],
+	['"\\"allocate\\":%u,"', '"\\"allocate\\":%u,"\n\t\t\t\t  "\\"chunks\\":%u,"'],
+	["meterIndex, the->allocatedSpace, tsbuf);", "meterIndex, the->allocatedSpace, (unsigned)fxGetCurrentChunksSize(the), tsbuf);"],
+];
+
+let built: { path: string | null; reason: string } | null = null;
+
+/** Path of the metering worker, building it on first use; null (see `meterWorkerProblem()`) when it cannot be built. */
+export function meterWorker(): string | null {
+	built ??= build();
+	return built.path;
+}
+
+/** Why `meterWorker()` returned null, or "" when it did not. */
+export function meterWorkerProblem(): string {
+	built ??= build();
+	return built.reason;
+}
+
+function build(): { path: string | null; reason: string } {
+	try {
+		const version = JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).version as string;
+		let main = readFileSync(join(SOURCES, "xsnap-worker.c"), "utf8");
+		for (const [from, to] of PATCHES) {
+			if (!main.includes(from)) return { path: null, reason: `xsnap-worker.c ${version} no longer contains ${from}` };
+			main = main.replace(from, to);
+		}
+		if (!existsSync(OBJECTS)) return { path: null, reason: `no release objects in ${OBJECTS}` };
+		const objects = readdirSync(OBJECTS)
+			.filter((name) => name.endsWith(".o") && name !== "xsnap-worker.o")
+			.map((name) => join(OBJECTS, name));
+		const flags = [
+			"-D__has_builtin(x)=1", // as build.config.env's CC
+			"-fno-common", "-DINCLUDE_XSPLATFORM", '-DXSPLATFORM="xsnapPlatform.h"', `-DXSNAP_VERSION="${version}"`,
+			"-DXSNAP_TEST_RECORD=0", "-DmxLockdown=1", "-DmxMetering=1", "-DmxDebug=1", "-UmxInstrument",
+			"-DmxNoConsole=1", "-DmxBoundsCheck=1", "-DmxParse=1", "-DmxRun=1", "-DmxSloppy=1", "-DmxSnapshot=1",
+			"-DmxRegExpUnicodePropertyEscapes=1", "-DmxStringNormalize=1", "-DmxMinusZero=1",
+			`-I${XS}/includes`, `-I${XS}/platforms`, `-I${XS}/sources`, `-I${SOURCES}`,
+			"-Wno-misleading-indentation", "-Wno-implicit-fallthrough", "-w", "-O3",
+		];
+		const key = createHash("sha256").update(main).update(flags.join(" ")).update(objects.join(" ")).digest("hex").slice(0, 16);
+		const dir = join(CACHE, key);
+		const path = join(dir, "xsnap-worker");
+		if (existsSync(path)) return { path, reason: "" };
+		mkdirSync(dir, { recursive: true });
+		const tmp = join(dir, `build-${process.pid}`);
+		mkdirSync(tmp, { recursive: true });
+		try {
+			return link(main, flags, objects, tmp, path);
+		} finally {
+			rmSync(tmp, { recursive: true, force: true });
+		}
+	} catch (error) {
+		return { path: null, reason: (error as Error).message };
+	}
+}
+
+function link(main: string, flags: string[], objects: string[], tmp: string, path: string): { path: string | null; reason: string } {
+		writeFileSync(join(tmp, "worker.c"), main);
+		writeFileSync(join(tmp, "chunks.c"), ACCESSOR);
+		for (const unit of ["worker", "chunks"]) {
+			const r = spawnSync("cc", [join(tmp, `${unit}.c`), ...flags, "-c", "-o", join(tmp, `${unit}.o`)], { encoding: "utf8" });
+			if (r.status !== 0) return { path: null, reason: `cc ${unit}.c failed: ${r.error?.message ?? r.stderr.slice(0, 2000)}` };
+		}
+		const exe = join(tmp, "xsnap-worker");
+		const link = spawnSync("cc", ["-rdynamic", ...objects, join(tmp, "worker.o"), join(tmp, "chunks.o"), "-ldl", "-lm", "-lpthread", "-o", exe], { encoding: "utf8" });
+		if (link.status !== 0) return { path: null, reason: `link failed: ${link.stderr.slice(0, 2000)}` };
+		renameSync(exe, path); // atomic: concurrent test processes may build at once
+		return { path, reason: "" };
+}

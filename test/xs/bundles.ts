@@ -1,0 +1,83 @@
+/*
+ * The XS test bundles, built here with rollup's JS API when missing or older than any source, so a
+ * test file also works when run alone. Same shape as build/rollup.config.mjs's device bundles (ES
+ * module, Moddable specifiers external, unminified) but compiled with test/xs/tsconfig.json: the
+ * TypeScript plugin only emits files of its tsconfig's program, and tsconfig.src.json's program holds
+ * neither hal/xs nor test/xs.
+ */
+import typescript from "@rollup/plugin-typescript";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { rollup, type RollupOptions } from "rollup";
+
+/** Bundle name -> entry; output build/dist/<name>.js. */
+export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
+	"xs-smoke": "test/xs/suites/smoke.ts",
+	"xs-codec": "test/xs/suites/codec.ts",
+	"xs-codec-bench": "test/xs/suites/codec-bench.ts",
+	"xs-ws": "test/xs/suites/ws.ts",
+	"xs-ws-steady-state": "test/xs/suites/ws-steady-state.ts",
+	"xs-drivers": "test/xs/suites/drivers.ts",
+});
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SOURCE_DIRS = ["src", "hal", "test/xs"];
+const OWN = /^(hal\/xs|test\/xs)\//;
+
+/** The text of build/dist/<name>.js, rebuilt first when stale. */
+export async function xsBundle(name: string): Promise<string> {
+	const entry = XS_BUNDLES[name];
+	if (!entry) throw new Error(`unknown XS bundle ${name}`);
+	const file = join(ROOT, "build/dist", `${name}.js`);
+	if (mtime(file) < newestSource()) await build(entry, file);
+	return readFileSync(file, "utf8");
+}
+
+async function build(entry: string, file: string) {
+	const configs = (await import(join(ROOT, "build/rollup.config.mjs"))).default as RollupOptions[];
+	const ownErrors: string[] = [];
+	const bundle = await rollup({
+		input: join(ROOT, entry),
+		external: configs[0]!.external, // the Moddable specifiers
+		treeshake: configs[0]!.treeshake,
+		plugins: [
+			typescript({
+				tsconfig: join(ROOT, "test/xs/tsconfig.json"),
+				noEmitOnError: false,
+				compilerOptions: { noEmit: false, sourceMap: true, declaration: false, types: [] },
+			}),
+		],
+		onwarn(warning) {
+			const where = warning.loc?.file ? relative(ROOT, warning.loc.file) : "";
+			if (warning.code === "UNRESOLVED_IMPORT" || OWN.test(where)) ownErrors.push(`${where}: ${warning.message}`);
+		},
+	});
+	try {
+		if (ownErrors.length) throw new Error(`XS bundle ${entry}:\n${ownErrors.join("\n")}`);
+		await bundle.write({ file, format: "es", sourcemap: true });
+	} finally {
+		await bundle.close();
+	}
+}
+
+function mtime(path: string): number {
+	try {
+		return statSync(path).mtimeMs;
+	} catch {
+		return 0;
+	}
+}
+
+function newestSource(): number {
+	let newest = 0;
+	const walk = (dir: string) => {
+		for (const entry of readdirSync(dir, { withFileTypes: true })) {
+			const path = join(dir, entry.name);
+			if (entry.isDirectory()) walk(path);
+			else if (entry.name.endsWith(".ts") || entry.name === "tsconfig.json") newest = Math.max(newest, mtime(path));
+		}
+	};
+	for (const dir of SOURCE_DIRS) walk(join(ROOT, dir));
+	return newest;
+}
