@@ -1,0 +1,25 @@
+/* The C SDK SteamSensor session capture (PROTOCOL.md §0 CAP): edge frames from the SDK, platform frames from a test emulator. */
+import { readFileSync } from "node:fs";
+
+export interface CaptureLine {
+	from: "edge" | "platform";
+	hex?: string;
+	what?: string;
+	control?: string;
+	/** The capture tool's own decoding of edge frames (independent of our codec). */
+	decoded?: {
+		code: number;
+		reqId: number;
+		session: number;
+		entity?: [number, string];
+		char?: [number, string];
+		params?: { fields: Array<[string, string, number, unknown[]]>; rows: unknown[][] };
+		content?: { fields: Array<[string, string, number, unknown[]]>; rows: unknown[][] };
+	};
+}
+
+export const CAPTURE_PATH = new URL("../../../shared/alwayson/captures/steamsensor-session.jsonl", import.meta.url);
+
+export function loadCapture(): CaptureLine[] {
+	return readFileSync(CAPTURE_PATH, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as CaptureLine);
+}
