@@ -1,0 +1,119 @@
+/*
+ * The SteamSensor of the C SDK example (SteamThing.c; PROTOCOL.md §11): eight properties pushed
+ * ALWAYS/0, the SteamSensorFault event, its services and the GenericEdgeThingTemplate's two.
+ * Definitions only; the behaviour that drives the values is in app.ts.
+ */
+import type { InfoTable, TypedValue } from "../../protocol/model";
+import { RequestError } from "../../client/errors";
+import { Code } from "../../protocol";
+import { Thing, shapeFields } from "../../thing/thing";
+import type { DataShapeSpec, ServiceParams } from "../../thing/spec";
+
+export const READINGS_SHAPE: DataShapeSpec = Object.freeze({
+	name: "SteamSensorReadingShape",
+	fields: Object.freeze([
+		{ name: "ActivationTime", baseType: "DATETIME" },
+		{ name: "SensorName", baseType: "NUMBER" }, // sic: the rows hold STRINGs (SteamThing.c:176)
+		{ name: "Temperature", baseType: "NUMBER" },
+		{ name: "Pressure", baseType: "NUMBER" },
+		{ name: "FaultStatus", baseType: "BOOLEAN" },
+		{ name: "InletValve", baseType: "BOOLEAN" },
+		{ name: "TemperatureLimit", baseType: "NUMBER" },
+		{ name: "TotalFlow", baseType: "INTEGER" },
+	]),
+} as DataShapeSpec);
+
+export const FAULT_SHAPE: DataShapeSpec = Object.freeze({
+	name: "SteamSensorFault",
+	fields: Object.freeze([{ name: "message", baseType: "STRING" }]),
+} as DataShapeSpec);
+
+/** "This is a really big string. " appended while room is left in 10 000 bytes, as getBigStringService does. */
+const BIG_TEXT = "This is a really big string. ";
+const BIG_LENGTH = 10000;
+
+export function bigString(): string {
+	let out = "";
+	for (let left = BIG_LENGTH; left > BIG_TEXT.length; left -= BIG_TEXT.length) {
+		out += BIG_TEXT.slice(0, Math.min(BIG_TEXT.length, left - BIG_TEXT.length - 1));
+	}
+	return out;
+}
+
+/** The three fixed rows of getSteamSensorReadingsService, NOTHING cells and NUMBER TotalFlows included. */
+export function steamSensorReadings(now: number): InfoTable {
+	const row = (name: string, temperature: number | null, pressure: number, fault: boolean, valve: boolean, limit: number | null, flow: number): TypedValue[] => [
+		{ type: "DATETIME", value: now },
+		{ type: "STRING", value: name },
+		temperature === null ? { type: "NOTHING", value: null } : { type: "NUMBER", value: temperature },
+		{ type: "NUMBER", value: pressure },
+		{ type: "BOOLEAN", value: fault },
+		{ type: "BOOLEAN", value: valve },
+		limit === null ? { type: "NOTHING", value: null } : { type: "NUMBER", value: limit },
+		{ type: "NUMBER", value: flow },
+	];
+	return {
+		fields: shapeFields(READINGS_SHAPE),
+		rows: [
+			row("Sensor Alpha", 60, 25, true, true, 150, 77),
+			row("Sensor Beta", null, 35, false, true, null, 88),
+			row("Sensor Gamma", null, 80, true, false, 150, 99),
+		],
+	};
+}
+
+export interface SteamSensorHooks {
+	now(): number;
+	/** StartLogging (true) / StopLogging (false). */
+	setLogging(enabled: boolean): void;
+	/** loadShapeLibrary / AddEdgeThingShape: nothing to load on this runtime; told for the record. */
+	note(message: string): void;
+}
+
+function addNumbers(params: ServiceParams): number {
+	const a = params.a;
+	const b = params.b;
+	if (typeof a !== "number" || typeof b !== "number") throw new RequestError(Code.BAD_REQUEST, "AddNumbers needs the NUMBERs a and b");
+	return a + b;
+}
+
+export function createSteamSensorThing(name: string, hooks: SteamSensorHooks): Thing {
+	return new Thing({
+		name,
+		properties: [
+			{ name: "Pressure", baseType: "NUMBER", readOnly: true, aspects: { isLogged: true } },
+			// SteamThing.c:247 marks "Pressure" as logged a second time instead of Temperature
+			{ name: "Temperature", baseType: "NUMBER", readOnly: true },
+			{ name: "TotalFlow", baseType: "NUMBER", readOnly: true, aspects: { isLogged: true } },
+			{ name: "TemperatureLimit", baseType: "NUMBER", defaultValue: 320 },
+			{ name: "FaultStatus", baseType: "BOOLEAN" },
+			{ name: "InletValve", baseType: "BOOLEAN" },
+			{ name: "Location", baseType: "LOCATION", readOnly: true },
+			{ name: "Logfile", baseType: "STRING", readOnly: true },
+		],
+		events: [{ name: "SteamSensorFault", description: "Steam sensor event", shape: FAULT_SHAPE }],
+		services: [
+			{ name: "GetSteamSensorReadings", description: "Returns a set of readings as in InfoTable", output: "INFOTABLE", outputShape: READINGS_SHAPE, handler: () => steamSensorReadings(hooks.now()) },
+			{
+				name: "AddNumbers", description: "Add two numbers together",
+				inputs: [{ name: "a", baseType: "NUMBER" }, { name: "b", baseType: "NUMBER" }], output: "NUMBER", handler: addNumbers,
+			},
+			{ name: "GetBigString", description: "Generates a big string.", output: "STRING", handler: bigString },
+			{ name: "StartLogging", description: "Starts edge-side logging.", handler: () => hooks.setLogging(true) },
+			{ name: "StopLogging", description: "Stops edge-side logging.", handler: () => hooks.setLogging(false) },
+			{
+				name: "loadShapeLibrary", description: "Loads an Edge Thing Shape Library.",
+				inputs: [{ name: "libraryName", baseType: "STRING", description: "The name of a remote shared extension library." }],
+				handler: (p) => hooks.note("loadShapeLibrary " + String(p.libraryName ?? "")),
+			},
+			{
+				name: "AddEdgeThingShape", description: "Loads an Edge Thing Shape Library.",
+				inputs: [
+					{ name: "shapeName", baseType: "STRING", description: "The name of the registered shape to add to this thing." },
+					{ name: "namespace", baseType: "STRING", description: "Optional Namespace to use when adding this shape." },
+				],
+				handler: (p) => hooks.note("AddEdgeThingShape " + String(p.shapeName ?? "") + " " + String(p.namespace ?? "")),
+			},
+		],
+	});
+}

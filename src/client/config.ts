@@ -1,0 +1,153 @@
+/*
+ * EdgeClient configuration, its defaults (the C SDK's where it has one: PROTOCOL.md §1.4, §7.1, §8.4)
+ * and the transport seam: the WebSocket client by default, a fake in unit tests.
+ */
+import type { Hal, TlsOptions } from "../../hal/hal";
+import type { Thing } from "../thing/thing";
+
+/** What the client needs of a WebSocket client (src/ws's WebSocketClient has exactly this shape). */
+export interface Transport {
+	open(): void;
+	send(bytes: Uint8Array, offset: number, length: number, binary?: boolean): boolean;
+	close(code?: number, reason?: string): void;
+	onOpen: (() => void) | null;
+	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null;
+	onWritable: (() => void) | null;
+	onClose: ((code: number, reason: string, error: Error | null) => void) | null;
+}
+
+export interface TransportOptions {
+	host: string;
+	port: number;
+	path: string;
+	tls: boolean | TlsOptions;
+	headers: Array<[string, string]>;
+	maxFrameSize: number;
+	maxMessageSize: number;
+	handshakeTimeoutMs: number;
+	pingIntervalMs: number;
+	pongTimeoutMs: number;
+}
+
+export type TransportFactory = (hal: Hal, options: TransportOptions) => Transport;
+
+export interface DutyCycle {
+	/** Share of each period spent connected, 1-99. */
+	percent: number;
+	periodMs: number;
+}
+
+export interface EdgeClientConfig {
+	host: string;
+	port: number;
+	/** TLS (wss) with certificate checks unless `{insecure: true}`; default true. `false` = ws://. */
+	tls?: boolean | TlsOptions;
+	/** Default "/Thingworx/WS". */
+	path?: string;
+	/** Called each time the application key is needed (every AUTH); the key is never stored or logged. */
+	appKey: () => string;
+	things: readonly Thing[];
+	/** AlwaysOn chunk size = WebSocket frame limit (Max-Frame-Size header). Default 8192. */
+	chunkSize?: number;
+	/** Largest (reassembled) message in either direction. Default 1 MiB. */
+	maxMessageSize?: number;
+	/** Wait for the AUTH answer. Default 10 000 ms. */
+	authTimeoutMs?: number;
+	/** Wait for any other answer. Default 10 000 ms. */
+	requestTimeoutMs?: number;
+	/** TCP + TLS + upgrade. Default 10 000 ms. */
+	connectTimeoutMs?: number;
+	/** WebSocket ping period (0 = none). Default 55 000 ms. */
+	pingIntervalMs?: number;
+	/** Default 10 000 ms. */
+	pongTimeoutMs?: number;
+	/** Exponential back-off with full jitter between reconnect attempts. Defaults 500 ms and 30 000 ms. */
+	backoffBaseMs?: number;
+	backoffCapMs?: number;
+	/** Offline queue (encoded rows) per thing. Default 8192 bytes. */
+	queueBytes?: number;
+	/** Requests that may wait for an answer at once. Default 8. */
+	maxPending?: number;
+	/** Connect for `percent` of every `periodMs`, then UNBIND and close for the rest. Default always on. */
+	dutyCycle?: DutyCycle;
+	/** Sent with BIND and UNBIND when both are set. */
+	gateway?: { name: string; type: string };
+	/** Housekeeping period: timeouts, automatic pushes, retries. Default 100 ms. */
+	tickMs?: number;
+	/** Push queued values at every tick without waiting for `push()`. Default true. */
+	autoPush?: boolean;
+	/** Wait after a failed push before the next attempt. Default 1000 ms. */
+	pushRetryMs?: number;
+	/** Replaces the WebSocket client (tests). */
+	transport?: TransportFactory;
+}
+
+/** The client's view of the configuration, every default applied. */
+export interface Settings {
+	chunkSize: number;
+	maxMessageSize: number;
+	authTimeoutMs: number;
+	requestTimeoutMs: number;
+	queueBytes: number;
+	maxPending: number;
+	tickMs: number;
+	autoPush: boolean;
+	pushRetryMs: number;
+	backoffBaseMs: number;
+	backoffCapMs: number;
+	dutyOnMs: number;
+	dutyOffMs: number;
+	transport: TransportOptions;
+}
+
+function positive(value: number | undefined, fallback: number, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+	const v = value === undefined ? fallback : value;
+	if (!(Number.isFinite(v) && v >= min && v <= max)) throw new RangeError(what + " must be between " + min + " and " + max + ", not " + v);
+	return v;
+}
+
+export function settings(config: EdgeClientConfig): Settings {
+	if (typeof config.host !== "string" || !config.host) throw new TypeError("host is required");
+	if (typeof config.appKey !== "function") throw new TypeError("appKey must be a function that returns the key");
+	if (!config.things || config.things.length === 0) throw new TypeError("things: at least one thing is required");
+	const chunkSize = positive(config.chunkSize, 8192, "chunkSize", 256, 0xffff);
+	const maxMessageSize = positive(config.maxMessageSize, 1048576, "maxMessageSize", chunkSize);
+	let dutyOnMs = 0;
+	let dutyOffMs = 0;
+	if (config.dutyCycle) {
+		const percent = positive(config.dutyCycle.percent, 100, "dutyCycle.percent", 1, 100);
+		const period = positive(config.dutyCycle.periodMs, 0, "dutyCycle.periodMs", 0);
+		if (percent < 100 && period > 0) {
+			dutyOnMs = Math.round((period * percent) / 100);
+			dutyOffMs = period - dutyOnMs;
+		}
+	}
+	const backoffBaseMs = positive(config.backoffBaseMs, 500, "backoffBaseMs");
+	return {
+		chunkSize,
+		maxMessageSize,
+		authTimeoutMs: positive(config.authTimeoutMs, 10000, "authTimeoutMs"),
+		requestTimeoutMs: positive(config.requestTimeoutMs, 10000, "requestTimeoutMs"),
+		queueBytes: positive(config.queueBytes, 8192, "queueBytes", 64, 0x7fffffff),
+		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
+		tickMs: positive(config.tickMs, 100, "tickMs", 5),
+		autoPush: config.autoPush !== false,
+		pushRetryMs: positive(config.pushRetryMs, 1000, "pushRetryMs", 0),
+		backoffBaseMs,
+		backoffCapMs: positive(config.backoffCapMs, Math.max(30000, backoffBaseMs), "backoffCapMs", backoffBaseMs),
+		dutyOnMs,
+		dutyOffMs,
+		transport: {
+			host: config.host,
+			port: positive(config.port, 443, "port", 1, 65535),
+			path: config.path ?? "/Thingworx/WS",
+			tls: config.tls ?? true,
+			headers: [["Max-Frame-Size", String(chunkSize)]],
+			maxFrameSize: chunkSize,
+			maxMessageSize: chunkSize,
+			handshakeTimeoutMs: positive(config.connectTimeoutMs, 10000, "connectTimeoutMs"),
+			pingIntervalMs: positive(config.pingIntervalMs, 55000, "pingIntervalMs", 0),
+			pongTimeoutMs: positive(config.pongTimeoutMs, 10000, "pongTimeoutMs"),
+		},
+	};
+}

@@ -1,0 +1,154 @@
+/*
+ * One property of a virtual thing: its definition, its current value/time/quality and its push
+ * settings. Setting a value is the head of the push path, so `set` allocates nothing: the value is
+ * stored into a TypedValue made once, names and the quality are pre-encoded bytes.
+ */
+import { encodeName } from "../protocol";
+import type { BaseTypeName, Location, TypedValue } from "../protocol/model";
+import type { AspectValue, PlainValue, PropertySpec, PushType } from "./spec";
+import { fits, plainTypeError, valueKind } from "./values";
+
+/** Push types by the C SDK's numbers (twSubscribedProps.c:21-26); the index is the code. */
+export const PUSH_TYPES: readonly PushType[] = Object.freeze(["ALWAYS", "NEVER", "VALUE", "ON", "OFF", "DEADBAND"] as PushType[]);
+export const PushCode = Object.freeze({ ALWAYS: 0, NEVER: 1, VALUE: 2, ON: 3, OFF: 4, DEADBAND: 5 });
+
+const GOOD = "GOOD";
+
+/** Where a property reports its changes (the thing, which forwards them to the client). */
+export interface PropertyOwner {
+	now(): number;
+	propertyChanged(property: Property): void;
+	/** The encoded form of a quality string (cached: qualities repeat). */
+	encodedQuality(quality: string): Uint8Array;
+}
+
+export class Property {
+	readonly name: string;
+	/** Length-prefixed UTF-8 name, copied into every row. */
+	readonly nameBytes: Uint8Array;
+	/** Position in the thing's property list. */
+	readonly index: number;
+	readonly baseType: BaseTypeName;
+	/** ValueKind of the base type: what the push path checks and compares by. */
+	readonly kind: number;
+	readonly readOnly: boolean;
+	readonly fold: boolean;
+	readonly description: string;
+	/** Aspects shown in GetMetadata besides the push settings, in order. */
+	readonly aspects: Readonly<Record<string, AspectValue>>;
+	/** Push type code (PushCode) and threshold; the platform may replace them when syncing. */
+	pushCode: number;
+	pushThreshold: number;
+	/** The current value (one object for the property's life; read it, change it with `set`). */
+	readonly value: TypedValue;
+	time = 0;
+	quality = GOOD;
+	qualityBytes: Uint8Array;
+	/** False until the first `set` (or a default value). */
+	hasValue = false;
+	#owner: PropertyOwner;
+	#location: Location | null;
+	#good: Uint8Array;
+
+	constructor(spec: PropertySpec, index: number, owner: PropertyOwner, good: Uint8Array) {
+		this.name = spec.name;
+		this.nameBytes = encodeName(spec.name);
+		this.index = index;
+		this.baseType = spec.baseType;
+		this.kind = valueKind(spec.baseType);
+		this.readOnly = spec.readOnly === true;
+		this.fold = spec.fold === true;
+		this.description = spec.description ?? "";
+		this.pushCode = pushCode(spec.pushType ?? "ALWAYS", spec.name);
+		this.pushThreshold = spec.pushThreshold ?? 0;
+		this.qualityBytes = good;
+		this.#good = good;
+		this.#owner = owner;
+		this.#location = spec.baseType === "LOCATION" ? { longitude: 0, latitude: 0, elevation: 0 } : null;
+		this.value = { type: spec.baseType, value: this.#location ?? initial(spec.baseType) } as TypedValue;
+		const aspects: Record<string, AspectValue> = {};
+		if (this.readOnly) aspects.isReadOnly = true;
+		if (spec.aspects) for (const key in spec.aspects) aspects[key] = spec.aspects[key];
+		if (spec.defaultValue !== undefined && spec.defaultValue !== null) {
+			const problem = plainTypeError(spec.baseType, spec.defaultValue);
+			if (problem !== null) throw new TypeError(spec.name + " defaultValue: " + problem);
+			if (isAspectValue(spec.defaultValue)) aspects.defaultValue = spec.defaultValue;
+			this.#store(spec.defaultValue);
+		}
+		this.aspects = Object.freeze(aspects);
+	}
+
+	get pushType(): PushType {
+		return PUSH_TYPES[this.pushCode];
+	}
+
+	/** The current value in its plain form. */
+	get(): PlainValue {
+		return this.value.value;
+	}
+
+	/**
+	 * Set the value (time defaults to now, quality to "GOOD") and hand it to the push rules.
+	 * A value of the wrong type is a TypeError and changes nothing.
+	 */
+	set(value: PlainValue, time?: number, quality?: string): void {
+		if (!fits(this.kind, value)) throw new TypeError(this.name + ": " + plainTypeError(this.baseType, value));
+		this.#store(value);
+		this.time = time === undefined ? this.#owner.now() : time;
+		if (quality !== undefined) {
+			if (quality !== this.quality) {
+				this.quality = quality;
+				this.qualityBytes = this.#owner.encodedQuality(quality);
+			}
+		} else if (this.qualityBytes !== this.#good) {
+			this.quality = GOOD;
+			this.qualityBytes = this.#good;
+		}
+		this.#owner.propertyChanged(this);
+	}
+
+	/** Platform override from GetPropertySubscriptions; false when the push type name is unknown. */
+	applySubscription(pushType: string, threshold: number): boolean {
+		const code = PUSH_TYPES.indexOf(pushType as PushType);
+		if (code < 0) return false;
+		this.pushCode = code;
+		this.pushThreshold = threshold;
+		return true;
+	}
+
+	#store(value: PlainValue): void {
+		const location = this.#location;
+		if (location !== null) {
+			const l = value as Location;
+			location.longitude = l.longitude;
+			location.latitude = l.latitude;
+			location.elevation = l.elevation;
+		} else {
+			(this.value as { value: unknown }).value = value;
+		}
+		this.hasValue = true;
+	}
+}
+
+function pushCode(name: PushType, property: string): number {
+	const code = PUSH_TYPES.indexOf(name);
+	if (code < 0) throw new TypeError(property + ": unknown push type " + String(name));
+	return code;
+}
+
+function isAspectValue(value: unknown): value is AspectValue {
+	return typeof value === "number" || typeof value === "string" || typeof value === "boolean";
+}
+
+/** The value a property holds before it is ever set (never pushed: `hasValue` is false). */
+function initial(type: BaseTypeName): unknown {
+	switch (type) {
+		case "NUMBER": case "INTEGER": case "LONG": case "DATETIME": return 0;
+		case "BOOLEAN": return false;
+		case "NOTHING": return null;
+		case "IMAGE": case "BLOB": return new Uint8Array(0);
+		case "INFOTABLE": return { fields: [], rows: [] };
+		case "VARIANT": return { type: "NOTHING", value: null };
+	}
+	return "";
+}

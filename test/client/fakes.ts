@@ -1,0 +1,180 @@
+/*
+ * Fakes for the client's unit tests: a HAL with a manual clock and timers, and a transport that
+ * records what the client sends (decoded) and lets the test play the platform.
+ */
+import { createHash, randomFillSync } from "node:crypto";
+import type { Hal, HalSocket, LogLevel, TimerId } from "../../hal/hal";
+import type { Transport, TransportOptions } from "../../src/client/config";
+import { Code, decodeMessage, encodeMessageToBytes } from "../../src/protocol";
+import type { ChunkMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../../src/protocol/model";
+
+interface Timer {
+	id: number;
+	at: number;
+	every: number;
+	callback: () => void;
+}
+
+export class FakeHal implements Hal {
+	t = 1000;
+	wall = 1_700_000_000_000;
+	logs: Array<[LogLevel, string]> = [];
+	/** When set, randomBytes fills with this byte (0xff: every back-off delay at its ceiling). */
+	randomByte: number | null = null;
+	#timers: Timer[] = [];
+	#nextId = 1;
+	readonly store = new Map<string, string>() as unknown as Hal["store"];
+	readonly timers = {
+		set: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, 0),
+		repeat: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, ms),
+		clear: (id: TimerId): void => {
+			this.#timers = this.#timers.filter((t) => t.id !== id);
+		},
+	};
+
+	#add(callback: () => void, ms: number, every: number): number {
+		const id = this.#nextId++;
+		this.#timers.push({ id, at: this.t + ms, every, callback });
+		return id;
+	}
+
+	/** Run every timer due within the next `ms` milliseconds, in time order. */
+	advance(ms: number): void {
+		const end = this.t + ms;
+		for (;;) {
+			let next: Timer | undefined;
+			for (const t of this.#timers) if (t.at <= end && (!next || t.at < next.at)) next = t;
+			if (!next) break;
+			this.wall += next.at - this.t;
+			this.t = next.at;
+			if (next.every > 0) next.at += next.every;
+			else this.#timers = this.#timers.filter((t) => t !== next);
+			next.callback();
+		}
+		this.wall += end - this.t;
+		this.t = end;
+	}
+
+	/** One-shot timers waiting (repeating ones excluded). */
+	pendingOneShots(): number[] {
+		return this.#timers.filter((t) => t.every === 0).map((t) => t.at - this.t);
+	}
+
+	createSocket(): HalSocket {
+		throw new Error("the fake transport needs no socket");
+	}
+	now(): number {
+		return this.wall;
+	}
+	ticks(): number {
+		return this.t;
+	}
+	randomBytes(into: Uint8Array, offset: number, length: number): void {
+		if (this.randomByte !== null) into.fill(this.randomByte, offset, offset + length);
+		else randomFillSync(into, offset, length);
+	}
+	sha1(bytes: Uint8Array): Uint8Array {
+		return new Uint8Array(createHash("sha1").update(bytes).digest());
+	}
+	base64Encode(bytes: Uint8Array): string {
+		return Buffer.from(bytes).toString("base64");
+	}
+	base64Decode(text: string): Uint8Array {
+		return new Uint8Array(Buffer.from(text, "base64"));
+	}
+	utf8EncodeInto(text: string, into: Uint8Array, offset: number): number {
+		const bytes = Buffer.from(text, "utf8");
+		if (offset + bytes.length > into.length) return -1;
+		into.set(bytes, offset);
+		return bytes.length;
+	}
+	utf8Decode(bytes: Uint8Array, offset: number, length: number): string {
+		return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(offset, offset + length));
+	}
+	log(level: LogLevel, message: string): void {
+		this.logs.push([level, message]);
+	}
+}
+
+export class FakeTransport implements Transport {
+	onOpen: (() => void) | null = null;
+	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null = null;
+	onWritable: (() => void) | null = null;
+	onClose: ((code: number, reason: string, error: Error | null) => void) | null = null;
+	readonly options: TransportOptions;
+	/** Raw frames the client sent, in order. */
+	readonly frames: Uint8Array[] = [];
+	opened = false;
+	closedWith: number | null = null;
+	/** While true, send() refuses (back-pressure). */
+	full = false;
+
+	constructor(options: TransportOptions) {
+		this.options = options;
+	}
+
+	open(): void {
+		this.opened = true;
+	}
+
+	send(bytes: Uint8Array, offset: number, length: number): boolean {
+		if (this.closedWith !== null) throw new Error("send after close");
+		if (this.full) return false;
+		this.frames.push(bytes.slice(offset, offset + length));
+		return true;
+	}
+
+	close(code = 1000): void {
+		if (this.closedWith !== null) return;
+		this.closedWith = code;
+		this.onClose?.(code, "", null);
+	}
+
+	// --- the test plays the platform ---
+
+	accept(): void {
+		this.onOpen?.();
+	}
+
+	/** Decoded messages the client sent (chunks left as chunks). */
+	get sent(): Array<Message | ChunkMessage> {
+		return this.frames.map((f) => decodeMessage(f));
+	}
+
+	/** The last message sent, decoded. */
+	last(): Message | ChunkMessage {
+		const all = this.sent;
+		return all[all.length - 1];
+	}
+
+	deliver(msg: Message): void {
+		this.deliverBytes(encodeMessageToBytes(msg));
+	}
+
+	deliverBytes(bytes: Uint8Array): void {
+		this.onMessage?.(bytes, true);
+	}
+
+	respond(to: { requestId: number }, code: number = Code.SUCCESS, content: InfoTable | null = null, session = 0xbeef, reason: string | null = null): void {
+		const msg: ResponseMessage = { kind: "response", version: 1, code, requestId: to.requestId, endpointId: 0, sessionId: session, reason, content, contentType: 0xff, trailing: 0 };
+		this.deliver(msg);
+	}
+
+	/** The connection drops without a close handshake. */
+	drop(message = "connection reset"): void {
+		if (this.closedWith !== null) return;
+		this.closedWith = 1006;
+		this.onClose?.(1006, "", new Error(message));
+	}
+}
+
+export function request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null, requestId = 1001): RequestMessage {
+	return {
+		kind: "request", version: 1, code, requestId, endpointId: 0, sessionId: 0xbeef, entityType: 0x0a, entityName: entity,
+		characteristicType: characteristic, characteristicName: name, headers: [], params,
+	};
+}
+
+export function hex(bytes: Uint8Array): string {
+	return Buffer.from(bytes).toString("hex");
+}

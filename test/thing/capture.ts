@@ -1,0 +1,41 @@
+/* The C SDK SteamSensor session capture (PROTOCOL.md §10, CAP): frames by direction and request id. */
+import { readFileSync } from "node:fs";
+
+interface Frame {
+	from: "edge" | "platform";
+	what?: string;
+	hex?: string;
+	decoded?: { reqId?: number; content?: { rows: Array<Array<[number, string]>> } };
+}
+
+const FILE = new URL("../../../shared/alwayson/captures/steamsensor-session.jsonl", import.meta.url);
+
+export function frames(): Frame[] {
+	return readFileSync(FILE, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Frame);
+}
+
+/** The hex of the edge frame with this request id (responses carry the platform's id). */
+export function edgeFrame(reqId: number): string {
+	const f = frames().find((x) => x.from === "edge" && x.decoded?.reqId === reqId);
+	if (!f?.hex) throw new Error("no edge frame " + reqId);
+	return f.hex;
+}
+
+/** The hex of the platform frame whose description starts with `what`. */
+export function platformFrame(what: string): string {
+	const f = frames().find((x) => x.from === "platform" && x.what?.startsWith(what));
+	if (!f?.hex) throw new Error("no platform frame " + what);
+	return f.hex;
+}
+
+/** The C SDK's GetMetadata JSON for SteamSensor (edge response 1005). */
+export function capturedMetadata(): unknown {
+	const f = frames().find((x) => x.from === "edge" && x.decoded?.reqId === 1005);
+	const cell = f?.decoded?.content?.rows[0][0];
+	if (!cell) throw new Error("no GetMetadata response in the capture");
+	return JSON.parse(cell[1]);
+}
+
+export function bytes(hexText: string): Uint8Array {
+	return new Uint8Array(Buffer.from(hexText, "hex"));
+}
