@@ -1,0 +1,271 @@
+/*
+ * HalSocket on the Moddable SDK, with two transports behind one state machine:
+ *
+ * - plain TCP: ECMA-419 `embedded:io/socket/tcp`. The ESP32 (lwip) implementation takes an `address`
+ *   only (modules/io/socket/lwip/tcp.c reads address, port, from, nodelay), so the host is resolved
+ *   first with `Net.resolve`. `onWritable(count)` reports the free send space (tcp_sndbuf) and a write
+ *   larger than that throws "would block", so writes are capped by that budget, minus what this turn
+ *   already wrote. Reads go into one preallocated buffer (ECMA-419 `read(buffer)` fills the view it
+ *   is given).
+ * - TLS: the legacy `securesocket` module (modules/crypt/securesocket), a TLS session over the legacy
+ *   `socket` module, which resolves the host itself. Its callback codes: 1 connected (handshake done),
+ *   2 readable (bytes of one decrypted chunk, read inside the callback), 3 writable (free bytes),
+ *   -1 disconnected, -2 error. `write()` without arguments returns the free space (send buffer minus an
+ *   estimated 128 bytes of TLS overhead); a larger write throws, so the same cap applies.
+ *
+ * States: idle -> resolving (TCP only) -> connecting -> open -> closed. `onClose` fires exactly once.
+ * After `close()` it is delivered on a zero-delay timer, never from inside the caller's `close()`.
+ *
+ * Limits of the runtime, not of this code: the ECMA-419 lwip socket calls `onError` for any disconnect,
+ * a peer's orderly FIN included, so an established connection that ends is reported as `null` (the
+ * WebSocket layer knows from its close handshake whether the end was clean); SecureSocket reports
+ * every handshake failure (untrusted certificate, protocol, refused) as the same -2 code.
+ */
+import TCP from "embedded:io/socket/tcp";
+import Net from "net";
+import SecureSocket from "securesocket";
+import Timer from "timer";
+import type { HalSocket, SocketOptions, TlsOptions } from "../hal";
+
+/** "dns": the host did not resolve; "connect": TCP connect failed; "tls": handshake or certificate; "io": an established connection failed. */
+export type SocketErrorKind = "dns" | "connect" | "tls" | "io";
+
+export class SocketError extends Error {
+	readonly kind: SocketErrorKind;
+
+	constructor(kind: SocketErrorKind, message: string, cause?: unknown) {
+		super(message, cause === undefined ? undefined : { cause });
+		this.kind = kind;
+	}
+
+	// A getter, not an assignment: built-ins are frozen after a Moddable preload.
+	override get name(): string {
+		return "SocketError";
+	}
+}
+
+const State = Object.freeze({ IDLE: 0, RESOLVING: 1, CONNECTING: 2, OPEN: 3, CLOSED: 4 });
+
+/** securesocket callback codes (the legacy Socket's message values). */
+const Message = Object.freeze({ CONNECTED: 1, READABLE: 2, WRITABLE: 3, DISCONNECTED: -1, ERROR: -2 });
+
+/** TLS 1.2, the newest version Moddable's TLS stack negotiates. */
+const TLS_1_2 = 0x303;
+
+/**
+ * The SecureSocket surface used here. The 5.6 and 8.2 typings declare neither `callback` nor the
+ * argument-less `write()` that returns the free space (securesocket.js, modsecuresocket.c).
+ */
+interface SecureSocketInstance {
+	callback: (message: number, value?: number) => void;
+	read(type: typeof ArrayBuffer): ArrayBuffer;
+	write(): number;
+	write(bytes: Uint8Array): void;
+	close(): void;
+}
+
+export class ModdableSocket implements HalSocket {
+	onConnect: (() => void) | null = null;
+	onData: ((bytes: Uint8Array) => void) | null = null;
+	onWritable: ((free: number) => void) | null = null;
+	onClose: ((error: Error | null) => void) | null = null;
+	#state: number = State.IDLE;
+	#reported = false;
+	#target = "";
+	#tcp: TCP | null = null;
+	#tls: SecureSocketInstance | null = null;
+	/** TCP only: free send space left this turn (onWritable's count minus what was written since). */
+	#budget = 0;
+	readonly #rx: Uint8Array;
+	/** The last partial view of #rx handed out, kept while reads keep the same size. */
+	#rxView: Uint8Array;
+
+	constructor(rxBufferSize: number) {
+		this.#rx = new Uint8Array(rxBufferSize);
+		this.#rxView = this.#rx;
+	}
+
+	connect(options: SocketOptions): void {
+		if (this.#state !== State.IDLE) throw new Error("HalSocket.connect called twice");
+		const { host, port } = options;
+		this.#target = `${host}:${port}`;
+		if (options.tls === undefined || options.tls === false) this.#resolve(host, port);
+		else this.#openTls(host, port, options.tls === true ? {} : options.tls);
+	}
+
+	write(bytes: Uint8Array, offset: number, length: number): number {
+		if (this.#state !== State.OPEN || length <= 0) return 0;
+		const free = this.#free();
+		const count = length < free ? length : free;
+		if (count <= 0) return 0;
+		const chunk = offset === 0 && count === bytes.length ? bytes : bytes.subarray(offset, offset + count);
+		try {
+			if (this.#tcp !== null) {
+				this.#tcp.write(chunk);
+				this.#budget -= count;
+			}
+			else this.#tls?.write(chunk);
+		} catch (cause) {
+			this.#end(new SocketError("io", `write to ${this.#target} failed`, cause), true);
+			return 0;
+		}
+		return count;
+	}
+
+	close(): void {
+		if (this.#state === State.CLOSED) return;
+		this.#end(null, true);
+	}
+
+	#free(): number {
+		if (this.#tcp !== null) return this.#budget;
+		const tls = this.#tls;
+		return tls === null ? 0 : tls.write();
+	}
+
+	#resolve(host: string, port: number): void {
+		this.#state = State.RESOLVING;
+		try {
+			Net.resolve(host, (_name, address) => this.#openTcp(host, port, address));
+		} catch (cause) {
+			// lwip's resolver queue is full.
+			this.#end(new SocketError("dns", `cannot resolve ${host}: resolver busy`, cause), true);
+		}
+	}
+
+	#openTcp(host: string, port: number, address: string | undefined): void {
+		if (this.#state !== State.RESOLVING) return;
+		if (address === undefined) {
+			this.#end(new SocketError("dns", `cannot resolve ${host}`), false);
+			return;
+		}
+		this.#state = State.CONNECTING;
+		try {
+			this.#tcp = new TCP({
+				address,
+				port,
+				nodelay: true,
+				onReadable: (count) => this.#readTcp(count),
+				onWritable: (count) => this.#writable(count),
+				onError: () => this.#tcpError(),
+			});
+		} catch (cause) {
+			this.#end(new SocketError("connect", `cannot connect to ${this.#target} (${address})`, cause), false);
+		}
+	}
+
+	#readTcp(count: number): void {
+		const tcp = this.#tcp;
+		if (tcp === null) return;
+		// lwip may deliver data in the same turn as the connect, before onWritable.
+		if (this.#state === State.CONNECTING) this.#opened();
+		const rx = this.#rx;
+		while (count > 0 && this.#state === State.OPEN) {
+			const size = count < rx.length ? count : rx.length;
+			let view = this.#rxView;
+			if (view.length !== size) view = this.#rxView = size === rx.length ? rx : new Uint8Array(rx.buffer, 0, size);
+			try {
+				tcp.read(view);
+			} catch (cause) {
+				this.#end(new SocketError("io", `read from ${this.#target} failed`, cause), false);
+				return;
+			}
+			count -= size;
+			this.onData?.(view);
+		}
+	}
+
+	#writable(free: number): void {
+		this.#budget = free;
+		if (this.#state === State.CONNECTING) this.#opened();
+		if (this.#state !== State.OPEN) return;
+		const now = this.#free();
+		if (now > 0) this.onWritable?.(now);
+	}
+
+	#tcpError(): void {
+		if (this.#state === State.CONNECTING) this.#end(new SocketError("connect", `cannot connect to ${this.#target} (refused, unreachable or timed out)`), false);
+		else if (this.#state === State.OPEN) this.#end(null, false);
+	}
+
+	#openTls(host: string, port: number, tls: TlsOptions): void {
+		this.#state = State.CONNECTING;
+		let socket: SecureSocketInstance;
+		try {
+			const secure: Record<string, unknown> = { protocolVersion: TLS_1_2, verify: tls.insecure !== true };
+			if (tls.servername !== undefined) secure.tls_server_name = tls.servername;
+			const certificate = derCertificate(tls.ca);
+			if (certificate !== undefined) secure.certificate = certificate;
+			socket = new SecureSocket({ host, port, noDelay: true, secure }) as unknown as SecureSocketInstance;
+		} catch (cause) {
+			this.#end(cause instanceof SocketError ? cause : new SocketError("tls", `cannot start TLS to ${this.#target}`, cause), true);
+			return;
+		}
+		this.#tls = socket;
+		socket.callback = (message, value) => this.#tlsMessage(message, value ?? 0);
+	}
+
+	#tlsMessage(message: number, value: number): void {
+		const tls = this.#tls;
+		if (tls === null) return;
+		switch (message) {
+			case Message.CONNECTED:
+				this.#opened();
+				if (this.#state === State.OPEN) {
+					const free = tls.write();
+					if (free > 0) this.onWritable?.(free);
+				}
+				break;
+			case Message.READABLE:
+				if (this.#state === State.OPEN && value > 0) this.onData?.(new Uint8Array(tls.read(ArrayBuffer)));
+				break;
+			case Message.WRITABLE:
+				if (this.#state === State.OPEN && value > 0) this.onWritable?.(value);
+				break;
+			case Message.DISCONNECTED:
+				if (this.#state === State.OPEN) this.#end(null, false);
+				else this.#end(new SocketError("tls", `${this.#target} closed the connection during the TLS handshake`), false);
+				break;
+			default:
+				if (this.#state === State.OPEN) this.#end(new SocketError("io", `TLS connection to ${this.#target} failed`), false);
+				else this.#end(new SocketError("tls", `TLS handshake with ${this.#target} failed (untrusted certificate, protocol mismatch, or refused)`), false);
+				break;
+		}
+	}
+
+	#opened(): void {
+		this.#state = State.OPEN;
+		this.onConnect?.();
+	}
+
+	/** Release the transport and report once; `deferred` when called from inside a caller's method. */
+	#end(error: Error | null, deferred: boolean): void {
+		this.#state = State.CLOSED;
+		const tcp = this.#tcp;
+		const tls = this.#tls;
+		this.#tcp = null;
+		this.#tls = null;
+		this.#budget = 0;
+		try {
+			tcp?.close();
+			tls?.close();
+		} catch {
+			// Already torn down by the runtime; nothing left to release.
+		}
+		if (this.#reported) return;
+		this.#reported = true;
+		if (deferred) Timer.set(() => this.onClose?.(error), 0);
+		else this.onClose?.(error);
+	}
+}
+
+/** SecureSocket takes one DER certificate (ArrayBuffer, Uint8Array or a Resource host buffer). */
+function derCertificate(ca: TlsOptions["ca"]): Uint8Array | undefined {
+	if (ca === undefined) return undefined;
+	const list = typeof ca === "string" || ca instanceof Uint8Array ? [ca] : ca;
+	if (list.length === 0) return undefined;
+	if (list.length > 1) throw new SocketError("tls", "Moddable's SecureSocket takes one CA certificate; pass the root that signs the platform's chain");
+	const certificate = list[0];
+	if (typeof certificate === "string") throw new SocketError("tls", "Moddable's SecureSocket needs the CA certificate in DER, not PEM (openssl x509 -outform der)");
+	return certificate;
+}

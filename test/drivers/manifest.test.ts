@@ -1,0 +1,159 @@
+// manifest.json (and the provisioning app's) against the repository: well-formed, every local path
+// exists or is a bundle `npm run build` produces, every module the device code imports is provided by
+// the manifest or by an SDK manifest it includes, preloads name modules it defines, config covers the
+// keys main.ts reads, and no application key is ever committed in a manifest.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join, posix, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// By URL: build/entries.mjs is plain JavaScript without declarations.
+const { deviceEntries } = (await import(new URL("../../build/entries.mjs", import.meta.url).href)) as { deviceEntries: Record<string, string> };
+
+interface Manifest {
+	include?: string[];
+	modules?: Record<string, string | string[]>;
+	preload?: string[];
+	config?: Record<string, unknown>;
+	creation?: unknown;
+	typescript?: { tsconfig?: { compilerOptions?: Record<string, unknown> } };
+	platforms?: Record<string, Manifest & { error?: string }>;
+}
+
+function load(path: string): Manifest {
+	return JSON.parse(readFileSync(join(root, path), "utf8")) as Manifest;
+}
+
+/** SDK module specifiers device code may import, and the SDK manifest (TOOLCHAIN.md §1, §2) that provides each. */
+const SDK_MODULES: Readonly<Record<string, string>> = Object.freeze({
+	"mc/config": "(mcconfig)",
+	timer: "$(MODDABLE)/examples/manifest_base.json",
+	time: "$(MODDABLE)/examples/manifest_base.json",
+	Resource: "$(MODDABLE)/examples/manifest_base.json",
+	net: "$(MODDABLE)/examples/manifest_net.json",
+	"embedded:io/socket/tcp": "$(MODDABLE)/modules/io/manifest.json",
+	securesocket: "$(MODDABLE)/modules/crypt/tls.json",
+	crypt: "$(MODDABLE)/modules/crypt/digest/manifest.json",
+	"text/decoder": "$(MODDABLE)/modules/data/text/decoder/manifest.json",
+	preference: "$(MODDABLE)/modules/files/preference/manifest.json",
+});
+
+/** Value imports of a TypeScript source (type-only imports vanish at compile time). */
+function valueImports(source: string): string[] {
+	const found: string[] = [];
+	for (const m of source.matchAll(/^import\s+(type\s+)?[\s\S]*?\sfrom\s+"([^"]+)";/gm)) if (m[1] === undefined) found.push(m[2]);
+	return found;
+}
+
+/** Local module files: "*" entries keep their basename as the specifier. */
+function localModules(manifest: Manifest): Map<string, string> {
+	const modules = new Map<string, string>();
+	for (const [key, value] of Object.entries(manifest.modules ?? {})) {
+		for (const path of Array.isArray(value) ? value : [value]) {
+			if (!path.startsWith("./")) continue;
+			modules.set(key === "*" ? basename(path) : key, path);
+		}
+	}
+	return modules;
+}
+
+function sourceOf(manifestDir: string, path: string): string | null {
+	for (const ext of [".ts", ".js"]) {
+		const file = join(root, manifestDir, path + ext);
+		if (existsSync(file)) return file;
+	}
+	return null;
+}
+
+const manifest = load("manifest.json");
+const modules = localModules(manifest);
+
+test("every local module path exists, or is a device bundle that npm run build writes", () => {
+	assert.ok(modules.size > 0);
+	for (const [specifier, path] of modules) {
+		const bundle = /^\.\/build\/dist\/([\w-]+)$/.exec(path);
+		if (bundle !== null) {
+			const entry = deviceEntries[bundle[1]];
+			assert.ok(entry !== undefined, `"${specifier}" maps ${path}: add ${bundle[1]} to deviceEntries in build/entries.mjs`);
+			assert.ok(existsSync(join(root, entry)), `deviceEntries.${bundle[1]} = ${entry} does not exist`);
+		}
+		else assert.ok(sourceOf(".", path) !== null, `"${specifier}" maps ${path}, which has no .ts or .js file`);
+	}
+});
+
+test("every module the device code imports is provided by this manifest or an SDK manifest it includes", () => {
+	const includes = new Set(manifest.include);
+	for (const [specifier, path] of modules) {
+		const file = sourceOf(".", path);
+		if (file === null || path.startsWith("./build/")) continue;
+		for (const imported of valueImports(readFileSync(file, "utf8"))) {
+			if (imported.startsWith(".")) {
+				// XS resolves a relative specifier against the importer's module name, not its file.
+				const resolved = posix.join(posix.dirname(specifier), imported);
+				const target = modules.get(resolved);
+				assert.ok(target !== undefined, `${specifier} imports ${imported}: no module "${resolved}" in manifest.json`);
+				assert.equal(relative(root, sourceOf(".", target) ?? ""), relative(root, join(dirname(file), imported)) + ".ts", `${specifier} imports ${imported}, which the manifest maps to another file`);
+			}
+			else if (modules.has(imported)) continue;
+			else {
+				const provider = SDK_MODULES[imported];
+				assert.ok(provider !== undefined, `${specifier} imports "${imported}", which no manifest provides`);
+				if (provider !== "(mcconfig)") assert.ok(includes.has(provider), `${specifier} imports "${imported}": include ${provider}`);
+			}
+		}
+	}
+});
+
+test("preloads name modules of this manifest, never main, and only where preloading is safe (esp32)", () => {
+	assert.equal(manifest.preload, undefined, "top-level preload would also apply to the simulator, whose preference module reads files at load");
+	const preload = manifest.platforms?.esp32?.preload ?? [];
+	assert.ok(preload.length > 0);
+	for (const specifier of preload) {
+		assert.ok(modules.has(specifier), `preload "${specifier}" is not a module of manifest.json`);
+		assert.notEqual(specifier, "main");
+	}
+});
+
+test("config has a default for every key main.ts reads, and nothing else; never an application key", () => {
+	const main = readFileSync(join(root, "hal/moddable/main.ts"), "utf8");
+	const read = new Set([...main.matchAll(/\b(?:text|number|integer|flag)\("(\w+)"|\bconfig\.(\w+)/g)].map((m) => m[1] ?? m[2]));
+	const config = manifest.config ?? {};
+	assert.deepEqual([...read].sort(), Object.keys(config).sort());
+	assert.equal("appKey" in config, false);
+	assert.equal(config.host, "", "no platform host committed");
+});
+
+test("TypeScript 5.x overrides the es2025 target mcconfig 8.2.3 generates", () => {
+	const options = manifest.typescript?.tsconfig?.compilerOptions ?? {};
+	assert.equal(options.target, "es2024");
+	assert.deepEqual(options.lib, ["es2024"]);
+});
+
+test("ESP32 creation: fixed heaps that hold the app budget plus a TLS handshake and a full TLS record", () => {
+	const creation = manifest.platforms?.esp32?.creation as { static: number; chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number };
+	const SLOT = 16; // bytes per slot on a 32-bit MCU (TOOLCHAIN.md §5.3)
+	// BUDGETS.md: <= 24 KB XS heap after synchronization; securesocket.md: a handshake needs 10 KB chunk,
+	// 6 KB slots, 4 KB stack free; a TLS record is up to 16 KB + 2 KB of overhead, buffered whole.
+	assert.ok(creation.chunk.initial >= 24 * 1024 + 10 * 1024 + 18 * 1024, "chunk heap");
+	assert.ok(creation.heap.initial * SLOT >= 6 * 1024 + 24 * 1024, "slot heap");
+	assert.ok(creation.stack * SLOT >= 4 * 1024, "stack");
+	// The SDK's own ESP32 boards give XS 78848 + 4928·16 + 512·16 bytes (~162 KB) and still run Wi-Fi and TLS.
+	assert.ok(creation.chunk.initial + (creation.heap.initial + creation.stack) * SLOT <= 78848 + (4928 + 512) * SLOT);
+});
+
+test("unsupported platforms fail the build with a message; the simulator platforms are listed", () => {
+	const platforms = manifest.platforms ?? {};
+	for (const name of ["esp32", "lin", "mac", "win"]) assert.ok(name in platforms, name);
+	assert.match(platforms["..."]?.error ?? "", /supported/);
+});
+
+test("the provisioning app: its module exists, and it carries no key", () => {
+	const provision = load("hal/moddable/provision/manifest.json");
+	for (const path of localModules(provision).values()) assert.ok(sourceOf("hal/moddable/provision", path) !== null, path);
+	assert.equal(provision.config?.appKey, "");
+	const source = readFileSync(join(root, "hal/moddable/provision/main.ts"), "utf8");
+	for (const imported of valueImports(source)) assert.ok(imported in SDK_MODULES, imported);
+	assert.doesNotMatch(source, /trace\([^)]*wanted/, "the key is never traced");
+});

@@ -1,0 +1,45 @@
+// Shared state of the fake Moddable modules: the test drives the runtime through it.
+import type TcpFake from "./tcp";
+import type SecureSocketFake from "./securesocket";
+
+export interface PendingTimer {
+	callback: () => void;
+	ms: number;
+	repeat: boolean;
+	cleared: boolean;
+}
+
+export const runtime = {
+	tcp: [] as TcpFake[],
+	tls: [] as SecureSocketFake[],
+	resolves: [] as Array<{ host: string; callback: (name: string, address?: string) => void }>,
+	resolveThrows: false,
+	tcpConstructorThrows: false,
+	timers: [] as PendingTimer[],
+	ticks: 0,
+	preferences: new Map<string, unknown>(),
+	preferenceSetThrows: false,
+	/** mc/config as main.ts sees it. */
+	config: {} as Record<string, unknown>,
+	resources: new Map<string, Uint8Array>(),
+	/** What main.ts passed to startSteamSensor. */
+	started: [] as unknown[],
+	reset(): void {
+		this.tcp.length = 0;
+		this.tls.length = 0;
+		this.resolves.length = 0;
+		this.resolveThrows = false;
+		this.tcpConstructorThrows = false;
+		this.timers.length = 0;
+		this.ticks = 0;
+		this.preferences.clear();
+		this.preferenceSetThrows = false;
+		for (const key of Object.keys(this.config)) delete this.config[key];
+		this.resources.clear();
+		this.started.length = 0;
+	},
+	/** Run the timers that are due now (the zero-delay ones), as Moddable's event loop would. */
+	runZeroDelay(): void {
+		for (const t of this.timers.splice(0)) if (!t.cleared && t.ms === 0) t.callback();
+	},
+};
