@@ -1,6 +1,10 @@
-// Bundle entries: name -> source. Device bundles must not import anything but Moddable specifiers.
+// Bundle entries: name -> source. Device bundles import nothing but Moddable specifiers.
 export const deviceEntries = {
+	// The codec alone, tree-shaken from its public index.
 	codec: "src/protocol/index.ts",
+	// The runtime without an app: ws + codec + client + things.
+	client: "src/index.ts",
+	// The SteamSensor app with its drivers: what manifest.json maps as "steamsensor".
+	steamsensor: "src/apps/steamsensor/device.ts",
 };
-// Bundles that only exist to run tests and benchmarks under real XS (not size-reported).
-export const xsEntries = {};
+// The XS test bundles are built by test/xs/bundles.ts (their own tsconfig), not here.

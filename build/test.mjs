@@ -25,6 +25,7 @@ if (only.length === 0) {
 	run(npx + "tsc", ["-p", "tsconfig.json"]);
 	run(npx + "tsc", ["-p", "tsconfig.src.json"]);
 	run(npx + "tsc", ["-p", "hal/moddable/tsconfig.json"]);
+	run(npx + "tsc", ["-p", "test/xs/tsconfig.json"]);
 	run(npx + "rollup", ["-c", "build/rollup.config.mjs", "--silent"]);
 }
 const files = only.length ? only : find("test");
