@@ -1,29 +1,15 @@
 /** Decode AlwaysOn messages (hex) to JSON lines. */
 import { DecodeError, decodeMessage } from "../../src/protocol/index";
-import { codecOptions, convertLines, messageToJson } from "./json";
+import { codecArguments, convertLines, messageToJson } from "./json";
 
 const USAGE = `usage: twx decode [--pretty] [--long-type-code=<n|none>] [--max-depth=<n>] [hex...]
 Decodes one AlwaysOn message given as hex (spaces and | allowed), or, with no hex argument, one per
 stdin line (a capture line {"hex": ...} also works). Prints one JSON line per message; bytes are hex.`;
 
 export async function main(argv: string[]): Promise<number> {
-	let parsed;
-	try {
-		parsed = codecOptions(argv);
-	} catch (error) {
-		process.stderr.write(`twx decode: ${(error as Error).message}\n${USAGE}\n`);
-		return 2;
-	}
+	const parsed = codecArguments("decode", USAGE, argv, ["--pretty"]);
+	if (typeof parsed === "number") return parsed;
 	const { options, rest, flags } = parsed;
-	if (flags.has("--help") || flags.has("-h")) {
-		process.stdout.write(USAGE + "\n");
-		return 0;
-	}
-	const unknown = [...flags].filter((f) => f !== "--pretty");
-	if (unknown.length > 0) {
-		process.stderr.write(`twx decode: unknown option ${unknown[0]}\n${USAGE}\n`);
-		return 2;
-	}
 	return convertLines({
 		command: "decode",
 		args: rest,

@@ -284,16 +284,32 @@ async function readStdin(): Promise<string> {
 }
 
 /** Parses `--long-type-code=<n|none>` and `--max-depth=<n>`; returns the codec options and the other arguments. */
-export function codecOptions(argv: string[]): { options: { longTypeCode?: number | null; maxDepth?: number }; rest: string[]; flags: Set<string> } {
-	const options: { longTypeCode?: number | null; maxDepth?: number } = {};
+type CodecOptions = { longTypeCode?: number | null; maxDepth?: number };
+
+/**
+ * A codec command's arguments: the shared codec options, the flags `allowed` names, and the rest.
+ * Prints usage (for --help) or the error itself and returns the exit code when the command should stop.
+ */
+export function codecArguments(command: string, usage: string, argv: string[], allowed: readonly string[]): { options: CodecOptions; rest: string[]; flags: Set<string> } | number {
+	const options: CodecOptions = {};
 	const rest: string[] = [];
 	const flags = new Set<string>();
-	for (const arg of argv) {
-		const [name, value] = arg.split("=", 2);
-		if (name === "--long-type-code") options.longTypeCode = value === "none" ? null : uint(Number(value), 0x7f, "--long-type-code");
-		else if (name === "--max-depth") options.maxDepth = uint(Number(value), 1000, "--max-depth");
-		else if (arg.startsWith("--") || arg === "-h") flags.add(arg);
-		else rest.push(arg);
+	try {
+		for (const arg of argv) {
+			const [name, value] = arg.split("=", 2);
+			if (name === "--long-type-code") options.longTypeCode = value === "none" ? null : uint(Number(value), 0x7f, "--long-type-code");
+			else if (name === "--max-depth") options.maxDepth = uint(Number(value), 1000, "--max-depth");
+			else if (arg === "--help" || arg === "-h") {
+				process.stdout.write(usage + "\n");
+				return 0;
+			} else if (arg.startsWith("--")) {
+				if (!allowed.includes(arg)) throw new Error(`unknown option ${arg}`);
+				flags.add(arg);
+			} else rest.push(arg);
+		}
+	} catch (error) {
+		process.stderr.write(`twx ${command}: ${(error as Error).message}\n${usage}\n`);
+		return 2;
 	}
 	return { options, rest, flags };
 }
