@@ -2,6 +2,8 @@
 export const deviceEntries = {
 	// The codec alone, tree-shaken from its public index.
 	codec: "src/protocol/index.ts",
+	// The part of the codec a device bundle carries: what src/ imports from it (test/protocol/device.test.ts keeps it exact).
+	"codec-device": "src/protocol/device.ts",
 	// The runtime without an app: ws + codec + client + things.
 	client: "src/index.ts",
 	// The SteamSensor app with its drivers: what manifest.json maps as "steamsensor".

@@ -20,16 +20,30 @@ export const BME280_CHIP_ID = 0x60;
 /** Engineering samples of the BMP280 answer 0x56 and 0x57 (Bosch's own driver accepts them). */
 const BMP280_SAMPLE_IDS = Object.freeze([0x56, 0x57]);
 
-const Register = Object.freeze({
-	CALIB: 0x88,
-	CHIP_ID: 0xd0,
-	RESET: 0xe0,
-	STATUS: 0xf3,
-	CTRL_MEAS: 0xf4,
-	CONFIG: 0xf5,
-	DATA: 0xf7,
-});
+// Registers (datasheet §4.3), as constants the bundle inlines.
+const REG_CALIB = 0x88;
+const REG_CHIP_ID = 0xd0;
+const REG_RESET = 0xe0;
+const REG_STATUS = 0xf3;
+const REG_CTRL_MEAS = 0xf4;
+const REG_CONFIG = 0xf5;
+const REG_DATA = 0xf7;
+/** dig_T1..dig_T3, dig_P1..dig_P9 (datasheet Table 17): 12 little-endian words, T1 and P1 unsigned. */
 const CALIB_LENGTH = 24;
+const T1 = 0;
+const T2 = 1;
+const T3 = 2;
+const P1 = 3;
+const P2 = 4;
+const P3 = 5;
+const P4 = 6;
+const P5 = 7;
+const P6 = 8;
+const P7 = 9;
+const P8 = 10;
+const P9 = 11;
+/** Every message names the part, so a log line alone says which driver spoke. */
+const PART = "BMP280: ";
 const DATA_LENGTH = 6;
 const RESET_WORD = 0xb6;
 const STATUS_IM_UPDATE = 0x01;
@@ -68,18 +82,8 @@ export class Bmp280 {
 	readonly #pair = new Uint8Array(2);
 	readonly #data = new Uint8Array(DATA_LENGTH);
 	readonly #sample: ClimateSample = { temperature: 0, pressure: 0 };
-	#t1 = 0;
-	#t2 = 0;
-	#t3 = 0;
-	#p1 = 0;
-	#p2 = 0;
-	#p3 = 0;
-	#p4 = 0;
-	#p5 = 0;
-	#p6 = 0;
-	#p7 = 0;
-	#p8 = 0;
-	#p9 = 0;
+	/** The calibration words, indexed by T1..P9. */
+	readonly #calib = new Int32Array(12);
 
 	constructor(options: Bmp280Options) {
 		const osrsT = setting(options.temperatureOversampling, 2, 1, 5, "temperatureOversampling");
@@ -91,18 +95,18 @@ export class Bmp280 {
 		try {
 			this.#io = new sensor.io({ hz: 400_000, address: 0x76, ...sensor });
 		} catch (cause) {
-			throw new SensorError("bus", `BMP280: cannot open I2C at address ${hex8(sensor.address ?? 0x76)}`, -1, cause);
+			throw new SensorError("bus", PART + `cannot open I2C at address ${hex8(sensor.address ?? 0x76)}`, -1, cause);
 		}
 		try {
-			this.chipId = this.#readByte(Register.CHIP_ID);
+			this.chipId = this.#readByte(REG_CHIP_ID);
 			if (this.chipId !== BMP280_CHIP_ID && this.chipId !== BME280_CHIP_ID && !BMP280_SAMPLE_IDS.includes(this.chipId))
-				throw new SensorError("chip-id", `BMP280: chip id ${hex8(this.chipId)} at I2C address ${hex8(sensor.address ?? 0x76)} is neither a BMP280 (0x58) nor a BME280 (0x60)`, Register.CHIP_ID);
-			this.#writeByte(Register.RESET, RESET_WORD);
+				throw new SensorError("chip-id", PART + `chip id ${hex8(this.chipId)} at I2C address ${hex8(sensor.address ?? 0x76)} is neither a BMP280 (0x58) nor a BME280 (0x60)`, REG_CHIP_ID);
+			this.#writeByte(REG_RESET, RESET_WORD);
 			options.delay?.(STARTUP_MS);
 			this.#awaitNvmCopy(polls);
 			this.#readCalibration();
-			this.#writeByte(Register.CONFIG, (standby << 5) | (filter << 2));
-			this.#writeByte(Register.CTRL_MEAS, (osrsT << 5) | (osrsP << 2) | MODE_NORMAL);
+			this.#writeByte(REG_CONFIG, (standby << 5) | (filter << 2));
+			this.#writeByte(REG_CTRL_MEAS, (osrsT << 5) | (osrsP << 2) | MODE_NORMAL);
 			options.delay?.(measurementMs(osrsT, osrsP));
 		} catch (error) {
 			this.close();
@@ -113,11 +117,11 @@ export class Bmp280 {
 	/** Temperature (°C, 0.01 resolution) and pressure (Pa, integer) of the latest conversion; the same object every call. */
 	sample(): ClimateSample {
 		const data = this.#data;
-		this.#read(Register.DATA, data);
+		this.#read(REG_DATA, data);
 		const adcP = (data[0] << 12) | (data[1] << 4) | (data[2] >> 4);
 		const adcT = (data[3] << 12) | (data[4] << 4) | (data[5] >> 4);
 		if (adcT === NO_MEASUREMENT || adcP === NO_MEASUREMENT)
-			throw new SensorError("not-ready", "BMP280: no conversion completed yet", Register.DATA);
+			throw new SensorError("not-ready", PART + "no conversion completed yet", REG_DATA);
 		const tFine = this.#temperatureFine(adcT);
 		const sample = this.#sample;
 		sample.temperature = ((Math.imul(tFine, 5) + 128) >> 8) / 100;
@@ -133,33 +137,35 @@ export class Bmp280 {
 
 	/** t_fine of bmp280_compensate_T_int32 (the temperature is (t_fine * 5 + 128) >> 8 hundredths of °C). */
 	#temperatureFine(adcT: number): number {
-		const t1 = this.#t1;
-		const var1 = Math.imul(((adcT >> 3) - (t1 << 1)) | 0, this.#t2) >> 11;
+		const c = this.#calib;
+		const t1 = c[T1];
+		const var1 = Math.imul(((adcT >> 3) - (t1 << 1)) | 0, c[T2]) >> 11;
 		const d = ((adcT >> 4) - t1) | 0;
-		const var2 = Math.imul(Math.imul(d, d) >> 12, this.#t3) >> 14;
+		const var2 = Math.imul(Math.imul(d, d) >> 12, c[T3]) >> 14;
 		return (var1 + var2) | 0;
 	}
 
 	/** bmp280_compensate_P_int32: pressure in Pa. */
 	#pressure(adcP: number, tFine: number): number {
+		const c = this.#calib;
 		let var1 = ((tFine >> 1) - 64000) | 0;
 		const quarter = var1 >> 2;
 		const square = Math.imul(quarter, quarter);
-		let var2 = Math.imul(square >> 11, this.#p6);
-		var2 = (var2 + (Math.imul(var1, this.#p5) << 1)) | 0;
-		var2 = ((var2 >> 2) + (this.#p4 << 16)) | 0;
-		var1 = ((Math.imul(this.#p3, square >> 13) >> 3) + (Math.imul(this.#p2, var1) >> 1)) >> 18;
-		var1 = Math.imul((32768 + var1) | 0, this.#p1) >> 15;
+		let var2 = Math.imul(square >> 11, c[P6]);
+		var2 = (var2 + (Math.imul(var1, c[P5]) << 1)) | 0;
+		var2 = ((var2 >> 2) + (c[P4] << 16)) | 0;
+		var1 = ((Math.imul(c[P3], square >> 13) >> 3) + (Math.imul(c[P2], var1) >> 1)) >> 18;
+		var1 = Math.imul((32768 + var1) | 0, c[P1]) >> 15;
 		if (var1 === 0)
-			throw new SensorError("calibration", "BMP280: pressure compensation divides by zero (dig_P1 or temperature out of range)", Register.CALIB);
+			throw new SensorError("calibration", PART + "pressure compensation divides by zero (dig_P1 or temperature out of range)", REG_CALIB);
 		const divisor = var1 >>> 0;
 		let p = Math.imul((1048576 - adcP - (var2 >> 12)) | 0, 3125) >>> 0;
 		if (p < 0x80000000) p = ((p << 1) >>> 0) / divisor >>> 0;
 		else p = ((p / divisor) >>> 0) * 2 >>> 0;
 		const eighth = p >>> 3;
-		var1 = Math.imul(this.#p9, Math.imul(eighth, eighth) >>> 13) >> 12;
-		var2 = Math.imul((p >>> 2) | 0, this.#p8) >> 13;
-		return ((p | 0) + ((var1 + var2 + this.#p7) >> 4)) >>> 0;
+		var1 = Math.imul(c[P9], Math.imul(eighth, eighth) >>> 13) >> 12;
+		var2 = Math.imul((p >>> 2) | 0, c[P8]) >> 13;
+		return ((p | 0) + ((var1 + var2 + c[P7]) >> 4)) >>> 0;
 	}
 
 	/** After a reset the chip copies its NVM into the image registers; it may not answer at all for t_startup. */
@@ -167,34 +173,26 @@ export class Bmp280 {
 		let lastError: unknown = null;
 		for (let i = 0; i < polls; i++) {
 			try {
-				if ((this.#readByte(Register.STATUS) & STATUS_IM_UPDATE) === 0) return;
+				if ((this.#readByte(REG_STATUS) & STATUS_IM_UPDATE) === 0) return;
 				lastError = null;
 			} catch (error) {
 				lastError = error;
 			}
 		}
-		throw new SensorError("timeout", `BMP280: NVM copy after reset not finished after ${polls} status polls`, Register.STATUS, lastError ?? undefined);
+		throw new SensorError("timeout", PART + `NVM copy after reset not finished after ${polls} status polls`, REG_STATUS, lastError ?? undefined);
 	}
 
 	#readCalibration(): void {
-		const calib = new Uint8Array(CALIB_LENGTH);
-		this.#read(Register.CALIB, calib);
-		const view = new DataView(calib.buffer);
-		this.#t1 = view.getUint16(0, true);
-		this.#t2 = view.getInt16(2, true);
-		this.#t3 = view.getInt16(4, true);
-		this.#p1 = view.getUint16(6, true);
-		this.#p2 = view.getInt16(8, true);
-		this.#p3 = view.getInt16(10, true);
-		this.#p4 = view.getInt16(12, true);
-		this.#p5 = view.getInt16(14, true);
-		this.#p6 = view.getInt16(16, true);
-		this.#p7 = view.getInt16(18, true);
-		this.#p8 = view.getInt16(20, true);
-		this.#p9 = view.getInt16(22, true);
+		const raw = new Uint8Array(CALIB_LENGTH);
+		this.#read(REG_CALIB, raw);
+		const c = this.#calib;
+		for (let i = 0; i < 12; i++) {
+			const word = raw[2 * i] | (raw[2 * i + 1] << 8);
+			c[i] = i === T1 || i === P1 ? word : (word << 16) >> 16;
+		}
 		// A blank NVM image reads as zeros; dig_T1 and dig_P1 are never 0 on a calibrated part.
-		if (this.#t1 === 0 || this.#p1 === 0)
-			throw new SensorError("calibration", "BMP280: calibration registers read as blank (dig_T1 or dig_P1 is 0)", Register.CALIB);
+		if (c[T1] === 0 || c[P1] === 0)
+			throw new SensorError("calibration", PART + "calibration registers read as blank (dig_T1 or dig_P1 is 0)", REG_CALIB);
 	}
 
 	#readByte(register: number): number {
@@ -212,7 +210,7 @@ export class Bmp280 {
 			io.write(pointer, false);
 			io.read(into);
 		} catch (cause) {
-			throw new SensorError("bus", `BMP280: I2C error reading ${into.length} byte(s) at register ${hex8(register)}`, register, cause);
+			throw new SensorError("bus", PART + `I2C error reading ${into.length} byte(s) at register ${hex8(register)}`, register, cause);
 		}
 	}
 
@@ -224,13 +222,13 @@ export class Bmp280 {
 		try {
 			io.write(pair);
 		} catch (cause) {
-			throw new SensorError("bus", `BMP280: I2C error writing ${hex8(value)} to register ${hex8(register)}`, register, cause);
+			throw new SensorError("bus", PART + `I2C error writing ${hex8(value)} to register ${hex8(register)}`, register, cause);
 		}
 	}
 
 	#open(register: number): I2CBus {
 		const io = this.#io;
-		if (io === null) throw new SensorError("closed", "BMP280: used after close()", register);
+		if (io === null) throw new SensorError("closed", PART + "used after close()", register);
 		return io;
 	}
 }
@@ -242,6 +240,6 @@ function measurementMs(osrsT: number, osrsP: number): number {
 
 function setting(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
 	if (value === undefined) return fallback;
-	if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`BMP280: ${name} must be an integer from ${min} to ${max}, not ${value}`);
+	if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(PART + `${name} must be an integer from ${min} to ${max}, not ${value}`);
 	return value;
 }

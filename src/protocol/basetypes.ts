@@ -84,7 +84,7 @@ export function baseTypeName(code: number, options: CodecOptions = DEFAULT_OPTIO
 /** The code of a type name, or undefined when unknown (LONG follows `options.longTypeCode`). */
 export function baseTypeCode(name: string, options: CodecOptions = DEFAULT_OPTIONS): number | undefined {
 	const code = tableCode(name);
-	return code === BaseType.LONG ? longCode(options) ?? undefined : code;
+	return code === 23 ? longCode(options) ?? undefined : code; // 23: BaseType.LONG
 }
 
 /** BaseType[name] for own keys only. No string literal is evaluated: under XS each one allocates. */

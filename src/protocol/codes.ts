@@ -2,9 +2,12 @@
  * Message codes (PROTOCOL.md §2), entity types (§3.1) and characteristics (§3.1).
  */
 
-// The codes the codec itself uses, as plain constants so a bundle inlines them and drops the tables
-// below when the application does not use them.
+// Every message code, and the entity type and characteristics a device uses, as plain constants: a
+// bundle inlines an imported constant (a frozen table's property is a read) and drops the tables
+// below when nothing reads them. Device code imports them from here ("../protocol/codes"); the
+// public index keeps to the tables, so the codec bundle does not carry a second name for each.
 export const GET = 0x01;
+export const PUT = 0x02;
 export const POST = 0x03;
 export const DEL = 0x04;
 export const BIND = 0x0a;
@@ -12,12 +15,29 @@ export const UNBIND = 0x0b;
 export const AUTH = 0x14;
 export const KEEP_ALIVE = 0x1f;
 export const SUCCESS = 0x40;
+export const BAD_REQUEST = 0x80;
+export const UNAUTHORIZED = 0x81;
+export const BAD_OPTION = 0x82;
+export const FORBIDDEN = 0x83;
+export const NOT_FOUND = 0x84;
+export const METHOD_NOT_ALLOWED = 0x85;
+export const NOT_ACCEPTABLE = 0x86;
+export const PRECONDITION_FAILED = 0x8c;
+export const ENTITY_TOO_LARGE = 0x8d;
+export const UNSUPPORTED_CONTENT_FORMAT = 0x8f;
+export const INTERNAL_SERVER_ERROR = 0xa0;
+export const NOT_IMPLEMENTED = 0xa1;
+export const BAD_GATEWAY = 0xa2;
+export const SERVICE_UNAVAILABLE = 0xa3;
+export const GATEWAY_TIMEOUT = 0xa4;
 export const THING = 0x0a;
+export const PROPERTIES = 1;
 export const SERVICES = 2;
+export const EVENTS = 3;
 
 export const Code = Object.freeze({
 	GET,
-	PUT: 0x02,
+	PUT,
 	POST,
 	DEL,
 	BIND,
@@ -25,26 +45,27 @@ export const Code = Object.freeze({
 	AUTH,
 	KEEP_ALIVE,
 	SUCCESS,
-	BAD_REQUEST: 0x80,
-	UNAUTHORIZED: 0x81,
-	BAD_OPTION: 0x82,
-	FORBIDDEN: 0x83,
-	NOT_FOUND: 0x84,
-	METHOD_NOT_ALLOWED: 0x85,
-	NOT_ACCEPTABLE: 0x86,
-	PRECONDITION_FAILED: 0x8c,
-	ENTITY_TOO_LARGE: 0x8d,
-	UNSUPPORTED_CONTENT_FORMAT: 0x8f,
-	INTERNAL_SERVER_ERROR: 0xa0,
-	NOT_IMPLEMENTED: 0xa1,
-	BAD_GATEWAY: 0xa2,
-	SERVICE_UNAVAILABLE: 0xa3,
-	GATEWAY_TIMEOUT: 0xa4,
+	BAD_REQUEST,
+	UNAUTHORIZED,
+	BAD_OPTION,
+	FORBIDDEN,
+	NOT_FOUND,
+	METHOD_NOT_ALLOWED,
+	NOT_ACCEPTABLE,
+	PRECONDITION_FAILED,
+	ENTITY_TOO_LARGE,
+	UNSUPPORTED_CONTENT_FORMAT,
+	INTERNAL_SERVER_ERROR,
+	NOT_IMPLEMENTED,
+	BAD_GATEWAY,
+	SERVICE_UNAVAILABLE,
+	GATEWAY_TIMEOUT,
 });
 
 /** The name of a message code, or "UNKNOWN". */
 export function codeName(code: number): string {
-	return keyOf(Code, code) ?? "UNKNOWN";
+	for (const name in Code) if (Code[name as keyof typeof Code] === code) return name;
+	return "UNKNOWN";
 }
 
 /** Request codes GET, PUT, POST, DEL: the ones that carry an entity address (§3.1, §1.2). */
@@ -87,14 +108,4 @@ export const EntityType = Object.freeze({
 	SUBSYSTEM: 0x50,
 });
 
-export const Characteristic = Object.freeze({
-	PROPERTIES: 1,
-	SERVICES,
-	EVENTS: 3,
-});
-
-/** The key of `table` whose value is `value` (reverse lookup without a second table). */
-export function keyOf(table: Readonly<Record<string, number>>, value: number): string | undefined {
-	for (const key in table) if (table[key] === value) return key;
-	return undefined;
-}
+export const Characteristic = Object.freeze({ PROPERTIES, SERVICES, EVENTS });

@@ -29,3 +29,9 @@ export class EncodeError extends Error {
 		return "EncodeError";
 	}
 }
+
+/** `value` when it is an integer from 0 to `max`, else an EncodeError naming `what`. */
+export function limit(value: number, max: number, what: string): number {
+	if (!(Number.isInteger(value) && value >= 0 && value <= max)) throw new EncodeError(what + " out of range: " + value);
+	return value;
+}

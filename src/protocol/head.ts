@@ -65,7 +65,16 @@ function byteAt(bytes: Uint8Array, at: number, end: number): number {
 	return bytes[at];
 }
 
-/** The offset after the string field at `at` (§5.1), checked against `end`. */
+/**
+ * Bytes the string field at `at` takes, its 1- or 4-byte length prefix included (§5.1). Unchecked:
+ * the caller makes sure the prefix is there and the result fits.
+ */
+export function stringFieldLength(bytes: Uint8Array, at: number): number {
+	const first = bytes[at];
+	return first < 0x80 ? 1 + first : 4 + (u32(bytes, at) & 0x7fffffff);
+}
+
+/** The offset after the string field at `at` (§5.1), checked against `end`. (stringFieldLength inlined: the device's receive path.) */
 function skipString(bytes: Uint8Array, at: number, end: number): number {
 	const first = byteAt(bytes, at, end);
 	let next = at + 1 + first;

@@ -8,10 +8,10 @@
  * C SDK computes those lengths exactly, so extra bytes mean a corrupt or mis-split message (§1.3).
  * Markers (multipart, reason, gateway, field, row) must be 0 or 1.
  */
-import type { ChunkMessage, InfoTable, Message, MessageHeader, RequestMessage } from "./model";
+import type { ChunkMessage, InfoTable, Message, RequestMessage } from "./model";
 import { DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
 import { AUTH, BIND, isRequestCode, isResponseCode, KEEP_ALIVE, UNBIND } from "./codes";
-import { DecodeError, EncodeError } from "./errors";
+import { DecodeError, EncodeError, limit } from "./errors";
 import { ByteReader } from "./reader";
 import { decodeInfoTable, encodeInfoTable } from "./values";
 import { ByteWriter } from "./writer";
@@ -19,22 +19,31 @@ import { ByteWriter } from "./writer";
 export const HEADER_SIZE = 15;
 const INFOTABLE = 5;
 const NOTHING = 0xff;
+const U32 = 0xffffffff;
+// Each kind is spelled once: the bundle names the constant where the text would repeat.
+const REQUEST = "request";
+const RESPONSE = "response";
+const AUTH_KIND = "auth";
+const BIND_KIND = "bind";
+const UNBIND_KIND = "unbind";
+const KEEPALIVE_KIND = "keepalive";
+const CHUNK = "chunk";
 
 type Kind = Message["kind"];
 
 /** Which body a message code carries, or undefined for a code no side sends (§2 dispatch). */
 export function messageKind(code: number): Kind | undefined {
-	if (isRequestCode(code)) return "request";
-	if (isResponseCode(code)) return "response";
+	if (isRequestCode(code)) return REQUEST;
+	if (isResponseCode(code)) return RESPONSE;
 	switch (code) {
 		case AUTH:
-			return "auth";
+			return AUTH_KIND;
 		case BIND:
-			return "bind";
+			return BIND_KIND;
 		case UNBIND:
-			return "unbind";
+			return UNBIND_KIND;
 		case KEEP_ALIVE:
-			return "keepalive";
+			return KEEPALIVE_KIND;
 	}
 	return undefined;
 }
@@ -60,11 +69,16 @@ export function encodeMessageToBytes(msg: Message | ChunkMessage, options: Codec
 }
 
 export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options: CodecOptions = DEFAULT_OPTIONS): void {
-	if (msg.kind !== "chunk" && messageKind(msg.code) !== msg.kind)
+	if (msg.kind !== CHUNK && messageKind(msg.code) !== msg.kind)
 		throw new EncodeError("code 0x" + msg.code.toString(16) + " does not carry a " + msg.kind + " body");
-	writeHeader(w, msg, msg.kind === "chunk" ? 1 : 0);
+	w.u8(limit(msg.version, 0xff, "version"));
+	w.u8(limit(msg.code, 0xff, "code"));
+	w.u32(limit(msg.requestId, U32, "requestId"));
+	w.u32(limit(msg.endpointId, U32, "endpointId"));
+	w.u32(limit(msg.sessionId, U32, "sessionId"));
+	w.u8(msg.kind === CHUNK ? 1 : 0);
 	switch (msg.kind) {
-		case "request":
+		case REQUEST:
 			w.u8(msg.entityType);
 			w.string(msg.entityName);
 			w.u8(msg.characteristicType);
@@ -72,20 +86,20 @@ export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options
 			writePairs(w, msg.headers, "headers");
 			writeContent(w, msg.params, NOTHING, options);
 			return;
-		case "response":
+		case RESPONSE:
 			if (msg.reason === null) w.u8(0);
 			else {
 				w.u8(1);
 				w.string(msg.reason);
 			}
 			writeContent(w, msg.content, msg.contentType, options);
-			for (let n = limit(msg.trailing, 0xffffffff, "trailing"); n > 0; n--) w.u8(0);
+			for (let n = limit(msg.trailing, U32, "trailing"); n > 0; n--) w.u8(0);
 			return;
-		case "auth":
+		case AUTH_KIND:
 			writePairs(w, msg.claims, "claims");
 			return;
-		case "bind":
-		case "unbind":
+		case BIND_KIND:
+		case UNBIND_KIND:
 			if (msg.gateway === null) w.u8(0);
 			else {
 				w.u8(1);
@@ -95,9 +109,9 @@ export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options
 			w.u16(limit(msg.names.length, 0xffff, "names"));
 			for (const name of msg.names) w.string(name);
 			return;
-		case "keepalive":
+		case KEEPALIVE_KIND:
 			return;
-		case "chunk":
+		case CHUNK:
 			w.u16(limit(msg.chunkId, 0xffff, "chunkId"));
 			w.u16(limit(msg.chunkCount, 0xffff, "chunkCount"));
 			w.u16(limit(msg.chunkSize, 0xffff, "chunkSize"));
@@ -108,15 +122,6 @@ export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options
 			}
 			w.bytes(msg.data);
 	}
-}
-
-function writeHeader(w: ByteWriter, h: MessageHeader, multipart: number): void {
-	w.u8(limit(h.version, 0xff, "version"));
-	w.u8(limit(h.code, 0xff, "code"));
-	w.u32(limit(h.requestId, 0xffffffff, "requestId"));
-	w.u32(limit(h.endpointId, 0xffffffff, "endpointId"));
-	w.u32(limit(h.sessionId, 0xffffffff, "sessionId"));
-	w.u8(multipart);
 }
 
 function writePairs(w: ByteWriter, pairs: Array<[string, string]>, what: string): void {
@@ -136,11 +141,6 @@ function writeContent(w: ByteWriter, table: InfoTable | null, type: number, opti
 	else w.u8(limit(type & 0xff, 0xff, "content type"));
 }
 
-function limit(value: number, max: number, what: string): number {
-	if (!(Number.isInteger(value) && value >= 0 && value <= max)) throw new EncodeError(what + " out of range: " + value);
-	return value;
-}
-
 /**
  * Decodes one WebSocket message: a single-part message, or a chunk (multipart marker set).
  * Malformed input is a DecodeError with the offset and reason.
@@ -148,23 +148,17 @@ function limit(value: number, max: number, what: string): number {
 export function decodeMessage(bytes: Uint8Array, options: CodecOptions = DEFAULT_OPTIONS): Message | ChunkMessage {
 	const r = new ByteReader(bytes);
 	r.need(HEADER_SIZE, "header");
-	const version = r.u8();
-	const code = r.u8();
-	const requestId = r.u32();
-	const endpointId = r.u32();
-	const sessionId = r.u32();
-	const multipart = flag(r, "multipart");
-	const head = { version, code, requestId, endpointId, sessionId };
-	if (multipart) {
-		const chunkId = r.u16();
-		const chunkCount = r.u16();
-		const chunkSize = r.u16();
-		const entity = isRequestCode(code) ? { type: r.u8(), name: r.string() } : null;
-		return { kind: "chunk", ...head, chunkId, chunkCount, chunkSize, entity, data: r.view(r.remaining) };
+	const head = { version: r.u8(), code: r.u8(), requestId: r.u32(), endpointId: r.u32(), sessionId: r.u32() };
+	const code = head.code;
+	if (r.marker("multipart")) {
+		return {
+			kind: CHUNK, ...head, chunkId: r.u16(), chunkCount: r.u16(), chunkSize: r.u16(),
+			entity: isRequestCode(code) ? { type: r.u8(), name: r.string() } : null, data: r.view(r.remaining),
+		};
 	}
 	const kind = messageKind(code);
 	switch (kind) {
-		case "request": {
+		case REQUEST: {
 			const msg: RequestMessage = {
 				kind, ...head,
 				entityType: r.u8(),
@@ -180,22 +174,22 @@ export function decodeMessage(bytes: Uint8Array, options: CodecOptions = DEFAULT
 			else if (type !== -1) throw new DecodeError(at, "params type " + type + " is neither INFOTABLE nor NOTHING");
 			return end(r, msg);
 		}
-		case "response": {
-			const reason = flag(r, "reason") ? r.string() : null;
+		case RESPONSE: {
+			const reason = r.marker("reason") ? r.string() : null;
 			const contentType = r.i8();
 			const content = contentType === INFOTABLE ? decodeInfoTable(r, options) : null;
 			return { kind, ...head, reason, content, contentType, trailing: r.remaining };
 		}
-		case "auth":
+		case AUTH_KIND:
 			return end(r, { kind, ...head, claims: readPairs(r) });
-		case "bind":
-		case "unbind": {
-			const gateway = flag(r, "gateway") ? { name: r.string(), type: r.string() } : null;
+		case BIND_KIND:
+		case UNBIND_KIND: {
+			const gateway = r.marker("gateway") ? { name: r.string(), type: r.string() } : null;
 			const names: string[] = [];
 			for (let n = r.u16(); n > 0; n--) names.push(r.string());
 			return end(r, { kind, ...head, gateway, names });
 		}
-		case "keepalive":
+		case KEEPALIVE_KIND:
 			return end(r, { kind, ...head });
 	}
 	throw new DecodeError(1, "unknown message code 0x" + code.toString(16));
@@ -205,13 +199,6 @@ function readPairs(r: ByteReader): Array<[string, string]> {
 	const pairs: Array<[string, string]> = [];
 	for (let n = r.u8(); n > 0; n--) pairs.push([r.string(), r.string()]);
 	return pairs;
-}
-
-function flag(r: ByteReader, what: string): boolean {
-	const at = r.position;
-	const value = r.u8();
-	if (value > 1) throw new DecodeError(at, "bad " + what + " marker " + value);
-	return value === 1;
 }
 
 function end<T extends Message>(r: ByteReader, msg: T): T {

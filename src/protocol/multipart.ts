@@ -12,6 +12,7 @@
 import type { ChunkMessage } from "./model";
 import { isRequestCode } from "./codes";
 import { EncodeError } from "./errors";
+import { stringFieldLength } from "./head";
 import { HEADER_SIZE } from "./messages";
 import { utf8Length } from "./utf8";
 import { ByteWriter } from "./writer";
@@ -57,11 +58,8 @@ function payloadPerChunk(message: Uint8Array, length: number, chunkSize: number,
 /** Bytes of the entity address (type + name string) that opens a request body; 0 for other codes. */
 function entityPrefixLength(message: Uint8Array, length: number): number {
 	if (!isRequestCode(message[1])) return 0;
-	const at = HEADER_SIZE + 1;
-	let prefix = 2 + message[at];
-	if (message[at] >= 0x80)
-		prefix = 5 + (((message[at] & 0x7f) << 24) | (message[at + 1] << 16) | (message[at + 2] << 8) | message[at + 3]);
-	if (!(at < length && HEADER_SIZE + prefix <= length)) throw new EncodeError("request without a complete entity address");
+	const prefix = 1 + stringFieldLength(message, HEADER_SIZE + 1); // type byte + name
+	if (!(HEADER_SIZE + 1 < length && HEADER_SIZE + prefix <= length)) throw new EncodeError("request without a complete entity address");
 	return prefix;
 }
 

@@ -5,11 +5,17 @@
  * DATETIME is two 32-bit halves, and the value goes through encodeTypedValue's allocation-free switch.
  */
 import type { TypedValue } from "./model";
-import { BaseType, DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
+import { DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
 import { POST, SERVICES, THING } from "./codes";
 import { encodeTypedValue } from "./values";
 import { ByteWriter } from "./writer";
 import { utf8Length } from "./utf8";
+
+// Base type codes (§5.2) as numbers the bundle inlines.
+const STRING = 0;
+const DATETIME = 3;
+const INFOTABLE = 5;
+const VARIANT = 18;
 
 /** A name as it goes on the wire: length prefix + UTF-8. Done once, when the thing is defined. */
 export function encodeName(text: string): Uint8Array {
@@ -29,13 +35,13 @@ export function writeVtqRow(w: ByteWriter, propertyName: Uint8Array, value: Type
 	try {
 		w.u8(1);
 		w.u16(4);
-		w.u8(BaseType.STRING);
+		w.u8(STRING);
 		w.bytes(propertyName);
-		w.u8(BaseType.VARIANT);
+		w.u8(VARIANT);
 		encodeTypedValue(w, value, options);
-		w.u8(BaseType.DATETIME);
+		w.u8(DATETIME);
 		w.int64(timeMs);
-		w.u8(BaseType.STRING);
+		w.u8(STRING);
 		w.bytes(quality);
 	} catch (error) {
 		w.position = start;
@@ -53,16 +59,16 @@ export class PushWriter {
 		w.u8(SERVICES);
 		w.string("UpdateSubscribedPropertyValues");
 		w.u8(0); // no headers
-		w.u8(BaseType.INFOTABLE); // params
-		field(w, "values", BaseType.INFOTABLE);
+		w.u8(INFOTABLE); // params
+		field(w, "values", INFOTABLE);
 		w.u8(0);
 		w.u8(1); // the one outer row
 		w.u16(1);
-		w.u8(BaseType.INFOTABLE);
-		field(w, "name", BaseType.STRING);
-		field(w, "value", BaseType.VARIANT);
-		field(w, "time", BaseType.DATETIME);
-		field(w, "quality", BaseType.STRING);
+		w.u8(INFOTABLE);
+		field(w, "name", STRING);
+		field(w, "value", VARIANT);
+		field(w, "time", DATETIME);
+		field(w, "quality", STRING);
 		w.u8(0);
 		this.#shape = w.buffer.slice(0, w.position);
 	}

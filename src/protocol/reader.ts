@@ -26,57 +26,40 @@ export class ByteReader {
 	}
 
 	u8(): number {
-		this.need(1, "byte");
-		return this.bytes[this.position++];
+		return this.bytes[take(this, 1, "byte")];
 	}
 
 	i8(): number {
-		this.need(1, "byte");
-		return this.#view.getInt8(this.position++);
+		return this.#view.getInt8(take(this, 1, "byte"));
 	}
 
 	u16(): number {
-		this.need(2, "uint16");
-		const value = this.#view.getUint16(this.position);
-		this.position += 2;
-		return value;
+		return this.#view.getUint16(take(this, 2, "uint16"));
 	}
 
 	u32(): number {
-		this.need(4, "uint32");
-		const value = this.#view.getUint32(this.position);
-		this.position += 4;
-		return value;
+		return this.#view.getUint32(take(this, 4, "uint32"));
 	}
 
 	i32(): number {
-		this.need(4, "int32");
-		const value = this.#view.getInt32(this.position);
-		this.position += 4;
-		return value;
+		return this.#view.getInt32(take(this, 4, "int32"));
 	}
 
 	f64(): number {
-		this.need(8, "float64");
-		const value = this.#view.getFloat64(this.position);
-		this.position += 8;
-		return value;
+		return this.#view.getFloat64(take(this, 8, "float64"));
 	}
 
 	/** int64 BE; outside the safe-integer range is a DecodeError (no BigInt). */
 	int64(): number {
-		this.need(8, "int64");
-		const value = this.#view.getInt32(this.position) * TWO_32 + this.#view.getUint32(this.position + 4);
-		if (!Number.isSafeInteger(value)) throw new DecodeError(this.position, "int64 outside the safe-integer range");
-		this.position += 8;
+		const at = take(this, 8, "int64");
+		const value = this.#view.getInt32(at) * TWO_32 + this.#view.getUint32(at + 4);
+		if (!Number.isSafeInteger(value)) throw new DecodeError(at, "int64 outside the safe-integer range");
 		return value;
 	}
 
 	/** A view of the next `length` bytes (not a copy). */
 	view(length: number): Uint8Array {
-		this.need(length, "bytes");
-		const start = this.position;
-		this.position += length;
+		const start = take(this, length, "bytes");
 		return this.bytes.subarray(start, this.position);
 	}
 
@@ -101,9 +84,29 @@ export class ByteReader {
 		return utf8Read(this.bytes, start, this.position);
 	}
 
+	/** A field, row, multipart, reason or gateway marker: 1 = present, 0 = absent, anything else a DecodeError. */
+	marker(what: string): boolean {
+		const at = this.position;
+		const value = this.u8();
+		if (value > 1) throw new DecodeError(at, "bad " + what + " marker " + value);
+		return value === 1;
+	}
+
 	/** Throws unless `length` more bytes are there; `what` names the missing thing in the error. */
 	need(length: number, what: string): void {
 		if (length > this.end - this.position)
 			throw new DecodeError(this.position, "truncated: " + what + " needs " + length + " bytes, " + (this.end - this.position) + " left");
 	}
+}
+
+/**
+ * Checks `length` bytes like need(), then returns where they start and moves past them. A module
+ * function, not a #private method: XS gives every instance a slot per private method, and a reader
+ * is made per decoded message.
+ */
+function take(r: ByteReader, length: number, what: string): number {
+	const at = r.position;
+	if (length > r.end - at) r.need(length, what);
+	r.position = at + length;
+	return at;
 }

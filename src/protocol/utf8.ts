@@ -6,6 +6,8 @@
  */
 import { DecodeError } from "./errors";
 
+const INVALID = "invalid UTF-8 ";
+
 /** Code units per String.fromCharCode call: small, so an MCU's XS stack is never at risk. */
 const SLICE = 128;
 
@@ -74,17 +76,17 @@ export function utf8Read(bytes: Uint8Array, start: number, end: number): string 
 		let extra = 0;
 		let min = 0;
 		if (first >= 0x80) {
-			if (first < 0xc2 || first > 0xf4) throw new DecodeError(i, "invalid UTF-8 lead byte");
+			if (first < 0xc2 || first > 0xf4) throw new DecodeError(i, INVALID + "lead byte");
 			extra = first < 0xe0 ? 1 : first < 0xf0 ? 2 : 3;
 			min = extra === 1 ? 0x80 : extra === 2 ? 0x800 : 0x10000;
 			cp = first & (0x7f >> (extra + 1));
 			if (i + extra >= end) throw new DecodeError(i, "truncated UTF-8 sequence");
 			for (let k = 1; k <= extra; k++) {
 				const next = bytes[i + k];
-				if ((next & 0xc0) !== 0x80) throw new DecodeError(i + k, "invalid UTF-8 continuation byte");
+				if ((next & 0xc0) !== 0x80) throw new DecodeError(i + k, INVALID + "continuation byte");
 				cp = (cp << 6) | (next & 0x3f);
 			}
-			if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new DecodeError(i, "invalid UTF-8 code point");
+			if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new DecodeError(i, INVALID + "code point");
 		}
 		i += extra + 1;
 		if (cp >= 0x10000) {

@@ -3,14 +3,11 @@
  * Nesting depth: a table passed to encodeInfoTable/decodeInfoTable is depth 1 (a request's params);
  * every INFOTABLE or VARIANT value inside adds one; beyond `maxDepth` is an error, never a stack overflow.
  */
-import type { Aspect, FieldDefinition, InfoTable, Location, TypedValue } from "./model";
-import { BaseType, baseTypeCode, baseTypeName, DEFAULT_OPTIONS, longCode, tableCode, type CodecOptions } from "./basetypes";
-import { DecodeError, EncodeError } from "./errors";
+import type { Aspect, BaseTypeName, FieldDefinition, InfoTable, Location, TypedValue } from "./model";
+import { baseTypeCode, baseTypeName, DEFAULT_OPTIONS, longCode, tableCode, type CodecOptions } from "./basetypes";
+import { DecodeError, EncodeError, limit } from "./errors";
 import type { ByteReader } from "./reader";
 import type { ByteWriter } from "./writer";
-
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 
 export function encodeTypedValue(w: ByteWriter, value: TypedValue, options: CodecOptions = DEFAULT_OPTIONS): void {
 	writeValue(w, value, options, 0);
@@ -25,22 +22,20 @@ export function encodeInfoTable(w: ByteWriter, table: InfoTable, options: CodecO
 }
 
 export function decodeInfoTable(r: ByteReader, options: CodecOptions = DEFAULT_OPTIONS): InfoTable {
-	if (maxDepth(options) < 1) throw new DecodeError(r.position, "nesting too deep");
+	if ((options.maxDepth ?? 8) < 1) throw new DecodeError(r.position, TOO_DEEP);
 	return readTable(r, options, 1);
-}
-
-function maxDepth(options: CodecOptions): number {
-	return options.maxDepth === undefined ? 8 : options.maxDepth;
 }
 
 // The push path compares strings held in constants, never literals: under XS a string literal is
 // copied into a fresh chunk each time it is evaluated (unless the module is preloaded), while V8
 // compares either kind as fast. (A table lookup by type name would cost V8 five times the switch.)
+// Type codes are written as numbers so the bundle inlines them (a frozen table's property is a read).
 const NUMBER_TYPE = "number";
 const BOOLEAN_TYPE = "boolean";
 const STRING_TYPE = "string";
 const OBJECT_TYPE = "object";
 const NOTHING = "NOTHING";
+const STRING = "STRING";
 const NUMBER = "NUMBER";
 const BOOLEAN = "BOOLEAN";
 const LOCATION = "LOCATION";
@@ -51,6 +46,8 @@ const VARIANT = "VARIANT";
 const INFOTABLE = "INFOTABLE";
 const IMAGE = "IMAGE";
 const BLOB = "BLOB";
+const UNKNOWN_TYPE = "unknown base type ";
+const TOO_DEEP = "nesting too deep";
 
 function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: number): void {
 	const value = v.value;
@@ -58,18 +55,18 @@ function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: 
 	switch (type) {
 		case NUMBER:
 			if (typeof value !== NUMBER_TYPE) break;
-			w.u8(BaseType.NUMBER);
+			w.u8(1);
 			w.f64(value as number);
 			return;
 		case BOOLEAN:
 			if (typeof value !== BOOLEAN_TYPE) break;
-			w.u8(BaseType.BOOLEAN);
+			w.u8(2);
 			w.u8(value ? 1 : 0);
 			return;
 		case LOCATION: {
 			const l = value as Location;
 			if (!l || typeof l.longitude !== NUMBER_TYPE || typeof l.latitude !== NUMBER_TYPE || typeof l.elevation !== NUMBER_TYPE) break;
-			w.u8(BaseType.LOCATION);
+			w.u8(6);
 			w.f64(l.longitude);
 			w.f64(l.latitude);
 			w.f64(l.elevation);
@@ -77,7 +74,7 @@ function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: 
 		}
 		case DATETIME:
 		case LONG: {
-			const code = type === LONG ? longCode(options) : BaseType.DATETIME;
+			const code = type === LONG ? longCode(options) : 3;
 			if (code === null) throw new EncodeError("LONG is disabled (longTypeCode null)");
 			if (!Number.isSafeInteger(value)) break;
 			w.u8(code);
@@ -85,8 +82,8 @@ function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: 
 			return;
 		}
 		case INTEGER:
-			if (!Number.isInteger(value) || (value as number) < INT32_MIN || (value as number) > INT32_MAX) break;
-			w.u8(BaseType.INTEGER);
+			if (((value as number) | 0) !== value) break; // an int32 (also rejects NaN, fractions, non-numbers)
+			w.u8(22);
 			w.i32(value as number);
 			return;
 		case NOTHING:
@@ -95,27 +92,28 @@ function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: 
 		case IMAGE:
 		case BLOB:
 			if (!(value instanceof Uint8Array)) break;
-			w.u8(type === IMAGE ? BaseType.IMAGE : BaseType.BLOB);
+			w.u8(type === IMAGE ? 10 : 21);
 			w.u32(value.length);
 			w.bytes(value);
 			return;
 		case INFOTABLE:
-		case VARIANT:
+		case VARIANT: {
 			if (!value || typeof value !== OBJECT_TYPE) break;
-			if (depth >= maxDepth(options)) throw new EncodeError("nesting too deep");
+			const next = deeper(depth, options, -1);
 			if (type === VARIANT) {
-				w.u8(BaseType.VARIANT);
-				writeValue(w, value as TypedValue, options, depth + 1);
+				w.u8(18);
+				writeValue(w, value as TypedValue, options, next);
 			} else {
-				w.u8(BaseType.INFOTABLE);
-				writeTable(w, value as InfoTable, options, depth + 1);
+				w.u8(5);
+				writeTable(w, value as InfoTable, options, next);
 			}
 			return;
+		}
 		default: {
 			// The string-valued types; TIMESPAN and SCHEDULE are not in TypedValue but JSON may carry them.
 			const code = tableCode(type);
-			if (code === undefined) throw new EncodeError("unknown base type " + type);
-			if (code === BaseType.TIMESPAN || code === BaseType.SCHEDULE) throw new EncodeError(type + " is not supported");
+			if (code === undefined) throw new EncodeError(UNKNOWN_TYPE + type);
+			if (code === 4 || code === 17) throw new EncodeError(type + " is not supported");
 			if (typeof value !== STRING_TYPE) break;
 			w.u8(code);
 			w.string(value as string);
@@ -128,12 +126,12 @@ function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: 
 function writeTable(w: ByteWriter, table: InfoTable, options: CodecOptions, depth: number): void {
 	for (const field of table.fields) {
 		const code = baseTypeCode(field.baseType, options);
-		if (code === undefined) throw new EncodeError("unknown base type " + field.baseType);
+		if (code === undefined) throw new EncodeError(UNKNOWN_TYPE + field.baseType);
 		w.u8(1);
 		w.string(field.name);
 		w.string(field.description);
 		w.u8(code & 0xff);
-		w.u16(count(field.aspects.length, "aspects"));
+		w.u16(limit(field.aspects.length, 0xffff, "aspects"));
 		for (const aspect of field.aspects) {
 			w.string(aspect.name);
 			writeValue(w, aspect.value, options, depth);
@@ -142,70 +140,59 @@ function writeTable(w: ByteWriter, table: InfoTable, options: CodecOptions, dept
 	w.u8(0);
 	for (const row of table.rows) {
 		w.u8(1);
-		w.u16(count(row.length, "cells"));
+		w.u16(limit(row.length, 0xffff, "cells"));
 		for (const cell of row) writeValue(w, cell, options, depth);
 	}
 	w.u8(0);
 }
 
-function count(n: number, what: string): number {
-	if (n > 0xffff) throw new EncodeError("too many " + what + ": " + n);
-	return n;
-}
-
 function readValue(r: ByteReader, options: CodecOptions, depth: number): TypedValue {
 	const at = r.position;
 	const code = r.i8();
-	const longCode = options.longTypeCode === undefined ? 23 : options.longTypeCode;
-	if (code === longCode) return { type: "LONG", value: r.int64() };
+	if (code === (options.longTypeCode === undefined ? 23 : options.longTypeCode)) return { type: LONG, value: r.int64() };
 	switch (code) {
 		case -1:
-			return { type: "NOTHING", value: null };
+			return { type: NOTHING, value: null };
 		case 0:
-			return { type: "STRING", value: r.string() };
+			return { type: STRING, value: r.string() };
 		case 1:
-			return { type: "NUMBER", value: r.f64() };
+			return { type: NUMBER, value: r.f64() };
 		case 2:
-			return { type: "BOOLEAN", value: r.u8() !== 0 };
+			return { type: BOOLEAN, value: r.u8() !== 0 };
 		case 3:
-			return { type: "DATETIME", value: r.int64() };
-		case 4:
-		case 17:
-			throw new DecodeError(at, (code === 4 ? "TIMESPAN" : "SCHEDULE") + " is not supported");
+			return { type: DATETIME, value: r.int64() };
 		case 5:
-			if (depth >= maxDepth(options)) throw new DecodeError(at, "nesting too deep");
-			return { type: "INFOTABLE", value: readTable(r, options, depth + 1) };
+			return { type: INFOTABLE, value: readTable(r, options, deeper(depth, options, at)) };
 		case 6:
-			return { type: "LOCATION", value: { longitude: r.f64(), latitude: r.f64(), elevation: r.f64() } };
+			return { type: LOCATION, value: { longitude: r.f64(), latitude: r.f64(), elevation: r.f64() } };
 		case 10:
 		case 21:
-			return { type: code === 10 ? "IMAGE" : "BLOB", value: r.view(r.u32()).slice() };
+			return { type: code === 10 ? IMAGE : BLOB, value: r.view(r.u32()).slice() };
 		case 18:
-			if (depth >= maxDepth(options)) throw new DecodeError(at, "nesting too deep");
-			return { type: "VARIANT", value: readValue(r, options, depth + 1) };
+			return { type: VARIANT, value: readValue(r, options, deeper(depth, options, at)) };
 		case 22:
-			return { type: "INTEGER", value: r.i32() };
+			return { type: INTEGER, value: r.i32() };
 	}
-	const type = baseTypeName(code, options);
-	if (type === undefined) throw new DecodeError(at, "unknown base type " + code);
+	const type = knownType(code, at, options);
+	if (code === 4 || code === 17) throw new DecodeError(at, type + " is not supported");
 	return { type, value: r.string() } as TypedValue;
 }
 
 function readTable(r: ByteReader, options: CodecOptions, depth: number): InfoTable {
 	const fields: FieldDefinition[] = [];
-	while (marker(r, "field")) {
+	while (r.marker("field")) {
 		const name = r.string();
 		const description = r.string();
 		const at = r.position;
 		const code = r.i8();
-		const baseType = baseTypeName(code, options);
-		if (baseType === undefined) throw new DecodeError(at, "unknown base type " + code);
+		const baseType = baseTypeName(code, options); // not knownType(): one call less per field on the device's receive path
+		if (baseType === undefined) throw new DecodeError(at, UNKNOWN_TYPE + code);
 		const aspects: Aspect[] = [];
 		for (let n = r.u16(); n > 0; n--) aspects.push({ name: r.string(), value: readValue(r, options, depth) });
 		fields.push({ name, description, baseType, aspects });
 	}
 	const rows: TypedValue[][] = [];
-	while (marker(r, "row")) {
+	while (r.marker("row")) {
 		const row: TypedValue[] = [];
 		for (let n = r.u16(); n > 0; n--) row.push(readValue(r, options, depth));
 		rows.push(row);
@@ -213,10 +200,15 @@ function readTable(r: ByteReader, options: CodecOptions, depth: number): InfoTab
 	return { fields, rows };
 }
 
-/** A field or row marker: 1 = one follows, 0 = end of the list. */
-function marker(r: ByteReader, what: string): boolean {
-	const at = r.position;
-	const value = r.u8();
-	if (value > 1) throw new DecodeError(at, "bad " + what + " marker " + value);
-	return value === 1;
+/** The name of the type `code` read at `at`; a code that is no base type (under `options`) is a DecodeError. */
+function knownType(code: number, at: number, options: CodecOptions): BaseTypeName {
+	const type = baseTypeName(code, options);
+	if (type === undefined) throw new DecodeError(at, UNKNOWN_TYPE + code);
+	return type;
+}
+
+/** `depth + 1`, unless that passes maxDepth: then a DecodeError at `at`, or an EncodeError when `at` < 0. */
+function deeper(depth: number, options: CodecOptions, at: number): number {
+	if (depth >= (options.maxDepth ?? 8)) throw at < 0 ? new EncodeError(TOO_DEEP) : new DecodeError(at, TOO_DEEP);
+	return depth + 1;
 }
