@@ -5,21 +5,41 @@
  * Any loss reconnects with exponential back-off and full jitter, then re-AUTHs, re-BINDs and re-syncs;
  * stop() UNBINDs and closes with 1000.
  *
- * Memory: one buffer holds the TX buffer (chunk size) and every thing's row ring; requests wait in a
- * fixed table whose deadlines a single repeating tick checks. The push path (set -> ring -> TX ->
- * SUCCESS) allocates nothing: no closures, no message objects, the answer is read from header bytes.
+ * Memory: one buffer, allocated once and kept across connections (no 16 KB to find again at each
+ * reconnect), holds, for the defaults and one thing (BUDGETS.md's 24 KB XS heap counts them all):
+ * - the TX buffer, 8 + 8192 bytes: a frame header (2 + 2 + 4 mask) and one chunk, the most the edge
+ *   sends in one frame (PROTOCOL.md §1.3); lent to each WebSocket client, which frames and masks in
+ *   place: messages are written straight into it, pushes copy their rows in with copyWithin;
+ * - each thing's row ring (the offline queue), 4096 bytes: the SteamSensor's 5 values of a scan take
+ *   215 bytes there, so 19 scans (95 s at the example's 5 s) wait for the platform; rows are encoded
+ *   in place;
+ * - the RX buffer, 8192 bytes: one chunk, lent too. The platform never sends a frame over its chunk
+ *   size (the C SDK drops one, §8.3) and we announce ours (Max-Frame-Size), so a bigger message comes
+ *   AlwaysOn-chunked and is reassembled by the codec's Reassembler (made on the first chunk, bounded by
+ *   maxMessageSize); a bigger WebSocket message is refused with 1009.
+ * That is 20,488 bytes of chunk heap; the objects (XS slots are 16 bytes on an ESP32) come on top.
+ * Requests wait in a fixed table whose deadlines a single repeating tick checks. The push path (set ->
+ * ring -> TX -> SUCCESS) allocates nothing, and neither does reading a platform request (its head and
+ * params are read in place) beyond the values handed to the application. Only a message that cannot
+ * go now (the TX buffer still leaving, or bigger than a chunk) is encoded into a buffer of its own,
+ * bounded by maxMessageSize, and waits in the outbox, whole, to be sent chunk by chunk: encoding it
+ * once and chunking it (the codec's encodeChunk) needs its size in memory for a moment, where
+ * streaming chunks would need an encoder that stops and resumes mid-value.
+ *
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal, TimerId } from "../../hal/hal";
 import {
-	ByteWriter, Characteristic, chunkCount, Code, DecodeError, decodeMessage, encodeChunk, EncodeError, encodeMessage,
-	encodeMessageToBytes, EntityType, HEADER_SIZE, isRequestCode, PushWriter, Reassembler,
+	BaseType, ByteWriter, Characteristic, chunkCount, Code, DecodeError, decodeMessage, encodeChunk, EncodeError, encodeInfoTable,
+	EntityType, HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE, PushWriter, readRequestHead, Reassembler, RequestHead, writeMessage, bytesEqual,
 } from "../protocol";
 import type { AuthMessage, BindMessage, InfoTable, Message, RequestMessage, ResponseMessage, TypedValue } from "../protocol/model";
 import type { Thing, Reply, ThingLink } from "../thing/thing";
 import type { Property } from "../thing/property";
+import { nameText, ParamsReader } from "../thing/params";
 import { WebSocketClient } from "../ws";
 import { Backoff } from "./backoff";
-import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory } from "./config";
+import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import { RequestError } from "./errors";
 import { Kind, PendingTable } from "./pending";
 import { SubscribedProperties } from "./subscribed";
@@ -31,6 +51,16 @@ const S = Object.freeze({ STOPPED: 0, CONNECTING: 1, AUTHENTICATING: 2, BINDING:
 const AUTH_SESSION = 0xffffffff;
 const NO_CONTENT = 0xff;
 const SWEEP_MS = 1000;
+/** Room for the header of a client frame of up to 65535 bytes (2 + 2 extended length + 4 mask); chunkSize <= 0xffff. */
+const FRAME_HEADER = 8;
+/** The upgrade response goes into the RX buffer too (a header block of this size is accepted). */
+const MIN_RX = 1024;
+/** begin()'s answers besides an offset: the TX buffer is busy (onWritable follows), or the transport is failing. */
+const BUSY = -1;
+const FAILED = -2;
+const NO_ROOM = "no room";
+const GET_PROPERTY_SUBSCRIPTIONS = "GetPropertySubscriptions";
+const HAS_DEADBAND = '{"hasDeadband":true}';
 
 /** Counters since construction; read them, never write them. */
 export interface ClientStats {
@@ -70,7 +100,8 @@ function webSocket(hal: Hal, options: ConstructorParameters<typeof WebSocketClie
 	return new WebSocketClient(hal, options) as Transport;
 }
 
-export class EdgeClient {
+/** Also the things' link (ThingLink): they report changes and notifications to it. */
+export class EdgeClient implements ThingLink {
 	readonly things: readonly Thing[];
 	readonly stats: ClientStats = newStats();
 	onStateChange: ((state: ClientState) => void) | null = null;
@@ -96,28 +127,32 @@ export class EdgeClient {
 	#generation = 0;
 	#session = 0;
 	#nextId = 0;
+	#options: TransportOptions;
 	#tx: Uint8Array;
 	#writer: ByteWriter;
+	#head = new RequestHead();
+	#params = new ParamsReader();
 	#spms: SubscribedProperties[] = [];
-	#bound: Uint8Array;
-	#synchronized: Uint8Array;
-	#syncWanted: Uint8Array;
-	#syncRetryAt: Float64Array;
+	/** Every thing is bound (one BIND binds them all). */
+	#bound = false;
 	#pushRetryAt = 0;
 	#pending: PendingTable;
-	#reassembler: Reassembler;
+	/** Made when the first chunk arrives (most devices never see one). */
+	#reassembler: Reassembler | null = null;
+	/** Whole messages waiting for the TX buffer (back-pressure, or multipart: sent chunk by chunk). */
 	#outbox: Uint8Array[] = [];
+	/** The next chunk of the outbox's first message (1-based). */
+	#nextChunk = 1;
 	#backoff: Backoff;
 	#tickTimer: TimerId | null = null;
-	#reconnectTimer: TimerId | null = null;
-	#dutyTimer: TimerId | null = null;
+	/** The reconnect delay (WAITING) or the duty cycle's end (CONNECTED): never both. */
+	#timer: TimerId | null = null;
 	#boundAt = 0;
 	#lastSweep = 0;
 	#stopping = false;
 	#closing = false;
 	#dutyOff = false;
 	#stopWaiters: Array<() => void> = [];
-	#subscriptionParams: InfoTable;
 
 	constructor(hal: Hal, config: EdgeClientConfig) {
 		const s = settings(config);
@@ -128,35 +163,27 @@ export class EdgeClient {
 		this.#factory = config.transport ?? webSocket;
 		this.things = Object.freeze(config.things.slice());
 		const n = this.things.length;
-		const mem = new Uint8Array(s.chunkSize + n * s.queueBytes);
-		this.#tx = mem.subarray(0, s.chunkSize);
+		// [TX: frame header + chunk | ring 0 | ring 1 | ... | RX], kept across connections.
+		const txSize = FRAME_HEADER + s.chunkSize;
+		const rxSize = s.chunkSize > MIN_RX ? s.chunkSize : MIN_RX;
+		const rings = txSize;
+		const mem = new Uint8Array(txSize + n * s.queueBytes + rxSize);
+		this.#tx = mem.subarray(0, txSize);
 		this.#writer = new ByteWriter(this.#tx);
+		const options = s.transport as TransportOptions; // completed in place: one object for the client's life
+		options.txBuffer = this.#tx;
+		options.rxBuffer = mem.subarray(rings + n * s.queueBytes);
+		this.#options = options;
 		const pushWriter = new PushWriter();
-		this.#bound = new Uint8Array(n);
-		this.#synchronized = new Uint8Array(n);
-		this.#syncWanted = new Uint8Array(n);
-		this.#syncRetryAt = new Float64Array(n);
 		this.#pending = new PendingTable(s.maxPending);
-		this.#reassembler = new Reassembler({ maxMessageSize: s.maxMessageSize, staleMs: 50000 });
 		this.#backoff = new Backoff(hal, s.backoffBaseMs, s.backoffCapMs);
-		this.#subscriptionParams = {
-			fields: [{ name: "options", description: "", baseType: "JSON", aspects: [] }],
-			rows: [[{ type: "JSON", value: '{"hasDeadband":true}' }]],
-		};
 		for (let i = 0; i < n; i++) {
 			const thing = this.things[i];
 			for (let j = 0; j < i; j++) if (this.things[j].name === thing.name) throw new TypeError("thing " + thing.name + " given twice");
-			const spm = new SubscribedProperties(thing, mem, this.#writer, pushWriter, s.chunkSize + i * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize);
+			const spm = new SubscribedProperties(thing, mem, this.#writer, pushWriter, rings + i * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize);
 			this.#spms.push(spm);
-			const index = i;
-			const link: ThingLink = {
-				now: () => this.#hal.now(),
-				propertyChanged: (p) => this.#changed(spm, p),
-				propertyUpdateNotified: () => this.#wantSync(index),
-				fireEvent: (thingName, event, data) => this.fireEvent(thingName, event, data),
-			};
-			thing.attach(link);
-			for (const p of thing.properties) if (p.time > 0) this.#changed(spm, p);
+			thing.attach(this);
+			for (const p of thing.properties) if (p.time > 0) this.changed(spm, p);
 		}
 	}
 
@@ -175,24 +202,24 @@ export class EdgeClient {
 	}
 
 	isBound(thingName: string): boolean {
-		const i = this.#index(thingName);
-		return i >= 0 && this.#bound[i] === 1;
+		const i = this.index(thingName);
+		return i >= 0 && this.#bound;
 	}
 
 	isSynchronized(thingName: string): boolean {
-		const i = this.#index(thingName);
-		return i >= 0 && this.#synchronized[i] === 1;
+		const i = this.index(thingName);
+		return i >= 0 && this.#spms[i].synchronized;
 	}
 
 	/** Rows waiting in a thing's offline queue (in flight included). */
 	queued(thingName: string): number {
-		const i = this.#index(thingName);
+		const i = this.index(thingName);
 		return i < 0 ? 0 : this.#spms[i].ring.count;
 	}
 
 	/** Rows dropped from a thing's full queue so far. */
 	dropped(thingName: string): number {
-		const i = this.#index(thingName);
+		const i = this.index(thingName);
 		return i < 0 ? 0 : this.#spms[i].ring.dropped;
 	}
 
@@ -202,68 +229,85 @@ export class EdgeClient {
 		this.#stopping = false;
 		this.#dutyOff = false;
 		this.#tickTimer = this.#hal.timers.repeat(this.#tick, this.#s.tickMs);
-		this.#connect();
+		this.connect();
 	}
 
 	/** UNBIND every thing, close with 1000 and stay closed; resolves once the connection is gone. */
 	stop(): Promise<void> {
 		if (this.#state === S.STOPPED) return Promise.resolve();
 		this.#stopping = true;
-		this.#clearTimer(this.#reconnectTimer);
-		this.#reconnectTimer = null;
-		this.#clearTimer(this.#dutyTimer);
-		this.#dutyTimer = null;
+		this.clearTimer(this.#timer);
+		this.#timer = null;
 		return new Promise<void>((resolve) => {
 			this.#stopWaiters.push(resolve);
-			if (this.#state === S.WAITING) this.#stopped();
-			else if (this.#state !== S.DISCONNECTING) this.#disconnect();
+			if (this.#state === S.WAITING) this.stopped();
+			else if (this.#state !== S.DISCONNECTING) this.disconnect();
 		});
 	}
 
 	/** Push every synchronized thing's waiting values now (also done at each tick when autoPush is on). */
 	push(): void {
-		this.#flush();
+		this.flush();
 	}
 
 	/** POST a service of any thing on the platform; resolves with its result table (null for none). */
 	invokeService(thingName: string, serviceName: string, params: InfoTable | null = null): Promise<InfoTable | null> {
-		return this.#request(Code.POST, thingName, Characteristic.SERVICES, serviceName, params).then(content);
+		return this.request(Code.POST, thingName, Characteristic.SERVICES, serviceName, params).then(content);
 	}
 
 	/** GET a property of any thing on the platform. */
 	readProperty(thingName: string, propertyName: string): Promise<TypedValue> {
-		return this.#request(Code.GET, thingName, Characteristic.PROPERTIES, propertyName, null).then((r) => firstValue(r, propertyName));
+		return this.request(Code.GET, thingName, Characteristic.PROPERTIES, propertyName, null).then((r) => firstValue(r, propertyName));
 	}
 
 	/** PUT a property of any thing on the platform. */
 	writeProperty(thingName: string, propertyName: string, value: TypedValue): Promise<void> {
 		const params: InfoTable = { fields: [{ name: propertyName, description: "", baseType: value.type, aspects: [] }], rows: [[value]] };
-		return this.#request(Code.PUT, thingName, Characteristic.PROPERTIES, propertyName, params).then(nothing);
+		return this.request(Code.PUT, thingName, Characteristic.PROPERTIES, propertyName, params).then(nothing);
 	}
 
 	/** Fire an event (POST, characteristic EVENTS, PROTOCOL.md §7.3). */
 	fireEvent(thingName: string, eventName: string, data: InfoTable): Promise<void> {
-		return this.#request(Code.POST, thingName, Characteristic.EVENTS, eventName, data).then(nothing);
+		return this.request(Code.POST, thingName, Characteristic.EVENTS, eventName, data).then(nothing);
+	}
+
+	// --- ThingLink: what the things call ---
+
+	/** The wall clock the things stamp their values with. */
+	now(): number {
+		return this.#hal.now();
+	}
+
+	/** A property of one of the things changed: its push rules decide what is queued. */
+	propertyChanged(thing: Thing, property: Property): void {
+		const i = this.things.indexOf(thing);
+		if (i >= 0) this.changed(this.#spms[i], property);
+	}
+
+	/** The platform POSTed NotifyPropertyUpdate to a thing: synchronize it once the reply is out. */
+	propertyUpdateNotified(thing: Thing): void {
+		const i = this.things.indexOf(thing);
+		if (i >= 0) this.wantSync(i);
 	}
 
 	// --- connection state machine ---
 
-	#setState(state: number): void {
+	private setState(state: number): void {
 		if (this.#state === state) return;
 		this.#state = state;
 		if (this.onStateChange !== null) this.onStateChange(STATE_NAMES[state]);
 	}
 
-	#connect(): void {
-		this.#setState(S.CONNECTING);
-		const o = this.#s.transport;
+	private connect(): void {
+		this.setState(S.CONNECTING);
+		const o = this.#options;
 		this.#hal.log("info", "connecting to " + (o.tls ? "wss://" : "ws://") + o.host + ":" + o.port + o.path);
 		let t: Transport;
 		try {
 			t = this.#factory(this.#hal, o);
 		} catch (error) {
-			this.#report(error);
-			this.#scheduleReconnect();
+			this.report(error);
+			this.scheduleReconnect();
 			return;
 		}
 		t.onOpen = this.#onOpen;
@@ -277,43 +321,43 @@ export class EdgeClient {
 			t.open();
 		} catch (error) {
 			this.#transport = null;
-			this.#report(error);
-			this.#scheduleReconnect();
+			this.report(error);
+			this.scheduleReconnect();
 		}
 	}
 
 	#onOpen = (): void => {
-		this.#setState(S.AUTHENTICATING);
-		const id = this.#id();
+		this.setState(S.AUTHENTICATING);
+		const id = this.id();
 		let key: string;
 		try {
 			key = this.#appKey();
 			if (typeof key !== "string" || key === "") throw new TypeError("the appKey callback returned no key");
 		} catch (error) {
-			this.#report(error);
-			this.#abort();
+			this.report(error);
+			this.abort();
 			return;
 		}
 		const msg: AuthMessage = { kind: "auth", version: 1, code: Code.AUTH, requestId: id, endpointId: 0, sessionId: AUTH_SESSION, claims: [["appKey", key]] };
 		this.#pending.add(Kind.AUTH, id, this.#hal.ticks() + this.#s.authTimeoutMs, -1, null, null);
-		this.#sendMessage(msg);
+		this.send(msg);
 	};
 
-	#authenticated(response: ResponseMessage): void {
+	private authenticated(response: ResponseMessage): void {
 		if (response.code !== Code.SUCCESS) {
-			this.#report(new RequestError(response.code, "authentication refused" + (response.reason ? " (" + this.#scrub(response.reason) + ")" : "")));
-			this.#abort();
+			this.report(new RequestError(response.code, "authentication refused" + (response.reason ? " (" + this.scrub(response.reason) + ")" : "")));
+			this.abort();
 			return;
 		}
 		this.#session = response.sessionId;
 		this.#hal.log("info", "authenticated (appKey), session " + response.sessionId);
 		if (this.onAuthenticated !== null) this.onAuthenticated("appKey");
-		this.#setState(S.BINDING);
-		this.#sendBind(Code.BIND, Kind.BIND);
+		this.setState(S.BINDING);
+		this.sendBind(Code.BIND, Kind.BIND);
 	}
 
-	#sendBind(code: number, kind: number): void {
-		const id = this.#id();
+	private sendBind(code: number, kind: number): void {
+		const id = this.id();
 		const names: string[] = [];
 		for (const thing of this.things) names.push(thing.name);
 		const msg: BindMessage = {
@@ -321,53 +365,57 @@ export class EdgeClient {
 			gateway: this.#gateway, names,
 		};
 		this.#pending.add(kind, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, null, null);
-		this.#sendMessage(msg);
+		this.send(msg);
 	}
 
-	#boundAll(response: ResponseMessage): void {
+	private boundAll(response: ResponseMessage): void {
 		if (response.code !== Code.SUCCESS) {
-			this.#report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "")));
-			this.#abort();
+			this.report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "")));
+			this.abort();
 			return;
 		}
 		this.#boundAt = this.#hal.ticks();
-		this.#setState(S.CONNECTED);
+		this.setState(S.CONNECTED);
 		this.#hal.log("info", "bound " + this.things.length + " thing(s)");
-		for (let i = 0; i < this.things.length; i++) {
-			this.#bound[i] = 1;
-			if (this.onBound !== null) this.onBound(this.things[i].name);
-		}
-		if (this.#s.dutyOnMs > 0) this.#dutyTimer = this.#hal.timers.set(this.#dutyEnd, this.#s.dutyOnMs);
-		this.#startSyncs();
+		this.#bound = true;
+		for (let i = 0; i < this.things.length; i++) if (this.onBound !== null) this.onBound(this.things[i].name);
+		if (this.#s.dutyOnMs > 0) this.#timer = this.#hal.timers.set(this.#onTimer, this.#s.dutyOnMs);
+		this.startSyncs();
 	}
 
-	#dutyEnd = (): void => {
-		this.#dutyTimer = null;
-		if (this.#stopping || this.#state !== S.CONNECTED) return;
-		this.#hal.log("info", "duty cycle: off for " + this.#s.dutyOffMs + " ms");
-		this.#dutyOff = true;
-		this.#disconnect();
+	/** The end of a reconnect delay, or of the duty cycle's time on (one closure for both). */
+	#onTimer = (): void => {
+		this.#timer = null;
+		if (this.#stopping) return;
+		if (this.#state === S.WAITING) {
+			this.stats.reconnects++;
+			this.connect();
+		} else if (this.#state === S.CONNECTED) {
+			this.#hal.log("info", "duty cycle: off for " + this.#s.dutyOffMs + " ms");
+			this.#dutyOff = true;
+			this.disconnect();
+		}
 	};
 
 	/** Graceful: UNBIND when bound, then close 1000. */
-	#disconnect(): void {
+	private disconnect(): void {
 		const t = this.#transport;
 		if (t === null) {
-			if (this.#state !== S.CONNECTING) this.#stopped();
+			if (this.#state !== S.CONNECTING) this.stopped();
 			return;
 		}
 		const bound = this.#state === S.CONNECTED || this.#state === S.BINDING;
-		this.#setState(S.DISCONNECTING);
-		if (bound) this.#sendBind(Code.UNBIND, Kind.UNBIND);
-		else this.#abort();
+		this.setState(S.DISCONNECTING);
+		if (bound) this.sendBind(Code.UNBIND, Kind.UNBIND);
+		else this.abort();
 	}
 
 	/** Close now (after a failure, or after UNBIND); the close handler decides what follows. */
-	#abort(): void {
+	private abort(): void {
 		const t = this.#transport;
 		if (t === null || this.#closing) return;
 		this.#closing = true;
-		if (this.#state === S.CONNECTED) this.#setState(S.DISCONNECTING);
+		if (this.#state === S.CONNECTED) this.setState(S.DISCONNECTING);
 		t.close(1000, "Normal Close");
 	}
 
@@ -383,65 +431,57 @@ export class EdgeClient {
 			if (reject !== null) reject(new RequestError(Code.SERVICE_UNAVAILABLE, "connection closed"));
 		}
 		this.#outbox.length = 0;
-		this.#reassembler.clear();
+		this.#nextChunk = 1;
+		this.#reassembler?.clear();
 		for (let i = 0; i < this.things.length; i++) {
-			this.#synchronized[i] = 0;
-			this.#syncWanted[i] = 0;
-			if (this.#bound[i] === 1) {
-				this.#bound[i] = 0;
-				if (this.onUnbound !== null) this.onUnbound(this.things[i].name);
-			}
+			this.#spms[i].synchronized = false;
+			this.#spms[i].syncWanted = false;
+			if (this.#bound && this.onUnbound !== null) this.onUnbound(this.things[i].name);
 		}
-		this.#clearTimer(this.#dutyTimer);
-		this.#dutyTimer = null;
+		this.#bound = false;
+		this.clearTimer(this.#timer);
+		this.#timer = null;
 		if (this.#stopping) {
 			this.#hal.log("info", "closed");
-			this.#stopped();
+			this.stopped();
 			return;
 		}
 		const stable = this.#boundAt > 0 && this.#hal.ticks() - this.#boundAt >= this.#s.backoffCapMs;
 		this.#boundAt = 0;
 		if (this.#dutyOff) {
 			this.#dutyOff = false;
-			this.#setState(S.WAITING);
-			this.#reconnectTimer = this.#hal.timers.set(this.#reconnect, this.#s.dutyOffMs);
+			this.setState(S.WAITING);
+			this.#timer = this.#hal.timers.set(this.#onTimer, this.#s.dutyOffMs);
 			return;
 		}
 		const why = error ? error.message : "closed by the platform (" + code + (reason ? " " + reason : "") + ")";
 		this.#hal.log("warn", "connection lost: " + why);
-		if (error) this.#report(error);
+		if (error) this.report(error);
 		if (stable) this.#backoff.reset();
-		this.#scheduleReconnect();
+		this.scheduleReconnect();
 	};
 
-	#scheduleReconnect(): void {
+	private scheduleReconnect(): void {
 		if (this.#stopping) {
-			this.#stopped();
+			this.stopped();
 			return;
 		}
 		const delay = this.#backoff.next();
 		this.#hal.log("info", "reconnecting in " + delay + " ms (attempt " + this.#backoff.attempt + ")");
-		this.#setState(S.WAITING);
-		this.#reconnectTimer = this.#hal.timers.set(this.#reconnect, delay);
+		this.setState(S.WAITING);
+		this.#timer = this.#hal.timers.set(this.#onTimer, delay);
 	}
 
-	#reconnect = (): void => {
-		this.#reconnectTimer = null;
-		if (this.#stopping) return;
-		this.stats.reconnects++;
-		this.#connect();
-	};
-
-	#stopped(): void {
-		this.#clearTimer(this.#tickTimer);
+	private stopped(): void {
+		this.clearTimer(this.#tickTimer);
 		this.#tickTimer = null;
-		this.#setState(S.STOPPED);
+		this.setState(S.STOPPED);
 		const waiters = this.#stopWaiters;
 		this.#stopWaiters = [];
 		for (const resolve of waiters) resolve();
 	}
 
-	#clearTimer(id: TimerId | null): void {
+	private clearTimer(id: TimerId | null): void {
 		if (id !== null) this.#hal.timers.clear(id);
 	}
 
@@ -450,17 +490,18 @@ export class EdgeClient {
 	#tick = (): void => {
 		const now = this.#hal.ticks();
 		const pending = this.#pending;
-		for (let slot = pending.expired(now); slot >= 0; slot = pending.expired(now)) this.#expire(slot, now);
+		for (let slot = pending.expired(now); slot >= 0; slot = pending.expired(now)) this.expire(slot, now);
 		if (now - this.#lastSweep >= SWEEP_MS) {
 			this.#lastSweep = now;
-			if (this.#reassembler.pending > 0) this.#reassembler.sweep(now);
+			const reassembler = this.#reassembler;
+			if (reassembler !== null && reassembler.pending > 0) reassembler.sweep(now);
 		}
 		if (this.#state !== S.CONNECTED) return;
-		this.#startSyncs();
-		if (this.#s.autoPush || this.#pushRetryAt !== 0) this.#flush();
+		this.startSyncs();
+		if (this.#s.autoPush || this.#pushRetryAt !== 0) this.flush();
 	};
 
-	#expire(slot: number, now: number): void {
+	private expire(slot: number, now: number): void {
 		const pending = this.#pending;
 		const kind = pending.kind(slot);
 		const thing = pending.thing(slot);
@@ -470,16 +511,16 @@ export class EdgeClient {
 		switch (kind) {
 			case Kind.AUTH:
 			case Kind.BIND:
-				this.#report(new RequestError(Code.GATEWAY_TIMEOUT, (kind === Kind.AUTH ? "AUTH" : "BIND") + " not answered in time"));
-				this.#abort();
+				this.report(new RequestError(Code.GATEWAY_TIMEOUT, (kind === Kind.AUTH ? "AUTH" : "BIND") + " not answered in time"));
+				this.abort();
 				return;
 			case Kind.UNBIND:
-				this.#abort();
+				this.abort();
 				return;
 			case Kind.SYNC:
-				this.#syncWanted[thing] = 1;
-				this.#syncRetryAt[thing] = now + this.#s.pushRetryMs;
-				this.#report(new RequestError(Code.GATEWAY_TIMEOUT, "GetPropertySubscriptions of " + this.things[thing].name + " not answered in time"));
+				this.#spms[thing].syncWanted = true;
+				this.#spms[thing].syncRetryAt = now + this.#s.pushRetryMs;
+				this.report(new RequestError(Code.GATEWAY_TIMEOUT, "GetPropertySubscriptions of " + this.things[thing].name + " not answered in time"));
 				return;
 			case Kind.PUSH:
 				this.#spms[thing].unsend();
@@ -493,29 +534,31 @@ export class EdgeClient {
 
 	// --- synchronization (§7.1 steps 6-9) ---
 
-	#wantSync(index: number): void {
-		this.#syncWanted[index] = 1;
-		this.#syncRetryAt[index] = 0;
+	private wantSync(index: number): void {
+		this.#spms[index].syncWanted = true;
+		this.#spms[index].syncRetryAt = 0;
 	}
 
-	#startSyncs(): void {
+	private startSyncs(): void {
 		if (this.#state !== S.CONNECTED) return;
 		const now = this.#hal.ticks();
 		for (let i = 0; i < this.things.length; i++) {
-			if (this.#syncWanted[i] === 0 || now < this.#syncRetryAt[i] || this.#pending.findKind(Kind.SYNC, i) >= 0) continue;
-			const id = this.#id();
+			const spm = this.#spms[i];
+			if (!spm.syncWanted || now < spm.syncRetryAt || this.#pending.findKind(Kind.SYNC, i) >= 0) continue;
+			const id = this.id();
 			if (this.#pending.add(Kind.SYNC, id, now + this.#s.requestTimeoutMs, i, null, null) < 0) return;
-			this.#syncWanted[i] = 0;
-			this.#sendMessage(this.#requestMessage(id, Code.POST, this.things[i].name, Characteristic.SERVICES, "GetPropertySubscriptions", this.#subscriptionParams));
+			spm.syncWanted = false;
+			const params: InfoTable = { fields: [{ name: "options", description: "", baseType: "JSON", aspects: [] }], rows: [[{ type: "JSON", value: HAS_DEADBAND }]] };
+			this.send(this.requestMessage(id, Code.POST, this.things[i].name, Characteristic.SERVICES, GET_PROPERTY_SUBSCRIPTIONS, params));
 		}
 	}
 
-	#subscriptions(index: number, response: ResponseMessage): void {
+	private subscriptions(index: number, response: ResponseMessage): void {
 		const thing = this.things[index];
 		if (response.code !== Code.SUCCESS) {
-			this.#syncWanted[index] = 1;
-			this.#syncRetryAt[index] = this.#hal.ticks() + this.#s.pushRetryMs;
-			this.#report(new RequestError(response.code, "GetPropertySubscriptions of " + thing.name + " refused" + (response.reason ? " (" + response.reason + ")" : "")));
+			this.#spms[index].syncWanted = true;
+			this.#spms[index].syncRetryAt = this.#hal.ticks() + this.#s.pushRetryMs;
+			this.report(new RequestError(response.code, "GetPropertySubscriptions of " + thing.name + " refused" + (response.reason ? " (" + response.reason + ")" : "")));
 			return;
 		}
 		const table = response.content;
@@ -535,25 +578,32 @@ export class EdgeClient {
 				}
 			}
 		}
-		this.#synchronized[index] = 1;
+		this.#spms[index].synchronized = true;
 		this.#hal.log("info", thing.name + " synchronized");
 		if (this.onSynchronized !== null) this.onSynchronized(thing.name);
-		this.#flush();
+		this.flush();
 	}
 
 	// --- the push path ---
 
-	#changed(spm: SubscribedProperties, p: Property): void {
-		const dropped = spm.changed(p);
-		if (dropped === 0) return;
-		if (dropped > 0) this.stats.rowsDropped += dropped;
-		else this.stats.rowsRefused++;
-		if (this.onDropped !== null) this.onDropped(spm.thing.name, dropped, spm.ring.dropped);
+	private changed(spm: SubscribedProperties, p: Property): void {
+		const ring = spm.ring;
+		const before = ring.dropped;
+		const refused = spm.changed(p) < 0;
+		const dropped = ring.dropped - before;
+		if (dropped > 0) {
+			this.stats.rowsDropped += dropped;
+			if (this.onDropped !== null) this.onDropped(spm.thing.name, dropped, ring.dropped);
+		}
+		if (refused) {
+			this.stats.rowsRefused++;
+			if (this.onDropped !== null) this.onDropped(spm.thing.name, -1, ring.dropped);
+		}
 	}
 
-	#flush(): void {
+	private flush(): void {
 		const t = this.#transport;
-		if (this.#state !== S.CONNECTED || t === null || this.#closing || this.#outbox.length !== 0) return;
+		if (this.#state !== S.CONNECTED || t === null || this.#closing) return;
 		if (this.#pushRetryAt !== 0) {
 			if (this.#hal.ticks() < this.#pushRetryAt) return;
 			this.#pushRetryAt = 0;
@@ -561,36 +611,38 @@ export class EdgeClient {
 		const spms = this.#spms;
 		for (let i = 0; i < spms.length && this.#transport === t; i++) {
 			const spm = spms[i];
-			if (this.#synchronized[i] === 0 || spm.inFlight > 0 || !spm.waiting) continue;
-			const id = this.#id();
+			if (!spm.synchronized || spm.inFlight > 0 || !spm.waiting) continue;
+			const at = this.begin(t);
+			if (at < 0) return;
+			const id = this.id();
 			const slot = this.#pending.add(Kind.PUSH, id, this.#hal.ticks() + this.#s.requestTimeoutMs, i, null, null);
 			if (slot < 0) return;
-			const rows = spm.fill(this.#writer, id, this.#session);
-			const length = this.#writer.position;
-			if (rows === 0 || this.#send(t, this.#tx, length) !== 1) {
+			const rows = spm.fill(this.#writer, at, id, this.#session);
+			if (rows === 0) {
 				this.#pending.free(slot);
 				spm.unsend();
 				return;
 			}
+			const length = this.commit(t, at);
 			this.stats.pushes++;
 			if (this.onPush !== null) this.onPush(spm.thing.name, rows, length);
 		}
 	}
 
-	#pushAnswered(slot: number, code: number): void {
+	private pushAnswered(slot: number, code: number): void {
 		const spm = this.#spms[this.#pending.thing(slot)];
 		this.#pending.free(slot);
 		if (code === Code.SUCCESS) {
 			this.stats.pushesAcknowledged++;
 			this.stats.rowsAcknowledged += spm.inFlight;
 			spm.acknowledge();
-			this.#flush();
+			this.flush();
 			return;
 		}
 		spm.unsend();
 		this.stats.pushFailures++;
 		this.#pushRetryAt = this.#hal.ticks() + this.#s.pushRetryMs;
-		this.#report(new RequestError(code, "UpdateSubscribedPropertyValues of " + spm.thing.name + " refused"));
+		this.report(new RequestError(code, "UpdateSubscribedPropertyValues of " + spm.thing.name + " refused"));
 	}
 
 	// --- receiving ---
@@ -606,40 +658,62 @@ export class EdgeClient {
 		if (bytes[14] === 0 && code >= Code.SUCCESS) {
 			const slot = this.#pending.find(((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0);
 			if (slot >= 0 && this.#pending.kind(slot) === Kind.PUSH) {
-				this.#pushAnswered(slot, code);
+				this.pushAnswered(slot, code);
 				return;
 			}
 		}
+		let message = bytes;
+		if (bytes[14] !== 0) {
+			const whole = this.reassemble(bytes);
+			if (whole === null) return;
+			message = whole;
+		}
+		if (isRequestCode(message[1])) this.onRequest(message);
+		else this.onOther(message);
+	};
+
+	/** A chunk (or a bad multipart marker): the whole message once its last chunk is in, else null. */
+	private reassemble(bytes: Uint8Array): Uint8Array | null {
+		try {
+			const chunk = decodeMessage(bytes);
+			if (chunk.kind !== "chunk") return null;
+			this.#reassembler ??= new Reassembler({ maxMessageSize: this.#s.maxMessageSize, staleMs: 50000 });
+			return this.#reassembler.add(chunk, this.#hal.ticks());
+		} catch (error) {
+			this.undecodable(bytes, error);
+			return null;
+		}
+	}
+
+	/** Received bytes that are no message: counted, logged, and a request answered BAD_REQUEST. */
+	private undecodable(bytes: Uint8Array, error: unknown): void {
+		if (!(error instanceof DecodeError)) throw error;
+		this.stats.decodeErrors++;
+		this.#hal.log("warn", "undecodable message (code " + bytes[1] + "): " + error.message);
+		if (isRequestCode(bytes[1])) this.replyRaw(bytes, Code.BAD_REQUEST, error.message);
+	}
+
+	/** Responses, keep-alives, and what the platform should not send the edge. */
+	private onOther(bytes: Uint8Array): void {
 		let msg: Message;
 		try {
-			const decoded = decodeMessage(bytes);
-			if (decoded.kind === "chunk") {
-				const whole = this.#reassembler.add(decoded, this.#hal.ticks());
-				if (whole === null) return;
-				msg = decodeMessage(whole) as Message;
-			} else msg = decoded;
+			msg = decodeMessage(bytes) as Message;
 		} catch (error) {
-			if (!(error instanceof DecodeError)) throw error;
-			this.stats.decodeErrors++;
-			this.#hal.log("warn", "undecodable message (code " + code + "): " + error.message);
-			if (isRequestCode(code)) this.#replyRaw(bytes, Code.BAD_REQUEST, error.message);
+			this.undecodable(bytes, error);
 			return;
 		}
 		switch (msg.kind) {
 			case "response":
-				this.#onResponse(msg);
-				return;
-			case "request":
-				this.#onRequest(msg);
+				this.onResponse(msg);
 				return;
 			case "keepalive":
 				return;
 			default: // AUTH, BIND, UNBIND are not for the edge (the C SDK answers them so too)
-				this.#replyRaw(bytes, Code.BAD_REQUEST, "Message Type not supported");
+				this.replyRaw(bytes, Code.BAD_REQUEST, "Message Type not supported");
 		}
-	};
+	}
 
-	#onResponse(msg: ResponseMessage): void {
+	private onResponse(msg: ResponseMessage): void {
 		const pending = this.#pending;
 		const slot = pending.find(msg.requestId);
 		if (slot < 0) {
@@ -652,23 +726,23 @@ export class EdgeClient {
 		const reject = pending.rejecter(slot);
 		switch (kind) {
 			case Kind.PUSH:
-				this.#pushAnswered(slot, msg.code);
+				this.pushAnswered(slot, msg.code);
 				return;
 			case Kind.AUTH:
 				pending.free(slot);
-				this.#authenticated(msg);
+				this.authenticated(msg);
 				return;
 			case Kind.BIND:
 				pending.free(slot);
-				this.#boundAll(msg);
+				this.boundAll(msg);
 				return;
 			case Kind.UNBIND:
 				pending.free(slot);
-				this.#abort();
+				this.abort();
 				return;
 			case Kind.SYNC:
 				pending.free(slot);
-				this.#subscriptions(thing, msg);
+				this.subscriptions(thing, msg);
 				return;
 		}
 		pending.free(slot);
@@ -676,75 +750,91 @@ export class EdgeClient {
 		else reject!(new RequestError(msg.code, msg.reason ?? ""));
 	}
 
-	#onRequest(request: RequestMessage): void {
-		const index = request.entityType === EntityType.THING ? this.#index(request.entityName) : -1;
-		const generation = this.#generation;
-		if (index < 0) {
-			this.#answer(request, { code: Code.NOT_FOUND, reason: "no thing " + request.entityName, content: null }, generation);
+	/**
+	 * A platform request, read in place: its head, its params checked whole, then the thing found by
+	 * its name's bytes reads what it needs of them. Malformed bytes are BAD_REQUEST, whatever they
+	 * address; the client keeps serving.
+	 */
+	private onRequest(bytes: Uint8Array): void {
+		const head = this.#head;
+		const params = this.#params;
+		let reply: Reply | Promise<Reply>;
+		try {
+			readRequestHead(bytes, 0, bytes.length, head);
+			params.open(bytes, head.paramsOffset, bytes.length);
+			const index = head.entityType === EntityType.THING ? this.thingAt(bytes, head) : -1;
+			reply = index >= 0
+				? this.things[index].answer(bytes, head, params)
+				: statusReply(Code.NOT_FOUND, "no thing " + nameText(bytes, head.entityNameOffset, head.entityNameLength));
+		} catch (error) {
+			this.undecodable(bytes, error);
 			return;
 		}
-		const reply = this.things[index].dispatch(request);
-		if (reply instanceof Promise) {
-			reply.then(
-				(r) => this.#answer(request, r, generation),
-				(error) => this.#answer(request, { code: Code.INTERNAL_SERVER_ERROR, reason: String(error), content: null }, generation),
-			);
-		} else this.#answer(request, reply, generation);
-		this.#startSyncs();
+		if (reply instanceof Promise) this.answerLater(reply, head.requestId, head.endpointId);
+		else this.answer(head.requestId, head.endpointId, reply, this.#generation);
+		this.startSyncs();
 	}
 
-	#answer(request: RequestMessage, reply: Reply, generation: number): void {
+	/** Apart from onRequest: variables its closures capture would be allocated for every request. */
+	private answerLater(reply: Promise<Reply>, requestId: number, endpointId: number): void {
+		const generation = this.#generation;
+		reply.then(
+			(r) => this.answer(requestId, endpointId, r, generation),
+			(error) => this.answer(requestId, endpointId, statusReply(Code.INTERNAL_SERVER_ERROR, String(error)), generation),
+		);
+	}
+
+	private thingAt(bytes: Uint8Array, head: RequestHead): number {
+		const things = this.things;
+		for (let i = 0; i < things.length; i++) if (bytesEqual(bytes, head.entityNameOffset, head.entityNameLength, things[i].nameBytes)) return i;
+		return -1;
+	}
+
+	private answer(requestId: number, endpointId: number, reply: Reply, generation: number): void {
 		if (generation !== this.#generation || this.#transport === null) {
 			this.stats.lateReplies++;
 			return;
 		}
-		const msg: ResponseMessage = {
-			kind: "response", version: 1, code: reply.code, requestId: request.requestId, endpointId: request.endpointId,
-			sessionId: this.#session, reason: reply.reason, content: reply.content, contentType: NO_CONTENT, trailing: 0,
-		};
 		try {
-			this.#sendMessage(msg);
+			this.send(null, reply, requestId, endpointId);
 		} catch (error) {
 			// e.g. a result too large for maxMessageSize or a value the codec cannot write
-			this.#report(error);
-			this.#sendMessage({ ...msg, code: Code.INTERNAL_SERVER_ERROR, reason: String((error as Error).message), content: null });
+			this.report(error);
+			this.send(null, statusReply(Code.INTERNAL_SERVER_ERROR, (error as Error).message), requestId, endpointId);
 		}
 	}
 
-	/** Answer a message we could not decode from its header alone. */
-	#replyRaw(bytes: Uint8Array, code: number, reason: string): void {
+	/** Answer a message we could not read from its header alone. */
+	private replyRaw(bytes: Uint8Array, code: number, reason: string): void {
 		const u32 = (at: number) => ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
-		this.#sendMessage({
-			kind: "response", version: 1, code, requestId: u32(2), endpointId: u32(6), sessionId: this.#session,
-			reason, content: null, contentType: NO_CONTENT, trailing: 0,
-		});
+		this.send(null, statusReply(code, reason), u32(2), u32(6));
 	}
 
 	// --- sending ---
 
-	#id(): number {
+	private id(): number {
 		this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
 		return this.#nextId;
 	}
 
-	#requestMessage(id: number, code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): RequestMessage {
+	private requestMessage(id: number, code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): RequestMessage {
 		return {
 			kind: "request", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session, entityType: EntityType.THING,
 			entityName: entity, characteristicType: characteristic, characteristicName: name, headers: [], params,
 		};
 	}
 
-	#request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): Promise<ResponseMessage> {
+	private request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): Promise<ResponseMessage> {
 		if (this.#state !== S.CONNECTED) return Promise.reject(new RequestError(Code.SERVICE_UNAVAILABLE, "not connected"));
 		return new Promise<ResponseMessage>((resolve, reject) => {
-			const id = this.#id();
+			const id = this.id();
 			const slot = this.#pending.add(Kind.APP, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, resolve, reject);
 			if (slot < 0) {
 				reject(new RequestError(Code.SERVICE_UNAVAILABLE, "too many requests waiting"));
 				return;
 			}
 			try {
-				this.#sendMessage(this.#requestMessage(id, code, entity, characteristic, name, params));
+				this.send(this.requestMessage(id, code, entity, characteristic, name, params));
 			} catch (error) {
 				this.#pending.free(slot);
 				reject(error);
@@ -752,75 +842,160 @@ export class EdgeClient {
 		});
 	}
 
-	/** Encode and send (single-part when it fits a chunk, else as chunks); queued behind earlier messages. */
-	#sendMessage(msg: Message): void {
-		const s = this.#s;
-		let length = -1;
-		try {
-			length = encodeMessage(msg, this.#tx, 0);
-		} catch (error) {
-			if (!(error instanceof EncodeError && error.reason.startsWith("no room"))) throw error;
-		}
-		if (length >= 0 && chunkCount(this.#tx, length, s.chunkSize) === 1) {
-			this.#sendTx(length);
-			return;
-		}
-		const whole = length >= 0 ? this.#tx.slice(0, length) : encodeMessageToBytes(msg);
-		if (whole.length > s.maxMessageSize) {
-			throw new RequestError(Code.ENTITY_TOO_LARGE, "message of " + whole.length + " bytes exceeds maxMessageSize " + s.maxMessageSize);
-		}
-		const chunks = chunkCount(whole, whole.length, s.chunkSize);
-		for (let k = 1; k <= chunks; k++) this.#sendTx(encodeChunk(whole, whole.length, k, s.chunkSize, this.#tx, 0));
-	}
-
-	/** Send tx[0, length) now, or a copy after what is already waiting. */
-	#sendTx(length: number): void {
+	/**
+	 * Sends a message, or a response (`reply` to request `requestId`), after what is already waiting:
+	 * written straight into the TX buffer when it is free and the message fits one chunk; otherwise
+	 * encoded aside (bounded by maxMessageSize) into the outbox, sent whole or chunk by chunk as the
+	 * TX buffer frees. Throws what the codec throws for a value it cannot write, and ENTITY_TOO_LARGE.
+	 */
+	private send(msg: Message | null, reply: Reply | null = null, requestId = 0, endpointId = 0): void {
 		const t = this.#transport;
 		if (t === null || this.#closing) return;
-		if (this.#outbox.length === 0) {
-			const sent = this.#send(t, this.#tx, length);
-			// a transport may close from inside send(): nothing of it may wait for the next connection
-			if (sent !== 0 || this.#transport !== t) return;
+		const at = this.begin(t);
+		if (at === FAILED) return;
+		if (at >= 0) {
+			try {
+				this.compose(this.#writer, msg, reply, requestId, endpointId);
+				if (this.#writer.position - at <= this.singlePartLimit(at)) {
+					this.commit(t, at);
+					return;
+				}
+			} catch (error) {
+				if (!noRoom(error)) throw error;
+			}
 		}
-		this.#outbox.push(this.#tx.slice(0, length));
+		this.#outbox.push(this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256));
+		if (at >= 0) this.drain(t);
 	}
 
-	/** 1 sent, 0 refused for now (back-pressure), -1 failed (the transport is closing or the message is invalid). */
-	#send(t: Transport, bytes: Uint8Array, length: number): number {
-		let ok: boolean;
-		try {
-			ok = t.send(bytes, 0, length, true);
-		} catch (error) {
-			this.#report(error);
-			return -1;
+	/** Writes `msg`, or the response `reply` to `requestId`, at `w`'s position. */
+	private compose(w: ByteWriter, msg: Message | null, reply: Reply | null, requestId: number, endpointId: number): void {
+		if (msg !== null) {
+			writeMessage(w, msg);
+			return;
 		}
-		if (!ok) return 0;
+		const r = reply as Reply;
+		w.u8(1);
+		w.u8(r.code);
+		w.u32(requestId);
+		w.u32(endpointId);
+		w.u32(this.#session);
+		w.u8(0); // single part
+		if (r.reason === null) w.u8(0);
+		else {
+			w.u8(1);
+			w.string(r.reason);
+		}
+		if (r.property !== null) {
+			w.u8(BaseType.INFOTABLE);
+			r.property.writeTable(w);
+		} else if (r.content !== null) {
+			w.u8(BaseType.INFOTABLE);
+			encodeInfoTable(w, r.content);
+		} else w.u8(NO_CONTENT);
+	}
+
+	/** Encodes a message into a buffer of its own, from `first` bytes up, doubling, at most maxMessageSize. */
+	private aside(msg: Message | null, reply: Reply | null, requestId: number, endpointId: number, first: number): Uint8Array {
+		const max = this.#s.maxMessageSize;
+		for (let size = first; ; size *= 2) {
+			const w = new ByteWriter(new Uint8Array(size < max ? size : max));
+			try {
+				this.compose(w, msg, reply, requestId, endpointId);
+				return w.buffer.subarray(0, w.position);
+			} catch (error) {
+				if (!noRoom(error)) throw error;
+				if (size >= max) throw new RequestError(Code.ENTITY_TOO_LARGE, "a message over maxMessageSize " + max);
+			}
+		}
+	}
+
+	/**
+	 * The offset in the TX buffer where the next message goes (the writer set there); BUSY while the
+	 * outbox waits or the TX buffer is still leaving (onWritable follows); FAILED when the transport
+	 * refuses (it is closing: its onClose follows).
+	 */
+	private begin(t: Transport): number {
+		if (this.#outbox.length !== 0) return BUSY;
+		let at: number;
+		try {
+			at = t.beginMessage(this.#s.chunkSize);
+		} catch (error) {
+			this.report(error);
+			return FAILED;
+		}
+		if (at >= 0) this.#writer.position = at;
+		return at;
+	}
+
+	/** Sends the message written from `at` to the writer's position; returns its length. */
+	private commit(t: Transport, at: number): number {
+		const length = this.#writer.position - at;
+		t.commitMessage(length, true);
 		this.stats.messagesSent++;
 		this.stats.bytesSent += length;
-		return 1;
+		return length;
+	}
+
+	/**
+	 * The longest message at tx[at] that goes single-part (PROTOCOL.md §1.3): a chunk less the multipart
+	 * header and, for a request, the entity address every chunk repeats.
+	 */
+	private singlePartLimit(at: number): number {
+		const tx = this.#tx;
+		let prefix = 0;
+		if (isRequestCode(tx[at + 1])) {
+			const name = tx[at + HEADER_SIZE + 1];
+			prefix = name < 0x80 ? 2 + name : 5 + (((name & 0x7f) << 24) | (tx[at + HEADER_SIZE + 2] << 16) | (tx[at + HEADER_SIZE + 3] << 8) | tx[at + HEADER_SIZE + 4]);
+		}
+		return this.#s.chunkSize - MULTIPART_HEADER_SIZE - prefix;
+	}
+
+	/** Sends the outbox, whole messages or chunk by chunk, while the TX buffer takes it; true when it is empty. */
+	private drain(t: Transport): boolean {
+		const outbox = this.#outbox;
+		const chunk = this.#s.chunkSize;
+		while (outbox.length > 0) {
+			let at: number;
+			try {
+				at = t.beginMessage(chunk);
+			} catch (error) {
+				this.report(error);
+				return false;
+			}
+			if (at < 0) return false;
+			const whole = outbox[0];
+			const count = chunkCount(whole, whole.length, chunk);
+			const k = this.#nextChunk;
+			if (count === 1) {
+				this.#tx.set(whole, at);
+				this.#writer.position = at + whole.length;
+			} else this.#writer.position = at + encodeChunk(whole, whole.length, k, chunk, this.#tx, at);
+			this.commit(t, at);
+			if (this.#transport !== t) return false; // closed from inside the send
+			if (k < count) this.#nextChunk = k + 1;
+			else {
+				outbox.shift();
+				this.#nextChunk = 1;
+			}
+		}
+		return true;
 	}
 
 	#onWritable = (): void => {
 		const t = this.#transport;
-		if (t === null) return;
-		const outbox = this.#outbox;
-		while (outbox.length > 0) {
-			const bytes = outbox[0];
-			if (this.#send(t, bytes, bytes.length) === 0) return;
-			outbox.shift();
-		}
-		this.#flush();
+		if (t !== null && this.drain(t)) this.flush();
 	};
 
 	// --- helpers ---
 
-	#index(thingName: string): number {
+	private index(thingName: string): number {
 		for (let i = 0; i < this.things.length; i++) if (this.things[i].name === thingName) return i;
 		return -1;
 	}
 
 	/** Platform reasons may echo what was sent; the key never leaves through them. */
-	#scrub(text: string): string {
+	private scrub(text: string): string {
 		let key = "";
 		try {
 			key = this.#appKey();
@@ -830,11 +1005,20 @@ export class EdgeClient {
 		return key ? text.split(key).join("***") : text;
 	}
 
-	#report(error: unknown): void {
+	private report(error: unknown): void {
 		const e = error instanceof Error ? error : new Error(String(error));
 		this.#hal.log("error", e.message);
 		if (this.onError !== null) this.onError(e);
 	}
+}
+
+/** A reply made here (not by a thing): a code and a reason. */
+function statusReply(code: number, reason: string | null): Reply {
+	return { code, reason, content: null, property: null };
+}
+
+function noRoom(error: unknown): boolean {
+	return error instanceof EncodeError && error.reason.startsWith(NO_ROOM);
 }
 
 function column(table: InfoTable, name: string): number {

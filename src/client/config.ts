@@ -5,10 +5,13 @@
 import type { Hal, TlsOptions } from "../../hal/hal";
 import type { Thing } from "../thing/thing";
 
-/** What the client needs of a WebSocket client (src/ws's WebSocketClient has exactly this shape). */
+/** What the client needs of a WebSocket client (src/ws's WebSocketClient has this shape). */
 export interface Transport {
 	open(): void;
-	send(bytes: Uint8Array, offset: number, length: number, binary?: boolean): boolean;
+	/** Where a message of up to `capacity` bytes goes in `options.txBuffer`, or -1 while it is busy (onWritable follows). */
+	beginMessage(capacity: number): number;
+	/** Sends the `length` bytes written there. */
+	commitMessage(length: number, binary?: boolean): void;
 	close(code?: number, reason?: string): void;
 	onOpen: (() => void) | null;
 	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null;
@@ -27,6 +30,9 @@ export interface TransportOptions {
 	handshakeTimeoutMs: number;
 	pingIntervalMs: number;
 	pongTimeoutMs: number;
+	/** The client's TX and RX buffers, lent to every connection in turn. */
+	txBuffer: Uint8Array;
+	rxBuffer: Uint8Array;
 }
 
 export type TransportFactory = (hal: Hal, options: TransportOptions) => Transport;
@@ -47,9 +53,12 @@ export interface EdgeClientConfig {
 	/** Called each time the application key is needed (every AUTH); the key is never stored or logged. */
 	appKey: () => string;
 	things: readonly Thing[];
-	/** AlwaysOn chunk size = WebSocket frame limit (Max-Frame-Size header). Default 8192. */
+	/**
+	 * AlwaysOn chunk size = WebSocket frame and message limit (Max-Frame-Size header); the TX and RX
+	 * buffers hold one chunk each. Default 8192 (the C SDK's and the platform's).
+	 */
 	chunkSize?: number;
-	/** Largest (reassembled) message in either direction. Default 1 MiB. */
+	/** Largest reassembled message in either direction (memory taken only while one is under way). Default 1 MiB. */
 	maxMessageSize?: number;
 	/** Wait for the AUTH answer. Default 10 000 ms. */
 	authTimeoutMs?: number;
@@ -64,7 +73,7 @@ export interface EdgeClientConfig {
 	/** Exponential back-off with full jitter between reconnect attempts. Defaults 500 ms and 30 000 ms. */
 	backoffBaseMs?: number;
 	backoffCapMs?: number;
-	/** Offline queue (encoded rows) per thing. Default 8192 bytes. */
+	/** Offline queue (encoded rows) per thing. Default 4096 bytes: 19 SteamSensor scans of 5 values (215 bytes each). */
 	queueBytes?: number;
 	/** Requests that may wait for an answer at once. Default 8. */
 	maxPending?: number;
@@ -97,7 +106,8 @@ export interface Settings {
 	backoffCapMs: number;
 	dutyOnMs: number;
 	dutyOffMs: number;
-	transport: TransportOptions;
+	/** All but the buffers, which the client allocates. */
+	transport: Omit<TransportOptions, "txBuffer" | "rxBuffer">;
 }
 
 function positive(value: number | undefined, fallback: number, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -106,7 +116,39 @@ function positive(value: number | undefined, fallback: number, what: string, min
 	return v;
 }
 
+/** Every option EdgeClientConfig names: anything else is a typo, refused rather than silently ignored. */
+const OPTIONS: readonly string[] = Object.freeze([
+	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
+	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "backoffBaseMs", "backoffCapMs",
+	"queueBytes", "maxPending", "dutyCycle", "gateway", "tickMs", "autoPush", "pushRetryMs", "transport",
+]);
+
+/** The option closest to a misspelt one (fewest single-letter edits), to name in the error. */
+function closestOption(name: string): string {
+	const wanted = name.toLowerCase();
+	let best = OPTIONS[0];
+	let bestDistance = Infinity;
+	for (const option of OPTIONS) {
+		const candidate = option.toLowerCase();
+		let previous = [];
+		for (let j = 0; j <= candidate.length; j++) previous.push(j);
+		for (let i = 1; i <= wanted.length; i++) {
+			const row = [i];
+			for (let j = 1; j <= candidate.length; j++) row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (wanted[i - 1] === candidate[j - 1] ? 0 : 1)));
+			previous = row;
+		}
+		if (previous[candidate.length] < bestDistance) {
+			bestDistance = previous[candidate.length];
+			best = option;
+		}
+	}
+	return best;
+}
+
 export function settings(config: EdgeClientConfig): Settings {
+	for (const name of Object.keys(config)) {
+		if (OPTIONS.indexOf(name) < 0) throw new TypeError("unknown option " + name + " (did you mean " + closestOption(name) + "?)");
+	}
 	if (typeof config.host !== "string" || !config.host) throw new TypeError("host is required");
 	if (typeof config.appKey !== "function") throw new TypeError("appKey must be a function that returns the key");
 	if (!config.things || config.things.length === 0) throw new TypeError("things: at least one thing is required");
@@ -128,7 +170,7 @@ export function settings(config: EdgeClientConfig): Settings {
 		maxMessageSize,
 		authTimeoutMs: positive(config.authTimeoutMs, 10000, "authTimeoutMs"),
 		requestTimeoutMs: positive(config.requestTimeoutMs, 10000, "requestTimeoutMs"),
-		queueBytes: positive(config.queueBytes, 8192, "queueBytes", 64, 0x7fffffff),
+		queueBytes: positive(config.queueBytes, 4096, "queueBytes", 64, 0x7fffffff),
 		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
 		tickMs: positive(config.tickMs, 100, "tickMs", 5),
 		autoPush: config.autoPush !== false,

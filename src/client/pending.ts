@@ -11,24 +11,24 @@ export const Kind = Object.freeze({ FREE: 0, AUTH: 1, BIND: 2, UNBIND: 3, SYNC: 
 export type Resolve = (response: ResponseMessage) => void;
 export type Reject = (error: Error) => void;
 
+// Per slot, in one Float64Array (one typed array instead of four: XS spends 7 slots on each).
+const ID = 0;
+const KIND = 1;
+const THING = 2;
+const DEADLINE = 3;
+const STRIDE = 4;
+
 export class PendingTable {
 	readonly size: number;
-	#ids: Uint32Array;
-	#kinds: Uint8Array;
-	#things: Int16Array;
-	#deadlines: Float64Array;
-	#resolves: Array<Resolve | null>;
-	#rejects: Array<Reject | null>;
+	#table: Float64Array;
+	/** resolve and reject of each slot, side by side. */
+	#callbacks: Array<Resolve | Reject | null>;
 	#used = 0;
 
 	constructor(size: number) {
 		this.size = size;
-		this.#ids = new Uint32Array(size);
-		this.#kinds = new Uint8Array(size);
-		this.#things = new Int16Array(size);
-		this.#deadlines = new Float64Array(size);
-		this.#resolves = new Array<Resolve | null>(size).fill(null);
-		this.#rejects = new Array<Reject | null>(size).fill(null);
+		this.#table = new Float64Array(size * STRIDE);
+		this.#callbacks = new Array<Resolve | Reject | null>(2 * size).fill(null);
 	}
 
 	/** Requests waiting. */
@@ -38,14 +38,16 @@ export class PendingTable {
 
 	/** Take a slot; -1 when every slot is busy. */
 	add(kind: number, requestId: number, deadline: number, thing: number, resolve: Resolve | null, reject: Reject | null): number {
+		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
-			if (this.#kinds[slot] !== Kind.FREE) continue;
-			this.#kinds[slot] = kind;
-			this.#ids[slot] = requestId;
-			this.#deadlines[slot] = deadline;
-			this.#things[slot] = thing;
-			this.#resolves[slot] = resolve;
-			this.#rejects[slot] = reject;
+			const at = slot * STRIDE;
+			if (table[at + KIND] !== Kind.FREE) continue;
+			table[at + KIND] = kind;
+			table[at + ID] = requestId;
+			table[at + DEADLINE] = deadline;
+			table[at + THING] = thing;
+			this.#callbacks[2 * slot] = resolve;
+			this.#callbacks[2 * slot + 1] = reject;
 			this.#used++;
 			return slot;
 		}
@@ -55,16 +57,20 @@ export class PendingTable {
 	/** The slot waiting for `requestId`, or -1. */
 	find(requestId: number): number {
 		if (this.#used === 0) return -1;
+		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
-			if (this.#kinds[slot] !== Kind.FREE && this.#ids[slot] === requestId) return slot;
+			const at = slot * STRIDE;
+			if (table[at + KIND] !== Kind.FREE && table[at + ID] === requestId) return slot;
 		}
 		return -1;
 	}
 
 	/** The first slot of `kind` (for `thing` when >= 0), or -1. */
 	findKind(kind: number, thing = -1): number {
+		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
-			if (this.#kinds[slot] === kind && (thing < 0 || this.#things[slot] === thing)) return slot;
+			const at = slot * STRIDE;
+			if (table[at + KIND] === kind && (thing < 0 || table[at + THING] === thing)) return slot;
 		}
 		return -1;
 	}
@@ -72,8 +78,10 @@ export class PendingTable {
 	/** The first slot whose deadline is before `now`, or -1. */
 	expired(now: number): number {
 		if (this.#used === 0) return -1;
+		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
-			if (this.#kinds[slot] !== Kind.FREE && this.#deadlines[slot] <= now) return slot;
+			const at = slot * STRIDE;
+			if (table[at + KIND] !== Kind.FREE && table[at + DEADLINE] <= now) return slot;
 		}
 		return -1;
 	}
@@ -81,35 +89,36 @@ export class PendingTable {
 	/** The first busy slot, or -1. */
 	any(): number {
 		if (this.#used === 0) return -1;
-		for (let slot = 0; slot < this.size; slot++) if (this.#kinds[slot] !== Kind.FREE) return slot;
+		for (let slot = 0; slot < this.size; slot++) if (this.#table[slot * STRIDE + KIND] !== Kind.FREE) return slot;
 		return -1;
 	}
 
 	kind(slot: number): number {
-		return this.#kinds[slot];
+		return this.#table[slot * STRIDE + KIND];
 	}
 
 	requestId(slot: number): number {
-		return this.#ids[slot];
+		return this.#table[slot * STRIDE + ID];
 	}
 
 	thing(slot: number): number {
-		return this.#things[slot];
+		return this.#table[slot * STRIDE + THING];
 	}
 
 	resolver(slot: number): Resolve | null {
-		return this.#resolves[slot];
+		return this.#callbacks[2 * slot] as Resolve | null;
 	}
 
 	rejecter(slot: number): Reject | null {
-		return this.#rejects[slot];
+		return this.#callbacks[2 * slot + 1] as Reject | null;
 	}
 
 	free(slot: number): void {
-		if (this.#kinds[slot] === Kind.FREE) return;
-		this.#kinds[slot] = Kind.FREE;
-		this.#resolves[slot] = null;
-		this.#rejects[slot] = null;
+		const at = slot * STRIDE + KIND;
+		if (this.#table[at] === Kind.FREE) return;
+		this.#table[at] = Kind.FREE;
+		this.#callbacks[2 * slot] = null;
+		this.#callbacks[2 * slot + 1] = null;
 		this.#used--;
 	}
 }

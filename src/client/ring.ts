@@ -1,17 +1,23 @@
 /*
- * The offline queue: a fixed-capacity ring of already-encoded VTQ rows, in a region of a byte buffer
- * shared with the TX buffer so that rows move with copyWithin (a native memmove, no view objects).
- * Each entry is [u16 length][row bytes] and lies contiguous; an entry that does not fit before the
- * end of the region starts again at 0, leaving a 0xFFFF marker (or fewer than 2 spare bytes) behind.
+ * The offline queue: a fixed-capacity queue of already-encoded VTQ rows in a region of the client's
+ * one buffer (shared with the TX buffer, so that a push moves rows with copyWithin: a native memmove,
+ * no view objects). Rows are encoded in place, at the end of the queue, by `writer`: its buffer ends
+ * where the region ends, so an encoder can never write over queued rows, and no scratch buffer is
+ * needed. Entries are [u16 length][row bytes], contiguous from the oldest to the newest; when the
+ * free space at the end runs short, the queue moves back to the start of the region (one memmove per
+ * region's worth of rows at most; never while the queue empties at each push, as it does online).
  * Rows at the head may be "in flight" (copied into a push that has not been answered): they leave only
  * through `release` (the platform said SUCCESS); `unsend` returns them to the queue. When room is
  * needed the oldest rows are dropped, in flight or not, and counted.
+ *
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-
-const WRAP = 0xffff;
+import { ByteWriter } from "../protocol";
 
 export class RowRing {
 	readonly capacity: number;
+	/** Encodes the next row at `start` (see `reserve`, `makeRoom`, `commit`). */
+	readonly writer: ByteWriter;
 	/** Rows dropped to make room since creation. */
 	dropped = 0;
 	#mem: Uint8Array;
@@ -28,6 +34,7 @@ export class RowRing {
 		this.#mem = mem;
 		this.#base = base;
 		this.capacity = capacity;
+		this.writer = new ByteWriter(mem.subarray(base, base + capacity));
 	}
 
 	/** Rows queued, including those in flight. */
@@ -47,42 +54,49 @@ export class RowRing {
 
 	/** The largest row an entry can hold. */
 	get maxRow(): number {
-		return Math.min(this.capacity - 2, WRAP - 1);
+		return Math.min(this.capacity - 2, 0xffff);
+	}
+
+	/** Where the next row goes in `writer` (after its entry's length prefix). */
+	get start(): number {
+		return this.#tail + 2;
+	}
+
+	/** Bytes free for the next row at `start`. */
+	get free(): number {
+		return this.capacity - this.#tail - 2;
 	}
 
 	/**
-	 * Queue the `length` bytes at `mem[source, source + length)` (outside the ring) as one row.
-	 * Returns how many old rows were dropped for it, or -1 (nothing changed) when it can never fit.
+	 * Makes `free` at least `size` (<= maxRow): drops the oldest rows until the queue leaves that much,
+	 * then moves it to the start of the region if it has to. Returns the rows dropped.
 	 */
-	append(source: number, length: number): number {
-		if (length > this.maxRow) return -1;
-		const entry = length + 2;
-		let dropped = 0;
-		let at = -1;
-		while (at < 0) {
-			if (this.#count === 0) {
-				this.#head = this.#tail = 0;
-				at = 0;
-			} else if (this.#head < this.#tail) {
-				if (this.capacity - this.#tail >= entry) at = this.#tail;
-				else if (this.#head >= entry) {
-					if (this.capacity - this.#tail >= 2) this.#putLength(this.#tail, WRAP);
-					at = 0;
-				}
-			} else if (this.#head - this.#tail >= entry) at = this.#tail;
-			if (at < 0) {
-				this.#dropHead();
-				dropped++;
-			}
+	reserve(size: number): number {
+		const before = this.dropped;
+		while (this.capacity - 2 - (this.#tail - this.#head) < size && this.#count > 0) this.drop();
+		if (this.free < size) this.compact();
+		return this.dropped - before;
+	}
+
+	/**
+	 * One step of room after a row did not fit at `start`: the queue moves back to the start of the
+	 * region, or the oldest row is dropped. False when neither is possible (the queue is empty).
+	 */
+	makeRoom(): boolean {
+		if (this.#head === 0) {
+			if (this.#count === 0) return false;
+			this.drop();
 		}
-		this.#putLength(at, length);
-		const start = this.#base + at + 2;
-		this.#mem.copyWithin(start, source, source + length);
-		this.#tail = at + entry;
+		this.compact();
+		return true;
+	}
+
+	/** The `length` bytes written at `start` become the newest row. */
+	commit(length: number): void {
+		this.putLength(this.#tail, length);
+		this.#tail += 2 + length;
 		this.#count++;
 		this.#used += length;
-		this.dropped += dropped;
-		return dropped;
 	}
 
 	/** Cursor of the oldest row (valid while count > 0). */
@@ -92,7 +106,7 @@ export class RowRing {
 
 	/** Cursor of the row after the one at `cursor`. */
 	next(cursor: number): number {
-		return this.#normalize(cursor + 2 + this.length(cursor));
+		return cursor + 2 + this.length(cursor);
 	}
 
 	/** Length of the row at `cursor`. */
@@ -113,7 +127,7 @@ export class RowRing {
 
 	/** The in-flight rows were stored by the platform: drop them from the queue. */
 	release(): void {
-		while (this.#sent > 0) this.#dropHead();
+		while (this.#sent > 0) this.dropHead();
 	}
 
 	/** The in-flight rows were not acknowledged: they stay queued for the next push. */
@@ -126,7 +140,13 @@ export class RowRing {
 		this.#head = this.#tail = this.#count = this.#used = this.#sent = 0;
 	}
 
-	#dropHead(): void {
+	/** Drops the oldest row to make room, and counts it (a row in flight too: its push may yet fail). */
+	private drop(): void {
+		this.dropHead();
+		this.dropped++;
+	}
+
+	private dropHead(): void {
 		this.#used -= this.length(this.#head);
 		this.#count--;
 		if (this.#sent > 0) this.#sent--;
@@ -134,12 +154,17 @@ export class RowRing {
 		else this.#head = this.next(this.#head);
 	}
 
-	#normalize(cursor: number): number {
-		if (cursor + 2 > this.capacity || this.length(cursor) === WRAP) return 0;
-		return cursor;
+	/** Moves the queue to the start of the region. */
+	private compact(): void {
+		const head = this.#head;
+		if (head === 0) return;
+		const base = this.#base;
+		this.#mem.copyWithin(base, base + head, base + this.#tail);
+		this.#tail -= head;
+		this.#head = 0;
 	}
 
-	#putLength(at: number, length: number): void {
+	private putLength(at: number, length: number): void {
 		this.#mem[this.#base + at] = length >> 8;
 		this.#mem[this.#base + at + 1] = length & 0xff;
 	}

@@ -3,11 +3,14 @@
  * queued (ALWAYS, VALUE, NEVER, DEADBAND, ON, OFF with thresholds), keeps folded properties as one
  * pending value each, and fills UpdateSubscribedPropertyValues messages from its row ring.
  *
- * The push path allocates nothing: a change is encoded once (writeVtqRow into the scratch start of
- * the shared TX buffer) and moved into the ring with copyWithin; a push copies rows from the ring into
- * the TX buffer the same way. Rows leave the ring only when the platform answers SUCCESS.
+ * The push path allocates nothing: a change is encoded once, in place at the end of the ring (its size
+ * is known beforehand for every type but INFOTABLE and VARIANT, so room is made first and the encoder
+ * never runs out); a push copies rows from the ring into the TX buffer with copyWithin, the ring and
+ * the TX buffer being regions of one buffer. Rows leave the ring only when the platform answers SUCCESS.
+ *
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-import { MULTIPART_HEADER_SIZE, type ByteWriter, type PushWriter, writeVtqRow } from "../protocol";
+import { EncodeError, MULTIPART_HEADER_SIZE, type ByteWriter, type PushWriter, utf8Length, writeVtqRow } from "../protocol";
 import type { Location } from "../protocol/model";
 import { PushCode, type Property } from "../thing/property";
 import type { Thing } from "../thing/thing";
@@ -15,71 +18,76 @@ import { truthy, ValueKind } from "../thing/values";
 import { RowRing } from "./ring";
 
 const END = 2; // inner and outer end-of-rows markers
+const NO_ROOM = "no room";
 
-/** What VALUE/DEADBAND compare a change with, and a folded property's pending state. */
-class PushState {
-	hasReference = false;
-	number = 0;
-	latitude = 0;
-	elevation = 0;
-	other: unknown = null;
-	quality = "";
-	/** A folded property has a value waiting; `sequence` counts its changes, `sentSequence` the pushed one. */
-	foldPending = false;
-	sequence = 0;
-	sentSequence = -1;
-}
+// Per property, in one Float64Array (an object per property would cost 11 XS slots): what VALUE and
+// DEADBAND compare a change with, and a folded property's pending state.
+const REFERENCE = 0; // 1 once a reference value is kept
+const NUMBER = 1; // the reference number, or a location's longitude
+const LATITUDE = 2;
+const ELEVATION = 3;
+const FOLDED = 4; // 1: a folded value waits to be pushed
+const SEQUENCE = 5; // changes of a folded property
+const SENT = 6; // the SEQUENCE in the push in flight, -1 for none
+const STRIDE = 7;
 
 export class SubscribedProperties {
 	readonly thing: Thing;
 	readonly ring: RowRing;
 	/** Largest encoded row a push message can carry (bigger changes are refused and counted). */
 	readonly maxRow: number;
-	/** Changes refused because their row can never fit a message. */
+	/** Changes refused because their row can never fit a message (or cannot be encoded at all). */
 	tooBig = 0;
 	/** Rows of the push waiting for its answer (0: none in flight). */
 	inFlight = 0;
-	#states: PushState[] = [];
+	// The client's synchronization state of the thing (here: one object per thing instead of arrays).
+	synchronized = false;
+	syncWanted = false;
+	syncRetryAt = 0;
+	#states: Float64Array;
+	/** Per property: the reference of a BOOLEAN or text value, and the quality it had. */
+	#references: unknown[];
 	#mem: Uint8Array;
-	#scratch: ByteWriter;
 	#limit: number;
 	#pushWriter: PushWriter;
 
 	/**
-	 * `mem[0, txSize)` is the TX buffer (`scratch` writes into it), the ring takes `mem[ringBase, ringBase + ringSize)`;
-	 * `messageLimit` is the largest message that still goes single-part.
+	 * The ring takes `mem[ringBase, ringBase + ringSize)`; pushes are written by a writer over
+	 * `mem` from index 0 (the TX buffer), of which `tx` is one (used here to measure the push header).
+	 * A push stays single-part at `chunkSize` (PROTOCOL.md §1.3) and within `maxMessageSize`.
 	 */
-	constructor(thing: Thing, mem: Uint8Array, scratch: ByteWriter, pushWriter: PushWriter, ringBase: number, ringSize: number, chunkSize: number, maxMessageSize: number) {
+	constructor(thing: Thing, mem: Uint8Array, tx: ByteWriter, pushWriter: PushWriter, ringBase: number, ringSize: number, chunkSize: number, maxMessageSize: number) {
 		this.thing = thing;
 		this.ring = new RowRing(mem, ringBase, ringSize);
 		this.#mem = mem;
-		this.#scratch = scratch;
 		this.#pushWriter = pushWriter;
-		this.#limit = Math.min(chunkSize - MULTIPART_HEADER_SIZE - 1 - thing.nameBytes.length, maxMessageSize, scratch.buffer.length);
-		scratch.position = 0;
-		pushWriter.begin(scratch, 0, 0, thing.nameBytes);
-		this.maxRow = Math.min(this.#limit - scratch.position - END, this.ring.maxRow);
+		this.#limit = Math.min(chunkSize - MULTIPART_HEADER_SIZE - 1 - thing.nameBytes.length, maxMessageSize);
+		tx.position = 0;
+		pushWriter.begin(tx, 0, 0, thing.nameBytes);
+		this.maxRow = Math.min(this.#limit - tx.position - END, this.ring.maxRow);
 		if (this.maxRow < 32) throw new RangeError(thing.name + ": chunk size or queue too small for a push");
-		for (let i = 0; i < thing.properties.length; i++) this.#states.push(new PushState());
+		const n = thing.properties.length;
+		this.#states = new Float64Array(n * STRIDE);
+		for (let i = 0; i < n; i++) this.#states[i * STRIDE + SENT] = -1;
+		this.#references = new Array<unknown>(2 * n).fill(null);
 	}
 
 	/** Rows or folded values waiting to be pushed (not counting those in flight). */
 	get waiting(): boolean {
 		if (this.ring.count > this.ring.sending) return true;
-		for (let i = 0; i < this.#states.length; i++) {
-			const s = this.#states[i];
-			if (s.foldPending && s.sentSequence !== s.sequence) return true;
-		}
+		const s = this.#states;
+		for (let at = 0; at < s.length; at += STRIDE) if (s[at + FOLDED] === 1 && s[at + SENT] !== s[at + SEQUENCE]) return true;
 		return false;
 	}
 
-
 	/**
-	 * Apply the push rules to the property's new value; queue it when they say so.
-	 * Returns the rows dropped from the full ring for it (0 normally), or -1 when refused as too big.
+	 * Apply the push rules to the property's new value; queue it when they say so. Returns -1 when the
+	 * change was refused as too big for any message, else 0; rows dropped from the full ring to make
+	 * room show in `ring.dropped`.
 	 */
 	changed(p: Property): number {
-		const s = this.#states[p.index];
+		const s = this.#states;
+		const at = p.index * STRIDE;
 		let queue: boolean;
 		switch (p.pushCode) {
 			case PushCode.NEVER:
@@ -90,42 +98,50 @@ export class SubscribedProperties {
 				break;
 			case PushCode.VALUE:
 			case PushCode.DEADBAND:
-				queue = !s.hasReference || differs(p, s);
-				if (queue || p.pushCode === PushCode.VALUE) remember(p, s);
+				queue = s[at + REFERENCE] === 0 || this.differs(p);
+				if (queue || p.pushCode === PushCode.VALUE) this.remember(p);
 				break;
 			default: // ALWAYS, ON
 				queue = true;
 		}
 		if (!queue) return 0;
 		if (p.fold) {
-			s.foldPending = true;
-			s.sequence++;
+			s[at + FOLDED] = 1;
+			s[at + SEQUENCE]++;
 			return 0;
 		}
-		const w = this.#scratch;
-		w.position = 0;
-		try {
-			writeVtqRow(w, p.nameBytes, p.value, p.time, p.qualityBytes);
-		} catch {
-			this.tooBig++;
-			return -1;
+		const ring = this.ring;
+		const size = rowSize(p);
+		if (size > this.maxRow) return this.refuse();
+		if (size >= 0) ring.reserve(size);
+		const w = ring.writer;
+		for (;;) {
+			w.position = ring.start;
+			try {
+				writeVtqRow(w, p.nameBytes, p.value, p.time, p.qualityBytes);
+				break;
+			} catch (error) {
+				// Only for INFOTABLE and VARIANT values: room is made a row at a time (a row too big for
+				// any push finds that out only once written: the rows dropped for it stay counted).
+				if (!(error instanceof EncodeError && error.reason.startsWith(NO_ROOM)) || !ring.makeRoom()) return this.refuse();
+			}
 		}
-		if (w.position > this.maxRow) {
-			this.tooBig++;
-			return -1;
-		}
-		return this.ring.append(0, w.position);
+		const length = w.position - ring.start;
+		if (length > this.maxRow) return this.refuse();
+		ring.commit(length);
+		return 0;
 	}
 
 	/**
-	 * Write one UpdateSubscribedPropertyValues into `w` (at 0) with the oldest waiting rows that fit,
-	 * then the pending folded values; marks them in flight. Returns the rows written (0: nothing to push).
+	 * Write one UpdateSubscribedPropertyValues into `w` at `start` (`w` writes into the shared buffer)
+	 * with the oldest waiting rows that fit, then the pending folded values; marks them in flight.
+	 * Returns the rows written (0: nothing to push).
 	 */
-	fill(w: ByteWriter, requestId: number, sessionId: number): number {
+	fill(w: ByteWriter, start: number, requestId: number, sessionId: number): number {
 		const ring = this.ring;
 		const mem = this.#mem;
-		const last = this.#limit - END;
-		w.position = 0;
+		const last = start + this.#limit - END;
+		w.position = start;
 		this.#pushWriter.begin(w, requestId, sessionId, this.thing.nameBytes);
 		let rows = 0;
 		let cursor = ring.head();
@@ -141,21 +157,21 @@ export class SubscribedProperties {
 		}
 		ring.markSent(rows);
 		const properties = this.thing.properties;
+		const s = this.#states;
 		for (let i = 0; i < properties.length; i++) {
-			const s = this.#states[i];
-			if (!s.foldPending) continue;
+			if (s[i * STRIDE + FOLDED] === 0) continue;
 			const p = properties[i];
-			const start = w.position;
+			const at = w.position;
 			try {
 				writeVtqRow(w, p.nameBytes, p.value, p.time, p.qualityBytes);
 			} catch {
 				break;
 			}
 			if (w.position > last) {
-				w.position = start;
+				w.position = at;
 				break;
 			}
-			s.sentSequence = s.sequence;
+			s[i * STRIDE + SENT] = s[i * STRIDE + SEQUENCE];
 			rows++;
 		}
 		this.#pushWriter.end(w);
@@ -163,15 +179,20 @@ export class SubscribedProperties {
 		return rows;
 	}
 
+	private refuse(): number {
+		this.tooBig++;
+		return -1;
+	}
+
 	/** The platform stored the push in flight. */
 	acknowledge(): void {
 		this.inFlight = 0;
 		this.ring.release();
-		for (let i = 0; i < this.#states.length; i++) {
-			const s = this.#states[i];
-			if (s.sentSequence < 0) continue;
-			if (s.sentSequence === s.sequence) s.foldPending = false;
-			s.sentSequence = -1;
+		const s = this.#states;
+		for (let at = 0; at < s.length; at += STRIDE) {
+			if (s[at + SENT] < 0) continue;
+			if (s[at + SENT] === s[at + SEQUENCE]) s[at + FOLDED] = 0;
+			s[at + SENT] = -1;
 		}
 	}
 
@@ -179,41 +200,72 @@ export class SubscribedProperties {
 	unsend(): void {
 		this.inFlight = 0;
 		this.ring.unsend();
-		for (let i = 0; i < this.#states.length; i++) this.#states[i].sentSequence = -1;
+		const s = this.#states;
+		for (let at = 0; at < s.length; at += STRIDE) s[at + SENT] = -1;
+	}
+
+	/** Whether p's value (or quality) differs from its reference by more than the threshold. */
+	private differs(p: Property): boolean {
+		const s = this.#states;
+		const at = p.index * STRIDE;
+		if (p.quality !== this.#references[2 * p.index + 1]) return true;
+		const v = p.value.value;
+		switch (p.kind) {
+			case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER:
+				return Math.abs((v as number) - s[at + NUMBER]) > p.pushThreshold;
+			case ValueKind.LOCATION: {
+				const l = v as Location;
+				return l.longitude !== s[at + NUMBER] || l.latitude !== s[at + LATITUDE] || l.elevation !== s[at + ELEVATION];
+			}
+			case ValueKind.BOOLEAN: case ValueKind.TEXT:
+				return v !== this.#references[2 * p.index];
+		}
+		return true; // bytes, tables, variants: not compared, always a change
+	}
+
+	/** p's value and quality become its reference. */
+	private remember(p: Property): void {
+		const s = this.#states;
+		const at = p.index * STRIDE;
+		const v = p.value.value;
+		s[at + REFERENCE] = 1;
+		this.#references[2 * p.index + 1] = p.quality;
+		switch (p.kind) {
+			case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER:
+				s[at + NUMBER] = v as number;
+				return;
+			case ValueKind.LOCATION: {
+				const l = v as Location;
+				s[at + NUMBER] = l.longitude;
+				s[at + LATITUDE] = l.latitude;
+				s[at + ELEVATION] = l.elevation;
+				return;
+			}
+		}
+		this.#references[2 * p.index] = v;
 	}
 }
 
-function differs(p: Property, s: PushState): boolean {
-	if (p.quality !== s.quality) return true;
+/**
+ * The bytes of p's VTQ row, `01 0004 00 <name> 12 <value> 03 <int64> 00 <quality>` (PushWriter's
+ * layout), the value with its type byte; -1 for INFOTABLE and VARIANT values, known only by encoding.
+ */
+function rowSize(p: Property): number {
 	const v = p.value.value;
+	let value: number;
 	switch (p.kind) {
-		case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER:
-			return Math.abs((v as number) - s.number) > p.pushThreshold;
-		case ValueKind.LOCATION: {
-			const l = v as Location;
-			return l.longitude !== s.number || l.latitude !== s.latitude || l.elevation !== s.elevation;
+		case ValueKind.NUMBER: case ValueKind.SAFE_INTEGER: value = 9; break;
+		case ValueKind.INTEGER: value = 5; break;
+		case ValueKind.BOOLEAN: value = 2; break;
+		case ValueKind.LOCATION: value = 25; break;
+		case ValueKind.NOTHING: value = 1; break;
+		case ValueKind.TEXT: {
+			const n = utf8Length(v as string);
+			value = (n < 0x80 ? 2 : 5) + n;
+			break;
 		}
-		case ValueKind.BOOLEAN: case ValueKind.TEXT:
-			return v !== s.other;
+		case ValueKind.BYTES: value = 5 + (v as Uint8Array).length; break;
+		default: return -1;
 	}
-	return true; // bytes, tables, variants: not compared, always a change
-}
-
-function remember(p: Property, s: PushState): void {
-	const v = p.value.value;
-	s.hasReference = true;
-	s.quality = p.quality;
-	switch (p.kind) {
-		case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER:
-			s.number = v as number;
-			return;
-		case ValueKind.LOCATION: {
-			const l = v as Location;
-			s.number = l.longitude;
-			s.latitude = l.latitude;
-			s.elevation = l.elevation;
-			return;
-		}
-	}
-	s.other = v;
+	return 15 + p.nameBytes.length + p.qualityBytes.length + value;
 }

@@ -2,11 +2,13 @@
  * One property of a virtual thing: its definition, its current value/time/quality and its push
  * settings. Setting a value is the head of the push path, so `set` allocates nothing: the value is
  * stored into a TypedValue made once, names and the quality are pre-encoded bytes.
+ *
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-import { encodeName } from "../protocol";
+import { baseTypeCode, BaseType, type ByteWriter, encodeTypedValue } from "../protocol";
 import type { BaseTypeName, Location, TypedValue } from "../protocol/model";
 import type { AspectValue, PlainValue, PropertySpec, PushType } from "./spec";
-import { fits, plainTypeError, valueKind } from "./values";
+import { fits, plainTypeError, valueKind, ValueKind } from "./values";
 
 /** Push types by the C SDK's numbers (twSubscribedProps.c:21-26); the index is the code. */
 export const PUSH_TYPES: readonly PushType[] = Object.freeze(["ALWAYS", "NEVER", "VALUE", "ON", "OFF", "DEADBAND"] as PushType[]);
@@ -20,6 +22,8 @@ export interface PropertyOwner {
 	propertyChanged(property: Property): void;
 	/** The encoded form of a quality string (cached: qualities repeat). */
 	encodedQuality(quality: string): Uint8Array;
+	/** The encoded form of "GOOD". */
+	readonly goodQuality: Uint8Array;
 }
 
 export class Property {
@@ -47,12 +51,11 @@ export class Property {
 	/** False until the first `set` (or a default value). */
 	hasValue = false;
 	#owner: PropertyOwner;
-	#location: Location | null;
-	#good: Uint8Array;
 
-	constructor(spec: PropertySpec, index: number, owner: PropertyOwner, good: Uint8Array) {
+	/** `nameBytes`: the name as encodeName makes it (the thing encodes all its names into one buffer). */
+	constructor(spec: PropertySpec, index: number, owner: PropertyOwner, nameBytes: Uint8Array) {
 		this.name = spec.name;
-		this.nameBytes = encodeName(spec.name);
+		this.nameBytes = nameBytes;
 		this.index = index;
 		this.baseType = spec.baseType;
 		this.kind = valueKind(spec.baseType);
@@ -61,11 +64,9 @@ export class Property {
 		this.description = spec.description ?? "";
 		this.pushCode = pushCode(spec.pushType ?? "ALWAYS", spec.name);
 		this.pushThreshold = spec.pushThreshold ?? 0;
-		this.qualityBytes = good;
-		this.#good = good;
+		this.qualityBytes = owner.goodQuality;
 		this.#owner = owner;
-		this.#location = spec.baseType === "LOCATION" ? { longitude: 0, latitude: 0, elevation: 0 } : null;
-		this.value = { type: spec.baseType, value: this.#location ?? initial(spec.baseType) } as TypedValue;
+		this.value = { type: spec.baseType, value: initial(spec.baseType) } as TypedValue;
 		const aspects: Record<string, AspectValue> = {};
 		if (this.readOnly) aspects.isReadOnly = true;
 		if (spec.aspects) for (const key in spec.aspects) aspects[key] = spec.aspects[key];
@@ -73,7 +74,7 @@ export class Property {
 			const problem = plainTypeError(spec.baseType, spec.defaultValue);
 			if (problem !== null) throw new TypeError(spec.name + " defaultValue: " + problem);
 			if (isAspectValue(spec.defaultValue)) aspects.defaultValue = spec.defaultValue;
-			this.#store(spec.defaultValue);
+			this.store(spec.defaultValue);
 		}
 		this.aspects = Object.freeze(aspects);
 	}
@@ -93,18 +94,39 @@ export class Property {
 	 */
 	set(value: PlainValue, time?: number, quality?: string): void {
 		if (!fits(this.kind, value)) throw new TypeError(this.name + ": " + plainTypeError(this.baseType, value));
-		this.#store(value);
+		this.store(value);
 		this.time = time === undefined ? this.#owner.now() : time;
 		if (quality !== undefined) {
 			if (quality !== this.quality) {
 				this.quality = quality;
 				this.qualityBytes = this.#owner.encodedQuality(quality);
 			}
-		} else if (this.qualityBytes !== this.#good) {
-			this.quality = GOOD;
-			this.qualityBytes = this.#good;
+		} else {
+			const good = this.#owner.goodQuality;
+			if (this.qualityBytes !== good) {
+				this.quality = GOOD;
+				this.qualityBytes = good;
+			}
 		}
 		this.#owner.propertyChanged(this);
+	}
+
+	/**
+	 * Writes the one-row InfoTable a GET is answered with (PROTOCOL.md §7.2): one field named after the
+	 * property, of its base type, and its current value (NOTHING before the first). No allocation.
+	 */
+	writeTable(w: ByteWriter): void {
+		w.u8(1);
+		w.bytes(this.nameBytes);
+		w.u8(0); // no description
+		w.u8((baseTypeCode(this.baseType) as number) & 0xff);
+		w.u16(0); // no aspects
+		w.u8(0);
+		w.u8(1);
+		w.u16(1);
+		if (this.hasValue) encodeTypedValue(w, this.value);
+		else w.u8(BaseType.NOTHING & 0xff);
+		w.u8(0);
 	}
 
 	/** Platform override from GetPropertySubscriptions; false when the push type name is unknown. */
@@ -116,9 +138,10 @@ export class Property {
 		return true;
 	}
 
-	#store(value: PlainValue): void {
-		const location = this.#location;
-		if (location !== null) {
+	/** Into the one value object; a location's fields into the one Location (the caller's object stays theirs). */
+	private store(value: PlainValue): void {
+		if (this.kind === ValueKind.LOCATION) {
+			const location = this.value.value as Location;
 			const l = value as Location;
 			location.longitude = l.longitude;
 			location.latitude = l.latitude;
@@ -149,6 +172,7 @@ function initial(type: BaseTypeName): unknown {
 		case "IMAGE": case "BLOB": return new Uint8Array(0);
 		case "INFOTABLE": return { fields: [], rows: [] };
 		case "VARIANT": return { type: "NOTHING", value: null };
+		case "LOCATION": return { longitude: 0, latitude: 0, elevation: 0 };
 	}
 	return "";
 }

@@ -3,35 +3,57 @@
  * the platform's requests about them (PROTOCOL.md §7.2): GET/PUT of properties, POST of services,
  * with the built-ins GetMetadata and NotifyPropertyUpdate. The client attaches itself as the link
  * that carries property changes, events and synchronization requests to the platform.
+ *
+ * Requests are answered from their received bytes (`answer`): names are compared as bytes or code
+ * units, never decoded; a PUT's value or a service's inputs are read from the params in place
+ * (ParamsReader); a GET is answered with the property itself, whose one-row table the client writes
+ * straight into the TX buffer. Nothing is allocated but the values handed to the application.
+ *
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-import { Characteristic, Code, encodeName } from "../protocol";
-import type { FieldDefinition, InfoTable, RequestMessage, TypedValue } from "../protocol/model";
+import { baseTypeCode, baseTypeName, ByteWriter, bytesEqual, Characteristic, Code, encodeName, type RequestHead, utf8Length } from "../protocol";
+import type { FieldDefinition, InfoTable, Location, TypedValue } from "../protocol/model";
 import { RequestError } from "../client/errors";
 import { metadataJson } from "./metadata";
+import { nameEquals, nameText, type ParamsReader } from "./params";
 import { Property, type PropertyOwner } from "./property";
 import type { DataShapeSpec, EventSpec, PlainValue, ServiceParams, ServiceResult, ServiceSpec, ThingSpec } from "./spec";
-import { acceptsType, typed } from "./values";
+import { acceptsCode, INTEGER_CODE, NOTHING_CODE, typed, VARIANT_CODE } from "./values";
 
-/** What a request is answered with. */
+/**
+ * What a request is answered with: a code, a reason, and a table (`content`), or for a GET the
+ * property whose current value is the answer's one-row table.
+ */
 export interface Reply {
 	code: number;
 	reason: string | null;
 	content: InfoTable | null;
+	property: Property | null;
 }
 
-/** The client side of a thing: where changes, events and sync requests go. */
+/** The client side of a thing: where changes, events and sync requests go (the EdgeClient is one). */
 export interface ThingLink {
 	now(): number;
-	propertyChanged(property: Property): void;
+	propertyChanged(thing: Thing, property: Property): void;
 	/** The platform POSTed NotifyPropertyUpdate: synchronize once the reply is out. */
 	propertyUpdateNotified(thing: Thing): void;
 	fireEvent(thingName: string, eventName: string, data: InfoTable): Promise<void>;
 }
 
-const NOTIFY_PROPERTY_UPDATE = "NotifyPropertyUpdate";
 /** Distinct quality strings kept encoded per thing (GOOD, BAD, UNKNOWN, ... in practice). */
 const MAX_QUALITIES = 8;
-const GET_METADATA = "GetMetadata";
+const GOOD = "GOOD";
+
+/** The built-in services, answered by the Thing itself (shared by every thing: no closures per thing). */
+const GET_METADATA: ServiceSpec = Object.freeze({ name: "GetMetadata", output: "JSON", handler: builtIn });
+const NOTIFY_PROPERTY_UPDATE: ServiceSpec = Object.freeze({ name: "NotifyPropertyUpdate", handler: builtIn });
+
+function builtIn(): never {
+	throw new TypeError("a built-in service is answered by its Thing");
+}
+
+/** The answer to a PUT that worked (shared: nothing to allocate). */
+const DONE: Reply = Object.freeze({ code: Code.SUCCESS, reason: null, content: null, property: null });
 
 /** The FieldDefinitions of a DataShape, for building InfoTables of it. */
 export function shapeFields(shape: DataShapeSpec): FieldDefinition[] {
@@ -41,18 +63,11 @@ export function shapeFields(shape: DataShapeSpec): FieldDefinition[] {
 }
 
 function reply(code: number, reason: string | null = null, content: InfoTable | null = null): Reply {
-	return { code, reason, content };
+	return { code, reason, content, property: null };
 }
 
 function single(name: string, value: TypedValue): InfoTable {
 	return { fields: [{ name, description: "", baseType: value.type, aspects: [] }], rows: [[value]] };
-}
-
-/** The cell of column `name` in row 0, or undefined. */
-function cell(table: InfoTable | null, name: string): TypedValue | undefined {
-	if (!table || table.rows.length === 0) return undefined;
-	for (let i = 0; i < table.fields.length; i++) if (table.fields[i].name === name) return table.rows[0][i];
-	return undefined;
 }
 
 function failure(error: unknown): Reply {
@@ -69,54 +84,53 @@ export class Thing implements PropertyOwner {
 	/** The application's services followed by the built-ins GetMetadata and NotifyPropertyUpdate. */
 	readonly services: readonly ServiceSpec[];
 	readonly events: readonly EventSpec[];
-	#properties = new Map<string, Property>();
-	#services = new Map<string, ServiceSpec>();
-	#events = new Map<string, EventSpec>();
-	#qualities = new Map<string, Uint8Array>();
+	/** Encoded qualities, GOOD first, as [quality, bytes, quality, bytes, ...]. */
+	#qualities: Array<string | Uint8Array>;
 	#link: ThingLink | null = null;
+	/** A GET's answer, reused: the client writes it out before the next request is read. */
+	#reading: Reply = reply(Code.SUCCESS);
+	/** Where a PUT's LOCATION is read before the property copies it. */
+	#location: Location = { longitude: 0, latitude: 0, elevation: 0 };
 
 	constructor(spec: ThingSpec) {
+		const specs = spec.properties ?? [];
+		const texts = [spec.name, GOOD];
+		for (const p of specs) texts.push(p.name);
+		const names = encodeNames(texts);
 		this.name = spec.name;
-		this.nameBytes = encodeName(spec.name);
+		this.nameBytes = names[0];
 		this.description = spec.description ?? "";
-		const good = encodeName("GOOD");
-		this.#qualities.set("GOOD", good);
+		this.#qualities = [GOOD, names[1]];
 		const properties: Property[] = [];
-		for (const p of spec.properties ?? []) {
-			if (this.#properties.has(p.name)) throw new TypeError(spec.name + ": property " + p.name + " defined twice");
-			const property = new Property(p, properties.length, this, good);
-			properties.push(property);
-			this.#properties.set(p.name, property);
+		for (const p of specs) {
+			if (find(properties, p.name)) throw new TypeError(spec.name + ": property " + p.name + " defined twice");
+			properties.push(new Property(p, properties.length, this, names[2 + properties.length]));
 		}
 		const services: ServiceSpec[] = [];
-		const builtIns: ServiceSpec[] = [
-			{ name: GET_METADATA, output: "JSON", handler: () => this.metadata() },
-			{ name: NOTIFY_PROPERTY_UPDATE, handler: () => this.#link?.propertyUpdateNotified(this) },
-		];
-		for (const s of [...(spec.services ?? []), ...builtIns]) {
-			if (this.#services.has(s.name)) throw new TypeError(spec.name + ": service " + s.name + " defined twice or reserved");
+		for (const s of [...(spec.services ?? []), GET_METADATA, NOTIFY_PROPERTY_UPDATE]) {
+			if (find(services, s.name)) throw new TypeError(spec.name + ": service " + s.name + " defined twice or reserved");
 			services.push(s);
-			this.#services.set(s.name, s);
 		}
+		const events: EventSpec[] = [];
 		for (const e of spec.events ?? []) {
-			if (this.#events.has(e.name)) throw new TypeError(spec.name + ": event " + e.name + " defined twice");
-			this.#events.set(e.name, e);
+			if (find(events, e.name)) throw new TypeError(spec.name + ": event " + e.name + " defined twice");
+			events.push(e);
 		}
 		this.properties = Object.freeze(properties);
 		this.services = Object.freeze(services);
-		this.events = Object.freeze([...this.#events.values()]);
+		this.events = Object.freeze(events);
 	}
 
 	/** The property named `name` (keep the handle: setting through it skips the lookup). */
 	property(name: string): Property {
-		const p = this.#properties.get(name);
+		const p = find(this.properties, name);
 		if (!p) throw new TypeError(this.name + ": no property " + name);
 		return p;
 	}
 
 	/** The property named `name`, or undefined. */
 	findProperty(name: string): Property | undefined {
-		return this.#properties.get(name);
+		return find(this.properties, name);
 	}
 
 	/** Set a property by name (see Property.set). */
@@ -130,7 +144,7 @@ export class Thing implements PropertyOwner {
 
 	/** Fire an event to the platform (POST, characteristic EVENTS); `data` fills the event's DataShape. */
 	fireEvent(name: string, data: Record<string, PlainValue>): Promise<void> {
-		const event = this.#events.get(name);
+		const event = find(this.events, name);
 		if (!event) return Promise.reject(new TypeError(this.name + ": no event " + name));
 		let table: InfoTable;
 		try {
@@ -163,85 +177,126 @@ export class Thing implements PropertyOwner {
 	}
 
 	propertyChanged(property: Property): void {
-		if (this.#link) this.#link.propertyChanged(property);
+		if (this.#link) this.#link.propertyChanged(this, property);
+	}
+
+	get goodQuality(): Uint8Array {
+		return this.#qualities[1] as Uint8Array;
 	}
 
 	encodedQuality(quality: string): Uint8Array {
-		let bytes = this.#qualities.get(quality);
-		if (bytes === undefined) {
-			bytes = encodeName(quality);
-			if (this.#qualities.size < MAX_QUALITIES) this.#qualities.set(quality, bytes);
-		}
+		const qualities = this.#qualities;
+		for (let i = 0; i < qualities.length; i += 2) if (qualities[i] === quality) return qualities[i + 1] as Uint8Array;
+		const bytes = encodeName(quality);
+		if (qualities.length < 2 * MAX_QUALITIES) qualities.push(quality, bytes);
 		return bytes;
 	}
 
-	/** Answer a platform request addressed to this thing. */
-	dispatch(request: RequestMessage): Reply | Promise<Reply> {
-		switch (request.characteristicType) {
+	/**
+	 * Answers a platform request to this thing from its bytes: `head` is what readRequestHead read of
+	 * them, `params` their params, already opened (checked whole) on them; the bytes are valid only
+	 * during the call. A value that cannot be decoded is a DecodeError (the client answers BAD_REQUEST
+	 * with it). A GET's reply carries the property (valid until the next request); handlers may answer
+	 * later (a Promise).
+	 */
+	answer(bytes: Uint8Array, head: RequestHead, params: ParamsReader): Reply | Promise<Reply> {
+		const code = head.code;
+		switch (head.characteristicType) {
 			case Characteristic.PROPERTIES:
-				if (request.code === Code.GET) return this.#read(request.characteristicName);
-				if (request.code === Code.PUT) return this.#write(request.characteristicName, request.params);
+				if (code === Code.GET) return this.read(bytes, head);
+				if (code === Code.PUT) return this.write(bytes, head, params);
 				break;
 			case Characteristic.SERVICES:
-				if (request.code === Code.POST) return this.#invoke(request.characteristicName, request.params);
+				if (code === Code.POST) return this.invoke(bytes, head, params);
 				break;
 			case Characteristic.EVENTS:
 				break;
 			default:
-				return reply(Code.BAD_REQUEST, "unknown characteristic type " + request.characteristicType);
+				return reply(Code.BAD_REQUEST, "unknown characteristic type " + head.characteristicType);
 		}
-		return reply(Code.METHOD_NOT_ALLOWED, "method " + request.code + " not allowed on characteristic " + request.characteristicType);
+		return reply(Code.METHOD_NOT_ALLOWED, "method " + code + " not allowed on characteristic " + head.characteristicType);
 	}
 
-	#read(name: string): Reply {
-		const p = this.#properties.get(name);
-		if (!p) return reply(Code.NOT_FOUND, "no property " + name);
-		const value: TypedValue = p.hasValue ? typed(p.baseType, p.value.value, name) : { type: "NOTHING", value: null };
-		const table = single(name, value);
-		table.fields[0].baseType = p.baseType;
-		return reply(Code.SUCCESS, null, table);
+	/** The property whose name field is at the head's characteristic name, or null. */
+	private propertyAt(bytes: Uint8Array, head: RequestHead): Property | null {
+		const properties = this.properties;
+		for (let i = 0; i < properties.length; i++) {
+			if (bytesEqual(bytes, head.characteristicNameOffset, head.characteristicNameLength, properties[i].nameBytes)) return properties[i];
+		}
+		return null;
 	}
 
-	#write(name: string, params: InfoTable | null): Reply {
-		const p = this.#properties.get(name);
-		if (!p) return reply(Code.NOT_FOUND, "no property " + name);
-		if (p.readOnly) return reply(Code.FORBIDDEN, "property " + name + " is read-only");
-		const value = cell(params, name);
-		if (value === undefined || value.type === "NOTHING") return reply(Code.BAD_REQUEST, "no value for " + name);
-		if (!acceptsType(p.baseType, value.type)) return reply(Code.BAD_REQUEST, name + ": expected " + p.baseType + ", got " + value.type);
+	private read(bytes: Uint8Array, head: RequestHead): Reply {
+		const p = this.propertyAt(bytes, head);
+		if (p === null) return notFound("property", bytes, head);
+		const reading = this.#reading;
+		reading.property = p;
+		return reading;
+	}
+
+	private write(bytes: Uint8Array, head: RequestHead, params: ParamsReader): Reply {
+		const p = this.propertyAt(bytes, head);
+		if (p === null) return notFound("property", bytes, head);
+		if (p.readOnly) return reply(Code.FORBIDDEN, "property " + p.name + " is read-only");
+		const at = params.cell(bytes, params.column(bytes, p.nameBytes));
+		const type = at < 0 ? NOTHING_CODE : bytes[at];
+		if (type === NOTHING_CODE) return reply(Code.BAD_REQUEST, "no value for " + p.name);
+		const declared = baseTypeCode(p.baseType) as number;
+		if (!acceptsCode(declared, type)) return reply(Code.BAD_REQUEST, p.name + ": expected " + p.baseType + ", got " + baseTypeName(type << 24 >> 24));
+		const value = declared === VARIANT_CODE ? params.typed(bytes, at) : params.value(bytes, at, this.#location);
 		try {
-			p.set(p.baseType === "VARIANT" ? value : value.value);
+			p.set(value);
 		} catch (error) {
 			return reply(Code.BAD_REQUEST, (error as Error).message);
 		}
-		return reply(Code.SUCCESS);
+		return DONE;
 	}
 
-	#invoke(name: string, params: InfoTable | null): Reply | Promise<Reply> {
-		const service = this.#services.get(name);
-		if (!service) return reply(Code.NOT_FOUND, "no service " + name);
+	private invoke(bytes: Uint8Array, head: RequestHead, params: ParamsReader): Reply | Promise<Reply> {
+		const service = this.serviceAt(bytes, head);
+		if (service === null) return notFound("service", bytes, head);
 		const inputs: ServiceParams = {};
-		for (const input of service.inputs ?? []) {
-			const value = cell(params, input.name);
-			if (value === undefined || value.type === "NOTHING") continue;
-			if (!acceptsType(input.baseType, value.type) || (input.baseType === "INTEGER" && ((value.value as number) | 0) !== value.value)) {
-				return reply(Code.BAD_REQUEST, "parameter " + input.name + ": expected " + input.baseType + ", got " + value.type);
+		const fields = service.inputs;
+		if (fields) {
+			for (let i = 0; i < fields.length; i++) {
+				const input = fields[i];
+				const at = params.cell(bytes, params.columnNamed(bytes, input.name));
+				if (at < 0 || bytes[at] === NOTHING_CODE) continue;
+				const declared = baseTypeCode(input.baseType) as number;
+				const value = declared === VARIANT_CODE ? params.typed(bytes, at) : acceptsCode(declared, bytes[at]) ? params.value(bytes, at, null) : undefined;
+				if (value === undefined || (declared === INTEGER_CODE && ((value as number) | 0) !== value)) {
+					return reply(Code.BAD_REQUEST, "parameter " + input.name + ": expected " + input.baseType + ", got " + baseTypeName(bytes[at] << 24 >> 24));
+				}
+				inputs[input.name] = value;
 			}
-			inputs[input.name] = input.baseType === "VARIANT" ? value : value.value;
 		}
 		let result: ServiceResult | Promise<ServiceResult>;
 		try {
-			result = service.handler(inputs);
+			if (service === GET_METADATA) result = this.metadata();
+			else if (service === NOTIFY_PROPERTY_UPDATE) result = this.#link?.propertyUpdateNotified(this);
+			else result = service.handler(inputs);
 		} catch (error) {
 			return failure(error);
 		}
-		if (result instanceof Promise) return result.then((r) => this.#result(service, r), failure);
-		return this.#result(service, result);
+		return result instanceof Promise ? this.resultLater(service, result) : this.result(service, result);
 	}
 
-	#result(service: ServiceSpec, result: ServiceResult): Reply {
+	/** Apart from invoke: a variable its closure captures would be allocated for every call. */
+	private resultLater(service: ServiceSpec, result: Promise<ServiceResult>): Promise<Reply> {
+		return result.then((r) => this.result(service, r), failure);
+	}
+
+	private serviceAt(bytes: Uint8Array, head: RequestHead): ServiceSpec | null {
+		const services = this.services;
+		for (let i = 0; i < services.length; i++) {
+			if (nameEquals(bytes, head.characteristicNameOffset, head.characteristicNameLength, services[i].name)) return services[i];
+		}
+		return null;
+	}
+
+	private result(service: ServiceSpec, result: ServiceResult): Reply {
 		const output = service.output ?? "NOTHING";
-		if (output === "NOTHING") return reply(Code.SUCCESS);
+		if (output === "NOTHING") return DONE;
 		try {
 			if (output === "INFOTABLE") return reply(Code.SUCCESS, null, typed("INFOTABLE", result as PlainValue, "result").value as InfoTable);
 			return reply(Code.SUCCESS, null, single("result", typed(output, result as PlainValue, "result")));
@@ -249,4 +304,31 @@ export class Thing implements PropertyOwner {
 			return reply(Code.INTERNAL_SERVER_ERROR, service.name + " " + (error as Error).message);
 		}
 	}
+}
+
+/** `texts` as encodeName makes them, in one buffer: a view each (an XS typed array of its own costs 7 slots). */
+function encodeNames(texts: readonly string[]): Uint8Array[] {
+	let size = 0;
+	for (const text of texts) {
+		const length = utf8Length(text);
+		size += (length < 0x80 ? 1 : 4) + length;
+	}
+	const w = new ByteWriter(new Uint8Array(size));
+	const views: Uint8Array[] = [];
+	for (const text of texts) {
+		const start = w.position;
+		w.string(text);
+		views.push(w.buffer.subarray(start, w.position));
+	}
+	return views;
+}
+
+/** The first of `list` named `name`, or undefined. */
+function find<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
+	for (let i = 0; i < list.length; i++) if (list[i].name === name) return list[i];
+	return undefined;
+}
+
+function notFound(what: string, bytes: Uint8Array, head: RequestHead): Reply {
+	return reply(Code.NOT_FOUND, "no " + what + " " + nameText(bytes, head.characteristicNameOffset, head.characteristicNameLength));
 }

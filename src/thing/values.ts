@@ -46,17 +46,42 @@ export function valueKind(type: BaseTypeName): number {
 	return ValueKind.TEXT;
 }
 
-export function isNumericType(type: BaseTypeName): boolean {
-	const kind = valueKind(type);
-	return kind === ValueKind.NUMBER || kind === ValueKind.INTEGER || (kind === ValueKind.SAFE_INTEGER && type === "LONG");
+/**
+ * The ValueKind of a type code as it arrives on the wire (PROTOCOL.md §5.2, LONG at its default 23),
+ * or -1 for a code that is no base type. Numbers only: under XS a type name costs an allocation.
+ */
+export function kindOfCode(code: number): number {
+	switch (code) {
+		case 0xff: return ValueKind.NOTHING;
+		case 1: return ValueKind.NUMBER;
+		case 22: return ValueKind.INTEGER;
+		case 3: case 23: return ValueKind.SAFE_INTEGER;
+		case 2: return ValueKind.BOOLEAN;
+		case 6: return ValueKind.LOCATION;
+		case 10: case 21: return ValueKind.BYTES;
+		case 5: return ValueKind.INFOTABLE;
+		case 18: return ValueKind.VARIANT;
+		case 4: case 17: return ValueKind.NONE;
+	}
+	// STRING, XML, JSON, QUERY, the links, PASSWORD, HTML, TEXT, TAGS, GUID and the entity names
+	return code <= 16 || code === 20 || (code >= 50 && code <= 52) || (code >= 100 && code <= 120 && code !== 103) ? ValueKind.TEXT : -1;
 }
 
-/** Whether a value that arrived typed `actual` may stand for a declared `declared` (numbers and texts mix). */
-export function acceptsType(declared: BaseTypeName, actual: BaseTypeName): boolean {
-	if (declared === actual || declared === "VARIANT") return true;
-	if (isNumericType(declared)) return isNumericType(actual);
-	return valueKind(declared) === ValueKind.TEXT && valueKind(actual) === ValueKind.TEXT;
+/** NUMBER, INTEGER and LONG mix (a DATETIME is no number here). */
+function isNumericCode(code: number): boolean {
+	return code === 1 || code === 22 || code === 23;
 }
+
+/** Whether a value that arrived typed `actual` may stand for a declared `declared` (numbers and texts mix); type codes. */
+export function acceptsCode(declared: number, actual: number): boolean {
+	if (declared === actual || declared === VARIANT_CODE) return true;
+	if (isNumericCode(declared)) return isNumericCode(actual);
+	return kindOfCode(declared) === ValueKind.TEXT && kindOfCode(actual) === ValueKind.TEXT;
+}
+
+export const VARIANT_CODE = 18;
+export const INTEGER_CODE = 22;
+export const NOTHING_CODE = 0xff;
 
 /** Whether `value` is a value of `kind` (allocation-free). */
 export function fits(kind: number, value: unknown): boolean {

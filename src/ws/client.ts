@@ -20,6 +20,13 @@ export interface WebSocketClientOptions {
 	maxMessageSize?: number;
 	/** The TX buffer: a sent message, framed, must fit (default: one maxFrameSize frame). */
 	txBufferSize?: number;
+	/**
+	 * Memory to use as the TX buffer instead of allocating txBufferSize bytes: a caller that keeps it
+	 * across connections allocates it once, and can copy into it with copyWithin (beginMessage).
+	 */
+	txBuffer?: Uint8Array;
+	/** Memory to use as the RX buffer (at least maxMessageSize bytes) instead of allocating it. */
+	rxBuffer?: Uint8Array;
 	/** From open() to the 101 answer: TCP, TLS and upgrade (default 10000). */
 	handshakeTimeoutMs?: number;
 	/** Our pings (default 55000, as the C SDK); 0 = none. */
@@ -43,17 +50,26 @@ const SEND_CLOSE = 1;
 const SEND_PONG = 2;
 const SEND_PING = 4;
 
+// In #control: a frame (2 + 4 mask + 125), the pong payload, the close payload (last: utf8EncodeInto stops at its end).
+const PONG_PAYLOAD = 131;
+const CLOSE_PAYLOAD = 256;
+
 /** The RX buffer also holds the upgrade response, so it is never smaller than this. */
 const MIN_RX_BUFFER = 1024;
 
 /**
- * RFC 6455 client over a HAL socket, with buffers allocated once:
+ * RFC 6455 client over a HAL socket, with buffers allocated once (or lent by the caller):
  * - RX: the reassembly buffer (maxMessageSize) and a 125-byte control buffer, in the FrameReader;
- * - TX: one buffer for a framed message plus a 131-byte buffer for a control frame.
- * A message longer than maxFrameSize is sent as continuation frames, all of which must fit the
- * TX buffer; otherwise send() throws "too-big" (the AlwaysOn layer chunks big messages itself).
+ * - TX: one buffer for a framed message, and one for a control frame with the pong and close payloads
+ *   waiting for it.
+ * Two ways to send: send() copies the caller's bytes into the TX buffer; beginMessage/commitMessage
+ * let the caller write the payload into the TX buffer itself, then frame and mask it in place (no
+ * second buffer, no copy: what a device that builds its messages does).
+ * A message longer than maxFrameSize is sent by send() as continuation frames, all of which must fit
+ * the TX buffer; otherwise send() throws "too-big" (the AlwaysOn layer chunks big messages itself).
  * A frame started on the socket is finished before any other begins; queued control frames go at
  * the next frame boundary.
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 export class WebSocketClient {
 	onOpen: (() => void) | null = null;
@@ -73,15 +89,14 @@ export class WebSocketClient {
 	readonly #pingIntervalMs: number;
 	readonly #pongTimeoutMs: number;
 	readonly #closeTimeoutMs: number;
-	readonly #handshake: Handshake;
+	/** Until the connection is open (then its strings and buffers are garbage). */
+	#handshake: Handshake | null;
 	readonly #reader: FrameReader;
 	readonly #writer: FrameWriter;
 	readonly #outgoingText = new Utf8Validator();
 	readonly #tx: Uint8Array;
-	readonly #control = new Uint8Array(131); // 2 + 4 mask + 125
-	readonly #pongPayload = new Uint8Array(125);
-	readonly #closePayload = new Uint8Array(125);
-	readonly #clock = new Uint8Array(8); // "HH:MM:SS", our ping payload (PROTOCOL §8.4)
+	/** The control frame being sent, then the pong and close payloads waiting for it (one array: XS spends 7 slots on each). */
+	readonly #control = new Uint8Array(CLOSE_PAYLOAD + 125);
 	#state = IDLE;
 	#socket: HalSocket | null = null;
 	#txAt = 0;
@@ -91,6 +106,8 @@ export class WebSocketClient {
 	#controlIsClose = false;
 	#pongLength = 0;
 	#closeLength = 0;
+	#payload = -1; // where beginMessage put the payload, until commitMessage
+	#capacity = 0;
 	#queued = 0;
 	#refused = false; // send() said false: onWritable is owed
 	#awaitPeer = false; // we sent the first close: done when the peer's arrives
@@ -99,17 +116,19 @@ export class WebSocketClient {
 	#outcomeCode: number = ABNORMAL;
 	#outcomeReason = "";
 	#outcomeError: WebSocketError | null = null;
-	#handshakeTimer: TimerId | null = null;
 	#pingTimer: TimerId | null = null;
-	#pongTimer: TimerId | null = null;
-	#closeTimer: TimerId | null = null;
+	/** The one deadline running, by state (they never overlap): the upgrade, our ping's pong, the peer's close. */
+	#deadline: TimerId | null = null;
 
 	/** Throws a "usage" WebSocketError for options that cannot work. */
 	constructor(hal: Hal, options: WebSocketClientOptions) {
 		const secure = options.tls !== undefined && options.tls !== false;
 		const maxFrame = setting("maxFrameSize", options.maxFrameSize, 8192, 1);
 		const maxMessage = setting("maxMessageSize", options.maxMessageSize, maxFrame, 1);
-		const txSize = setting("txBufferSize", options.txBufferSize, frameHeaderSize(maxFrame) + maxFrame, 7);
+		const tx = options.txBuffer ?? new Uint8Array(setting("txBufferSize", options.txBufferSize, frameHeaderSize(maxFrame) + maxFrame, 7));
+		const rx = options.rxBuffer ?? new Uint8Array(maxMessage > MIN_RX_BUFFER ? maxMessage : MIN_RX_BUFFER);
+		if (tx.length < 7) throw new WebSocketError("usage", `txBuffer must hold at least 7 bytes, not ${tx.length}`);
+		if (rx.length < maxMessage) throw new WebSocketError("usage", `rxBuffer of ${rx.length} bytes cannot hold maxMessageSize ${maxMessage}`);
 		this.#hal = hal;
 		this.#host = options.host;
 		this.#port = setting("port", options.port, secure ? 443 : 80, 1, 65535);
@@ -119,11 +138,17 @@ export class WebSocketClient {
 		this.#pingIntervalMs = setting("pingIntervalMs", options.pingIntervalMs, 55000, 0);
 		this.#pongTimeoutMs = setting("pongTimeoutMs", options.pongTimeoutMs, 10000, 1);
 		this.#closeTimeoutMs = setting("closeTimeoutMs", options.closeTimeoutMs, 3000, 1);
-		this.#reader = new FrameReader(maxFrame, maxMessage, maxMessage > MIN_RX_BUFFER ? maxMessage : MIN_RX_BUFFER);
-		this.#handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], this.#reader.buffer);
-		if (this.#handshake.requestLength > txSize) throw new WebSocketError("usage", `the upgrade request needs ${this.#handshake.requestLength} bytes, txBufferSize is ${txSize}`);
+		this.#reader = new FrameReader(maxFrame, maxMessage, rx);
+		const handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], rx);
+		if (handshake.requestLength > tx.length) throw new WebSocketError("usage", `the upgrade request needs ${handshake.requestLength} bytes, txBufferSize is ${tx.length}`);
+		this.#handshake = handshake;
 		this.#writer = new FrameWriter(hal);
-		this.#tx = new Uint8Array(txSize);
+		this.#tx = tx;
+	}
+
+	/** The TX buffer (lent or allocated); beginMessage says where a payload goes in it. */
+	get txBuffer(): Uint8Array {
+		return this.#tx;
 	}
 
 	/** Connects and upgrades; once per client. */
@@ -136,7 +161,7 @@ export class WebSocketClient {
 		socket.onWritable = this.#onSocketWritable;
 		socket.onClose = this.#onSocketClose;
 		this.#socket = socket;
-		this.#handshakeTimer = this.#hal.timers.set(this.#onHandshakeTimeout, this.#handshakeTimeoutMs);
+		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#handshakeTimeoutMs);
 		socket.connect({ host: this.#host, port: this.#port, tls: this.#tls });
 	}
 
@@ -161,6 +186,7 @@ export class WebSocketClient {
 			this.#refused = true;
 			return false;
 		}
+		this.#payload = -1;
 		const writer = this.#writer;
 		let at = 0;
 		let opcode = binary ? 2 : 1;
@@ -175,8 +201,55 @@ export class WebSocketClient {
 		this.#txAt = 0;
 		this.#txEnd = at;
 		this.#refused = false;
-		this.#flush();
+		this.flush();
 		return true;
+	}
+
+	/**
+	 * Zero-copy send, first step: the offset in `txBuffer` where the payload of a message of up to
+	 * `capacity` bytes is to be written (room for the frame header is left before it), or -1 while the
+	 * previous message is still leaving the TX buffer (onWritable follows). Nothing is reserved: a
+	 * caller that changes its mind simply does not commit. Throws as send() does: "state" when not
+	 * open, "too-big" when `capacity` does not fit one frame (maxFrameSize) of the TX buffer.
+	 */
+	beginMessage(capacity: number): number {
+		if (this.#state !== OPEN) throw new WebSocketError("state", this.#state < OPEN ? "beginMessage() before the connection is open" : "beginMessage() after the connection began to close");
+		if (!(Number.isInteger(capacity) && capacity >= 0)) throw new WebSocketError("usage", `beginMessage(): capacity ${capacity} is not a length`);
+		const payload = frameHeaderSize(capacity);
+		if (capacity > this.#maxFrame || payload + capacity > this.#tx.length) {
+			throw new WebSocketError("too-big", `a message of ${capacity} bytes does not fit one frame of the TX buffer (maxFrameSize ${this.#maxFrame}, txBufferSize ${this.#tx.length})`, TOO_BIG);
+		}
+		if (this.#txEnd !== 0) {
+			this.#refused = true;
+			this.#payload = -1;
+			return -1;
+		}
+		this.#payload = payload;
+		this.#capacity = capacity;
+		return payload;
+	}
+
+	/**
+	 * Zero-copy send, second step: the `length` bytes written at the offset beginMessage returned
+	 * (length <= its capacity) go as one frame, masked in place; the TX buffer is the client's again
+	 * until the next beginMessage. Throws "usage" without a beginMessage since the last send,
+	 * "bad-utf8" for a text message that is not UTF-8 (nothing is sent then).
+	 */
+	commitMessage(length: number, binary = true): void {
+		if (this.#state !== OPEN) throw new WebSocketError("state", this.#state < OPEN ? "commitMessage() before the connection is open" : "commitMessage() after the connection began to close");
+		const payload = this.#payload;
+		if (payload < 0) throw new WebSocketError("usage", "commitMessage() without beginMessage()");
+		if (!(Number.isInteger(length) && length >= 0 && length <= this.#capacity)) throw new WebSocketError("usage", `commitMessage(): length ${length} is over the ${this.#capacity} bytes begun`);
+		if (!binary) {
+			const text = this.#outgoingText;
+			text.reset();
+			if (!text.feed(this.#tx, payload, payload + length) || !text.complete) throw new WebSocketError("bad-utf8", "commitMessage(): text message is not valid UTF-8", INVALID_DATA);
+		}
+		this.#payload = -1;
+		this.#txAt = this.#writer.frameInPlace(this.#tx, payload, binary ? 0x82 : 0x81, length);
+		this.#txEnd = payload + length;
+		this.#refused = false;
+		this.flush();
 	}
 
 	/**
@@ -186,102 +259,98 @@ export class WebSocketClient {
 	close(code: number = NORMAL, reason = ""): void {
 		if (!isValidCloseCode(code)) throw new WebSocketError("usage", `close code ${code} may not be sent`);
 		if (this.#state >= CLOSING) return;
-		const written = this.#hal.utf8EncodeInto(reason, this.#closePayload, 2);
+		const written = this.#hal.utf8EncodeInto(reason, this.#control, CLOSE_PAYLOAD + 2);
 		if (written < 0) throw new WebSocketError("usage", "close reason is longer than 123 UTF-8 bytes");
 		if (this.#state < OPEN) {
-			this.#finish(ABNORMAL, "", null);
+			this.finish(ABNORMAL, "", null);
 			return;
 		}
-		this.#closePayload[0] = code >> 8;
-		this.#closePayload[1] = code & 0xff;
+		this.#control[CLOSE_PAYLOAD] = code >> 8;
+		this.#control[CLOSE_PAYLOAD + 1] = code & 0xff;
 		this.#closeLength = 2 + written;
 		this.#awaitPeer = true;
-		this.#closing();
+		this.closing();
 	}
 
 	#onConnect = (): void => {
 		if (this.#state !== CONNECTING) return;
 		this.#state = HANDSHAKE;
 		this.#txAt = 0;
-		this.#txEnd = this.#handshake.request(this.#tx);
-		this.#flush();
+		this.#txEnd = (this.#handshake as Handshake).request(this.#tx);
+		this.flush();
 	};
 
 	#onData = (bytes: Uint8Array): void => {
 		let i = 0;
 		if (this.#state === HANDSHAKE) {
 			try {
-				i = this.#handshake.response(bytes, 0, bytes.length);
+				i = (this.#handshake as Handshake).response(bytes, 0, bytes.length);
 			} catch (error) {
-				this.#finish(ABNORMAL, "", error as WebSocketError);
+				this.finish(ABNORMAL, "", error as WebSocketError);
 				return;
 			}
 			if (i < 0) return;
-			this.#opened();
+			this.opened();
 		}
-		this.#receive(bytes, i);
+		this.receive(bytes, i);
 	};
 
 	#onSocketWritable = (): void => {
-		if (this.#state >= HANDSHAKE && this.#state < CLOSED) this.#flush();
+		if (this.#state >= HANDSHAKE && this.#state < CLOSED) this.flush();
 	};
 
 	#onSocketClose = (error: Error | null): void => {
 		const detail = error === null ? "" : `: ${error.message}`;
 		switch (this.#state) {
 			case CONNECTING:
-				this.#finish(ABNORMAL, "", new WebSocketError("socket", `could not connect to ${this.#host}:${this.#port}${detail}`));
+				this.finish(ABNORMAL, "", new WebSocketError("socket", `could not connect to ${this.#host}:${this.#port}${detail}`));
 				break;
 			case HANDSHAKE:
-				this.#finish(ABNORMAL, "", new WebSocketError("socket", `connection closed during the opening handshake${detail}`));
+				this.finish(ABNORMAL, "", new WebSocketError("socket", `connection closed during the opening handshake${detail}`));
 				break;
 			case OPEN:
-				this.#finish(ABNORMAL, "", new WebSocketError("socket", `connection closed without a close frame${detail}`));
+				this.finish(ABNORMAL, "", new WebSocketError("socket", `connection closed without a close frame${detail}`));
 				break;
 			case CLOSING:
-				if (this.#closeReceived || !this.#awaitPeer) this.#finishWithOutcome();
-				else this.#finish(ABNORMAL, "", new WebSocketError("socket", `connection closed before the peer's close frame${detail}`));
+				if (this.#closeReceived || !this.#awaitPeer) this.finishWithOutcome();
+				else this.finish(ABNORMAL, "", new WebSocketError("socket", `connection closed before the peer's close frame${detail}`));
 				break;
 		}
 	};
 
-	#onHandshakeTimeout = (): void => {
-		this.#handshakeTimer = null;
-		const what = this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response";
-		this.#finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#handshakeTimeoutMs} ms`));
+	/** One callback for the three deadlines (a closure is some 150 bytes under XS). */
+	#onDeadline = (): void => {
+		this.#deadline = null;
+		if (this.#state < OPEN) {
+			const what = this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response";
+			this.finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#handshakeTimeoutMs} ms`));
+		} else if (this.#state === OPEN) {
+			this.finish(ABNORMAL, "", new WebSocketError("pong-timeout", `no pong within ${this.#pongTimeoutMs} ms of our ping`));
+		} else if (this.#awaitPeer && !this.#closeReceived) {
+			const what = this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent";
+			this.finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#closeTimeoutMs} ms`));
+		} else {
+			this.finishWithOutcome();
+		}
 	};
 
 	#onPingTick = (): void => {
-		if (this.#state !== OPEN || this.#pongTimer !== null) return;
-		this.#pongTimer = this.#hal.timers.set(this.#onPongTimeout, this.#pongTimeoutMs);
+		if (this.#state !== OPEN || this.#deadline !== null) return;
+		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#pongTimeoutMs);
 		this.#queued |= SEND_PING;
-		this.#flush();
+		this.flush();
 	};
 
-	#onPongTimeout = (): void => {
-		this.#pongTimer = null;
-		this.#finish(ABNORMAL, "", new WebSocketError("pong-timeout", `no pong within ${this.#pongTimeoutMs} ms of our ping`));
-	};
-
-	#onCloseTimeout = (): void => {
-		this.#closeTimer = null;
-		if (this.#awaitPeer && !this.#closeReceived) {
-			const what = this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent";
-			this.#finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#closeTimeoutMs} ms`));
-		} else {
-			this.#finishWithOutcome();
-		}
-	};
-
-	#opened(): void {
-		this.#handshakeTimer = this.#cancel(this.#handshakeTimer);
+	private opened(): void {
+		this.#deadline = this.cancel(this.#deadline);
+		this.#handshake = null;
 		this.#state = OPEN;
 		if (this.#pingIntervalMs > 0) this.#pingTimer = this.#hal.timers.repeat(this.#onPingTick, this.#pingIntervalMs);
 		this.onOpen?.();
 	}
 
 	/** Frames from `bytes[i]` on, for as long as the state wants them (a callback may close). */
-	#receive(bytes: Uint8Array, i: number): void {
+	private receive(bytes: Uint8Array, i: number): void {
 		const reader = this.#reader;
 		const end = bytes.length;
 		while (i < end && (this.#state === OPEN || (this.#state === CLOSING && this.#awaitPeer && !this.#closeReceived))) {
@@ -291,76 +360,76 @@ export class WebSocketClient {
 					this.onMessage?.(reader.message, reader.binary);
 					break;
 				case PING:
-					if (this.#state === OPEN) this.#queuePong();
+					if (this.#state === OPEN) this.queuePong();
 					break;
 				case PONG:
-					this.#pongTimer = this.#cancel(this.#pongTimer);
+					if (this.#state === OPEN) this.#deadline = this.cancel(this.#deadline);
 					break;
 				case CLOSE:
-					this.#onPeerClose();
+					this.onPeerClose();
 					return;
 				case ERROR:
-					this.#fail(new WebSocketError(reader.errorKind, reader.errorReason, reader.errorCode));
+					this.fail(new WebSocketError(reader.errorKind, reader.errorReason, reader.errorCode));
 					return;
 			}
 		}
 	}
 
 	/** Answers the latest ping only (§5.5.3 allows it), echoing its payload. */
-	#queuePong(): void {
+	private queuePong(): void {
 		const reader = this.#reader;
 		const length = reader.controlLength;
-		const payload = this.#pongPayload;
-		for (let k = 0; k < length; k++) payload[k] = reader.control[k];
+		const control = this.#control;
+		for (let k = 0; k < length; k++) control[PONG_PAYLOAD + k] = reader.control[k];
 		this.#pongLength = length;
 		this.#queued |= SEND_PONG;
-		this.#flush();
+		this.flush();
 	}
 
-	#onPeerClose(): void {
+	private onPeerClose(): void {
 		const reader = this.#reader;
 		const length = reader.controlLength;
 		this.#closeReceived = true;
-		this.#setOutcome(reader.closeCode, length > 2 ? this.#hal.utf8Decode(reader.control, 2, length - 2) : "", null);
+		this.setOutcome(reader.closeCode, length > 2 ? this.#hal.utf8Decode(reader.control, 2, length - 2) : "", null);
 		if (this.#state === OPEN) {
 			// Echo the peer's close (§5.5.1), then close the socket.
-			const payload = this.#closePayload;
-			for (let k = 0; k < length; k++) payload[k] = reader.control[k];
+			const control = this.#control;
+			for (let k = 0; k < length; k++) control[CLOSE_PAYLOAD + k] = reader.control[k];
 			this.#closeLength = length;
 			this.#awaitPeer = false;
-			this.#closing();
+			this.closing();
 		} else if (this.#closeSent) {
-			this.#finishWithOutcome();
+			this.finishWithOutcome();
 		}
 	}
 
 	/** Fail the connection (§7.1.7): a close frame with the code and the error's message, then the socket closes. */
-	#fail(error: WebSocketError): void {
+	private fail(error: WebSocketError): void {
 		const reason = error.message;
 		if (this.#state !== OPEN) {
-			this.#finish(error.code, reason, error);
+			this.finish(error.code, reason, error);
 			return;
 		}
-		const payload = this.#closePayload;
-		payload[0] = error.code >> 8;
-		payload[1] = error.code & 0xff;
-		this.#closeLength = 2 + this.#hal.utf8EncodeInto(reason, payload, 2);
+		const control = this.#control;
+		control[CLOSE_PAYLOAD] = error.code >> 8;
+		control[CLOSE_PAYLOAD + 1] = error.code & 0xff;
+		this.#closeLength = 2 + this.#hal.utf8EncodeInto(reason, control, CLOSE_PAYLOAD + 2);
 		this.#awaitPeer = false;
-		this.#setOutcome(error.code, reason, error);
-		this.#closing();
+		this.setOutcome(error.code, reason, error);
+		this.closing();
 	}
 
-	#closing(): void {
+	private closing(): void {
 		this.#state = CLOSING;
 		this.#queued = SEND_CLOSE;
-		this.#pingTimer = this.#cancel(this.#pingTimer);
-		this.#pongTimer = this.#cancel(this.#pongTimer);
-		this.#closeTimer = this.#hal.timers.set(this.#onCloseTimeout, this.#closeTimeoutMs);
-		this.#flush();
+		this.#pingTimer = this.cancel(this.#pingTimer);
+		this.cancel(this.#deadline);
+		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#closeTimeoutMs);
+		this.flush();
 	}
 
 	/** Hands the pending bytes to the socket: a started frame first, then queued control frames, then data. */
-	#flush(): void {
+	private flush(): void {
 		const socket = this.#socket as HalSocket;
 		for (;;) {
 			if (this.#controlAt < this.#controlEnd) {
@@ -372,12 +441,12 @@ export class WebSocketClient {
 				if (this.#txAt < this.#txEnd) return;
 				this.#txAt = 0;
 				this.#txEnd = 0;
-			} else if (!this.#encodeControl()) {
+			} else if (!this.encodeControl()) {
 				break;
 			}
 		}
 		if (this.#closeSent) {
-			if (!this.#awaitPeer || this.#closeReceived) this.#finishWithOutcome();
+			if (!this.#awaitPeer || this.#closeReceived) this.finishWithOutcome();
 		} else if (this.#refused && this.#state === OPEN) {
 			this.#refused = false;
 			this.onWritable?.();
@@ -385,19 +454,21 @@ export class WebSocketClient {
 	}
 
 	/** Frames the most urgent queued control frame; false when none is queued. */
-	#encodeControl(): boolean {
+	private encodeControl(): boolean {
 		const queued = this.#queued;
 		const writer = this.#writer;
 		if (queued & SEND_CLOSE) {
 			this.#queued = 0;
 			this.#controlIsClose = true;
-			this.#controlEnd = writer.frame(this.#control, 0, 0x88, this.#closePayload, 0, this.#closeLength);
+			this.#controlEnd = writer.frame(this.#control, 0, 0x88, this.#control, CLOSE_PAYLOAD, this.#closeLength);
 		} else if (queued & SEND_PONG) {
 			this.#queued = queued & ~SEND_PONG;
-			this.#controlEnd = writer.frame(this.#control, 0, 0x8a, this.#pongPayload, 0, this.#pongLength);
+			this.#controlEnd = writer.frame(this.#control, 0, 0x8a, this.#control, PONG_PAYLOAD, this.#pongLength);
 		} else if (queued & SEND_PING) {
 			this.#queued = queued & ~SEND_PING;
-			this.#controlEnd = writer.frame(this.#control, 0, 0x89, this.#writeClock(), 0, 8);
+			this.writeClock(6);
+			this.#controlEnd = 6 + 8;
+			writer.frameInPlace(this.#control, 6, 0x89, 8);
 		} else {
 			return false;
 		}
@@ -405,43 +476,40 @@ export class WebSocketClient {
 		return true;
 	}
 
-	/** UTC "HH:MM:SS" into the clock buffer, without a string. */
-	#writeClock(): Uint8Array {
-		const clock = this.#clock;
+	/** Our ping's payload (PROTOCOL §8.4): UTC "HH:MM:SS" at #control[at], without a string. */
+	private writeClock(at: number): void {
+		const clock = this.#control;
 		const seconds = Math.floor(this.#hal.now() / 1000) % 86400;
 		const hours = Math.floor(seconds / 3600);
 		const minutes = Math.floor(seconds / 60) % 60;
 		const rest = seconds % 60;
-		clock[0] = 48 + Math.floor(hours / 10);
-		clock[1] = 48 + (hours % 10);
-		clock[2] = 58;
-		clock[3] = 48 + Math.floor(minutes / 10);
-		clock[4] = 48 + (minutes % 10);
-		clock[5] = 58;
-		clock[6] = 48 + Math.floor(rest / 10);
-		clock[7] = 48 + (rest % 10);
-		return clock;
+		clock[at] = 48 + Math.floor(hours / 10);
+		clock[at + 1] = 48 + (hours % 10);
+		clock[at + 2] = 58;
+		clock[at + 3] = 48 + Math.floor(minutes / 10);
+		clock[at + 4] = 48 + (minutes % 10);
+		clock[at + 5] = 58;
+		clock[at + 6] = 48 + Math.floor(rest / 10);
+		clock[at + 7] = 48 + (rest % 10);
 	}
 
-	#setOutcome(code: number, reason: string, error: WebSocketError | null): void {
+	private setOutcome(code: number, reason: string, error: WebSocketError | null): void {
 		this.#outcomeCode = code;
 		this.#outcomeReason = reason;
 		this.#outcomeError = error;
 	}
 
-	#finishWithOutcome(): void {
-		this.#finish(this.#outcomeCode, this.#outcomeReason, this.#outcomeError);
+	private finishWithOutcome(): void {
+		this.finish(this.#outcomeCode, this.#outcomeReason, this.#outcomeError);
 	}
 
 	/** The end, exactly once: timers off, socket detached and closed, onClose. */
-	#finish(code: number, reason: string, error: WebSocketError | null): void {
+	private finish(code: number, reason: string, error: WebSocketError | null): void {
 		if (this.#state === CLOSED) return;
 		this.#state = CLOSED;
 		this.#queued = 0;
-		this.#handshakeTimer = this.#cancel(this.#handshakeTimer);
-		this.#pingTimer = this.#cancel(this.#pingTimer);
-		this.#pongTimer = this.#cancel(this.#pongTimer);
-		this.#closeTimer = this.#cancel(this.#closeTimer);
+		this.#pingTimer = this.cancel(this.#pingTimer);
+		this.#deadline = this.cancel(this.#deadline);
 		const socket = this.#socket;
 		if (socket !== null) {
 			socket.onConnect = null;
@@ -453,7 +521,7 @@ export class WebSocketClient {
 		this.onClose?.(code, reason, error);
 	}
 
-	#cancel(timer: TimerId | null): null {
+	private cancel(timer: TimerId | null): null {
 		if (timer !== null) this.#hal.timers.clear(timer);
 		return null;
 	}

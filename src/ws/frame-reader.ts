@@ -21,8 +21,9 @@ const BINARY = 2;
 
 /**
  * Incremental parser of server frames (RFC 6455 §5): bytes may arrive cut anywhere, down to one
- * per call. Data frames are reassembled into one buffer allocated here (the message is a view into
- * it); control frames, which may come between fragments, go to their own 125-byte buffer.
+ * per call. Data frames are reassembled into one buffer given by the client (the message is a view
+ * into it); control frames, which may come between fragments, go to their own 125-byte buffer.
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 export class FrameReader {
 	/** The reassembly buffer; the opening handshake borrows it before the first frame. */
@@ -49,10 +50,11 @@ export class FrameReader {
 	#messageLength = 0;
 	#view: Uint8Array;
 
-	constructor(maxFrameSize: number, maxMessageSize: number, bufferSize: number) {
+	/** `buffer` holds at least maxMessageSize bytes. */
+	constructor(maxFrameSize: number, maxMessageSize: number, buffer: Uint8Array) {
 		this.#maxFrame = maxFrameSize;
 		this.#maxMessage = maxMessageSize;
-		this.buffer = new Uint8Array(bufferSize);
+		this.buffer = buffer;
 		this.#view = this.buffer.subarray(0, 0);
 	}
 
@@ -71,31 +73,31 @@ export class FrameReader {
 			switch (this.#state) {
 				case HEAD: {
 					const b = bytes[i++];
-					if (b & 0x70) return this.#fail(i, PROTOCOL_ERROR, "protocol", "reserved bits set");
+					if (b & 0x70) return this.fail(i, PROTOCOL_ERROR, "protocol", "reserved bits set");
 					const opcode = b & 0x0f;
 					this.#fin = (b & 0x80) !== 0;
 					this.#opcode = opcode;
 					if (opcode >= 8) {
-						if (opcode > 10) return this.#fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
-						if (!this.#fin) return this.#fail(i, PROTOCOL_ERROR, "protocol", "fragmented control frame");
+						if (opcode > 10) return this.fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
+						if (!this.#fin) return this.fail(i, PROTOCOL_ERROR, "protocol", "fragmented control frame");
 					} else if (opcode > BINARY) {
-						return this.#fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
+						return this.fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
 					} else if (opcode === 0) {
-						if (this.#messageOpcode === 0) return this.#fail(i, PROTOCOL_ERROR, "protocol", "continuation without a message");
+						if (this.#messageOpcode === 0) return this.fail(i, PROTOCOL_ERROR, "protocol", "continuation without a message");
 					} else if (this.#messageOpcode !== 0) {
-						return this.#fail(i, PROTOCOL_ERROR, "protocol", "new message inside a fragmented one");
+						return this.fail(i, PROTOCOL_ERROR, "protocol", "new message inside a fragmented one");
 					}
 					this.#state = LENGTH;
 					break;
 				}
 				case LENGTH: {
 					const b = bytes[i++];
-					if (b & 0x80) return this.#fail(i, PROTOCOL_ERROR, "protocol", "masked frame from the server");
+					if (b & 0x80) return this.fail(i, PROTOCOL_ERROR, "protocol", "masked frame from the server");
 					const length = b & 0x7f;
 					this.#high = 0;
 					if (length < 126) {
 						this.#remaining = length;
-						if (this.#begin()) return i;
+						if (this.begin()) return i;
 					} else {
 						this.#remaining = 0;
 						this.#extended = length === 126 ? 2 : 8;
@@ -107,12 +109,12 @@ export class FrameReader {
 					const b = bytes[i++];
 					const due = this.#extended--;
 					if (due > 4) {
-						if (due === 8 && b & 0x80) return this.#fail(i, PROTOCOL_ERROR, "protocol", "64-bit length with the top bit set");
+						if (due === 8 && b & 0x80) return this.fail(i, PROTOCOL_ERROR, "protocol", "64-bit length with the top bit set");
 						this.#high = this.#high * 256 + b;
 					} else {
 						this.#remaining = this.#remaining * 256 + b;
 					}
-					if (due === 1 && this.#begin()) return i;
+					if (due === 1 && this.begin()) return i;
 					break;
 				}
 				case PAYLOAD: {
@@ -128,11 +130,11 @@ export class FrameReader {
 						const at = this.#messageLength;
 						for (let k = 0; k < count; k++) buffer[at + k] = bytes[i + k];
 						this.#messageLength = at + count;
-						if (this.#messageOpcode === TEXT && !this.#utf8.feed(buffer, at, at + count)) return this.#fail(i + count, INVALID_DATA, "bad-utf8", "text is not UTF-8");
+						if (this.#messageOpcode === TEXT && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", "text is not UTF-8");
 					}
 					i += count;
 					this.#remaining -= count;
-					if (this.#remaining === 0 && this.#end()) return i;
+					if (this.#remaining === 0 && this.end()) return i;
 					break;
 				}
 				default:
@@ -143,26 +145,26 @@ export class FrameReader {
 	}
 
 	/** The length is known: check it against the limits. True when that produced an event (an error, or an empty frame's). */
-	#begin(): boolean {
+	private begin(): boolean {
 		const length = this.#remaining;
 		if (this.#opcode >= 8) {
-			if (length > 125 || this.#high !== 0) return this.#stop(PROTOCOL_ERROR, "protocol", "control frame over 125 bytes");
+			if (length > 125 || this.#high !== 0) return this.stop(PROTOCOL_ERROR, "protocol", "control frame over 125 bytes");
 			this.controlLength = 0;
 		} else {
-			if (this.#high !== 0 || length > this.#maxFrame) return this.#stop(TOO_BIG, "too-big", `frame of ${this.#high * 0x100000000 + length} bytes over maxFrameSize ${this.#maxFrame}`);
+			if (this.#high !== 0 || length > this.#maxFrame) return this.stop(TOO_BIG, "too-big", `frame of ${this.#high * 0x100000000 + length} bytes over maxFrameSize ${this.#maxFrame}`);
 			if (this.#opcode !== 0) {
 				this.#messageOpcode = this.#opcode;
 				this.#messageLength = 0;
 				this.#utf8.reset();
 			}
-			if (this.#messageLength + length > this.#maxMessage) return this.#stop(TOO_BIG, "too-big", `message of ${this.#messageLength + length}+ bytes over maxMessageSize ${this.#maxMessage}`);
+			if (this.#messageLength + length > this.#maxMessage) return this.stop(TOO_BIG, "too-big", `message of ${this.#messageLength + length}+ bytes over maxMessageSize ${this.#maxMessage}`);
 		}
 		this.#state = PAYLOAD;
-		return length === 0 && this.#end();
+		return length === 0 && this.end();
 	}
 
 	/** The frame is complete: true when it produced an event. */
-	#end(): boolean {
+	private end(): boolean {
 		this.#state = HEAD;
 		const opcode = this.#opcode;
 		if (opcode === 9) {
@@ -170,9 +172,9 @@ export class FrameReader {
 		} else if (opcode === 10) {
 			this.event = PONG;
 		} else if (opcode === 8) {
-			return this.#close();
+			return this.close();
 		} else if (this.#fin) {
-			if (this.#messageOpcode === TEXT && !this.#utf8.complete) return this.#stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
+			if (this.#messageOpcode === TEXT && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
 			this.binary = this.#messageOpcode === BINARY;
 			this.#messageOpcode = 0;
 			this.event = MESSAGE;
@@ -183,22 +185,22 @@ export class FrameReader {
 	}
 
 	/** §5.5.1: no payload, or a valid code and a UTF-8 reason. */
-	#close(): boolean {
+	private close(): boolean {
 		const length = this.controlLength;
 		const control = this.control;
 		if (length === 0) {
 			this.closeCode = NO_STATUS;
 		} else if (length === 1) {
-			return this.#stop(PROTOCOL_ERROR, "protocol", "close frame with a 1-byte payload");
+			return this.stop(PROTOCOL_ERROR, "protocol", "close frame with a 1-byte payload");
 		} else {
 			const code = (control[0] << 8) | control[1];
 			if (!isValidCloseCode(code)) {
-				return this.#stop(PROTOCOL_ERROR, "protocol", `invalid close code ${code}`);
+				return this.stop(PROTOCOL_ERROR, "protocol", `invalid close code ${code}`);
 			}
 			// The message validator is free to borrow: nothing is read after a close frame.
 			this.#utf8.reset();
 			if (!this.#utf8.feed(control, 2, length) || !this.#utf8.complete) {
-				return this.#stop(INVALID_DATA, "bad-utf8", "close reason is not UTF-8");
+				return this.stop(INVALID_DATA, "bad-utf8", "close reason is not UTF-8");
 			}
 			this.closeCode = code;
 		}
@@ -206,12 +208,12 @@ export class FrameReader {
 		return true;
 	}
 
-	#stop(code: number, kind: WebSocketErrorKind, reason: string): boolean {
-		this.#fail(0, code, kind, reason);
+	private stop(code: number, kind: WebSocketErrorKind, reason: string): boolean {
+		this.fail(0, code, kind, reason);
 		return true;
 	}
 
-	#fail(at: number, code: number, kind: WebSocketErrorKind, reason: string): number {
+	private fail(at: number, code: number, kind: WebSocketErrorKind, reason: string): number {
 		this.#state = FAILED;
 		this.event = ERROR;
 		this.errorCode = code;

@@ -10,6 +10,7 @@ export function frameHeaderSize(length: number): number {
 /**
  * Writes client frames (RFC 6455 §5.2-5.3): header, then the payload masked with a fresh random key.
  * Keys come from a pool of random bytes refilled in blocks.
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 export class FrameWriter {
 	readonly #hal: Hal;
@@ -26,6 +27,25 @@ export class FrameWriter {
 	 * (`frameHeaderSize(length) + length`).
 	 */
 	frame(into: Uint8Array, at: number, head: number, source: Uint8Array, offset: number, length: number): number {
+		at = this.header(into, at, head, length);
+		for (let i = 0; i < length; i++) into[at + i] = source[offset + i] ^ into[at - 4 + (i & 3)];
+		return at + length;
+	}
+
+	/**
+	 * Frames the `length` bytes already at `into[payload]` in place: the header goes just before them
+	 * (`frameHeaderSize(length)` bytes, which the caller left free) and the payload is masked.
+	 * Returns where the frame starts.
+	 */
+	frameInPlace(into: Uint8Array, payload: number, head: number, length: number): number {
+		const start = payload - frameHeaderSize(length);
+		this.header(into, start, head, length);
+		for (let i = 0; i < length; i++) into[payload + i] ^= into[payload - 4 + (i & 3)];
+		return start;
+	}
+
+	/** Writes the header of a frame with a `length`-byte payload, a fresh masking key last; returns where the payload goes. */
+	private header(into: Uint8Array, at: number, head: number, length: number): number {
 		into[at++] = head;
 		if (length < 126) {
 			into[at++] = 0x80 | length;
@@ -56,7 +76,6 @@ export class FrameWriter {
 		into[at++] = pool[key + 1];
 		into[at++] = pool[key + 2];
 		into[at++] = pool[key + 3];
-		for (let i = 0; i < length; i++) into[at + i] = source[offset + i] ^ pool[key + (i & 3)];
-		return at + length;
+		return at;
 	}
 }

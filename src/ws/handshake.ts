@@ -14,6 +14,7 @@ const RESERVED = Object.freeze(["host", "upgrade", "connection", "sec-websocket-
 /**
  * The opening handshake (RFC 6455 §4.1): writes the upgrade request with a fresh key, then collects
  * the response header block (cut anywhere) in a borrowed buffer and checks it.
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 export class Handshake {
 	readonly #hal: Hal;
@@ -78,7 +79,7 @@ export class Handshake {
 			const b = bytes[i];
 			block[length++] = b;
 			if (b === 13) terminator = terminator === 2 ? 3 : 1;
-			else if (b === 10 && terminator === 3) return this.#check(length - 4, i + 1);
+			else if (b === 10 && terminator === 3) return this.check(length - 4, i + 1);
 			else terminator = b === 10 && terminator === 1 ? 2 : 0;
 		}
 		this.#length = length;
@@ -86,7 +87,7 @@ export class Handshake {
 		return -1;
 	}
 
-	#check(length: number, next: number): number {
+	private check(length: number, next: number): number {
 		const lines = latin1(this.#block, length).split("\r\n");
 		const status = /^HTTP\/1\.\d (\d\d\d)(?: |$)/.exec(lines[0]);
 		if (status === null || status[1] !== "101") throw new WebSocketError("handshake-status", `server answered "${printable(lines[0])}" instead of 101 Switching Protocols`);

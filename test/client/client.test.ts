@@ -375,9 +375,8 @@ test("AUTH or BIND unanswered in time: error, close, reconnect", () => {
 test("a transport that closes from inside send() leaves nothing queued for the next connection", () => {
 	const h = setup({ backoffBaseMs: 10, backoffCapMs: 20 });
 	const t = synchronize(h);
-	t.send = () => {
+	t.commitMessage = () => {
 		t.drop("reset while writing");
-		return false;
 	};
 	t.deliver(request(Code.GET, "SteamSensor", Characteristic.PROPERTIES, "Temperature", null, 5001));
 	h.thing.set("Temperature", 1, 1);
@@ -389,4 +388,17 @@ test("a transport that closes from inside send() leaves nothing queued for the n
 	next.accept();
 	assert.deepEqual(next.sent.map((m) => m.kind), ["auth"], "AUTH is the first and only message");
 	assert.equal(h.client.queued("SteamSensor"), 1, "the value still waits for its push");
+});
+
+test("a misspelt option is refused with the closest valid name, and the key is not in the message", () => {
+	const hal = new FakeHal();
+	const config = { host: "h", port: 80, appKey: () => KEY, things: [steamThing()], chunkSzie: 4096 } as unknown as EdgeClientConfig;
+	assert.throws(() => new EdgeClient(hal, config), (error: Error) => {
+		assert.ok(error instanceof TypeError);
+		assert.match(error.message, /unknown option chunkSzie \(did you mean chunkSize\?\)/);
+		assert.doesNotMatch(error.message, new RegExp(KEY));
+		return true;
+	});
+	const wrongCase = { host: "h", port: 80, appKey: () => KEY, things: [steamThing()], pingintervalms: 0 } as unknown as EdgeClientConfig;
+	assert.throws(() => new EdgeClient(hal, wrongCase), /unknown option pingintervalms \(did you mean pingIntervalMs\?\)/);
 });

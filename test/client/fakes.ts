@@ -117,11 +117,23 @@ export class FakeTransport implements Transport {
 		this.opened = true;
 	}
 
-	send(bytes: Uint8Array, offset: number, length: number): boolean {
-		if (this.closedWith !== null) throw new Error("send after close");
-		if (this.full) return false;
-		this.frames.push(bytes.slice(offset, offset + length));
-		return true;
+	/** Where the payload goes, as the WebSocket client says for a chunk-sized capacity (8 bytes of header first). */
+	static readonly PAYLOAD = 8;
+	#begun = -1;
+
+	beginMessage(capacity: number): number {
+		if (this.closedWith !== null) throw new Error("beginMessage after close");
+		if (FakeTransport.PAYLOAD + capacity > this.options.txBuffer.length) throw new Error("capacity " + capacity + " over the TX buffer");
+		if (this.full) return -1;
+		this.#begun = capacity;
+		return FakeTransport.PAYLOAD;
+	}
+
+	commitMessage(length: number): void {
+		if (this.closedWith !== null) throw new Error("commitMessage after close");
+		if (this.#begun < 0 || length > this.#begun) throw new Error("commitMessage of " + length + " bytes after beginMessage(" + this.#begun + ")");
+		this.#begun = -1;
+		this.frames.push(this.options.txBuffer.slice(FakeTransport.PAYLOAD, FakeTransport.PAYLOAD + length));
 	}
 
 	close(code = 1000): void {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SubscribedProperties } from "../../src/client/subscribed";
-import { ByteWriter, chunkCount, decodeMessage, PushWriter } from "../../src/protocol";
+import { ByteWriter, chunkCount, decodeMessage, encodeName, PushWriter, writeVtqRow } from "../../src/protocol";
 import type { RequestMessage, TypedValue } from "../../src/protocol/model";
 import { Thing, type PropertySpec } from "../../src/thing/index";
 import { edgeFrame } from "../thing/capture";
@@ -25,16 +25,17 @@ function harness(properties: PropertySpec[], options: { queueBytes?: number; chu
 	let dropped = 0;
 	thing.attach({
 		now: () => clock.t,
-		propertyChanged: (p) => {
-			const n = spm.changed(p);
-			if (n > 0) dropped += n;
+		propertyChanged: (_thing, p) => {
+			const before = spm.ring.dropped;
+			spm.changed(p);
+			dropped += spm.ring.dropped - before;
 		},
 		propertyUpdateNotified: () => {},
 		fireEvent: async () => {},
 	});
 	/** Fill one push and decode it; [] when nothing is waiting. */
 	const push = (requestId = 4, session = 0xbeef): { rows: Vtq[]; bytes: Uint8Array } => {
-		const n = spm.fill(w, requestId, session);
+		const n = spm.fill(w, 0, requestId, session);
 		const bytes = tx.slice(0, w.position);
 		if (n === 0) return { rows: [], bytes };
 		const msg = decodeMessage(bytes) as RequestMessage;
@@ -222,4 +223,30 @@ test("a change too big for any message is refused and counted, not queued", () =
 	h.thing.set("Logfile", "x".repeat(600));
 	assert.equal(h.spm.ring.count, before);
 	assert.equal(h.spm.tooBig, 1);
+});
+
+test("rows are sized before they are encoded: a ring that holds exactly 3 drops nothing for them, then one per row (every type)", () => {
+	const cases: Array<[PropertySpec["baseType"], unknown]> = [
+		["NUMBER", 42.5], ["INTEGER", -7], ["LONG", 2 ** 40], ["DATETIME", 1_700_000_000_000], ["BOOLEAN", true],
+		["LOCATION", { longitude: 1, latitude: 2, elevation: 3 }], ["STRING", "/opt/steam/logs/SteamSensor-log.txt"],
+		["STRING", "x".repeat(127)], ["STRING", "x".repeat(128)], ["STRING", "é€😀"], ["JSON", '{"a":1}'], ["BLOB", new Uint8Array(50)],
+	];
+	for (const [baseType, value] of cases) {
+		const probe = new ByteWriter(new Uint8Array(1024));
+		writeVtqRow(probe, encodeName("P"), { type: baseType, value } as TypedValue, 1, encodeName("GOOD"));
+		const entry = probe.position + 2;
+		const h = harness([{ name: "P", baseType }], { queueBytes: 3 * entry });
+		let blind = 0;
+		const makeRoom = h.spm.ring.makeRoom.bind(h.spm.ring);
+		h.spm.ring.makeRoom = () => {
+			blind++;
+			return makeRoom();
+		};
+		for (let i = 0; i < 3; i++) h.thing.set("P", value as never, 1);
+		assert.equal(h.dropped(), 0, baseType + ": three rows fit exactly");
+		assert.equal(h.spm.ring.bytes, 3 * probe.position, baseType);
+		h.thing.set("P", value as never, 1);
+		assert.equal(h.dropped(), 1, baseType + ": one room's worth dropped");
+		assert.equal(blind, 0, baseType + ": the size was known, the encoder never ran out");
+	}
 });

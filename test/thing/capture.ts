@@ -1,5 +1,9 @@
 /* The C SDK SteamSensor session capture (PROTOCOL.md §10, CAP): frames by direction and request id. */
 import { readFileSync } from "node:fs";
+import { ByteReader, ByteWriter, Code, decodeInfoTable, encodeMessageToBytes, readRequestHead, RequestHead } from "../../src/protocol";
+import type { RequestMessage } from "../../src/protocol/model";
+import type { Reply, Thing } from "../../src/thing/index";
+import { ParamsReader } from "../../src/thing/params";
 
 interface Frame {
 	from: "edge" | "platform";
@@ -38,4 +42,27 @@ export function capturedMetadata(): unknown {
 
 export function bytes(hexText: string): Uint8Array {
 	return new Uint8Array(Buffer.from(hexText, "hex"));
+}
+
+/**
+ * Answers `request` as the client does: from its bytes (readRequestHead, the params opened, Thing.answer). A GET's
+ * reply, which carries the property, gets the table the client would write for it, read back by the
+ * codec; malformed params are BAD_REQUEST with the DecodeError's message, as the client answers them.
+ */
+export function dispatch(thing: Thing, request: RequestMessage): Reply | Promise<Reply> {
+	const bytes = encodeMessageToBytes(request);
+	const head = new RequestHead();
+	readRequestHead(bytes, 0, bytes.length, head);
+	let reply: Reply | Promise<Reply>;
+	try {
+		const params = new ParamsReader();
+		params.open(bytes, head.paramsOffset, bytes.length);
+		reply = thing.answer(bytes, head, params);
+	} catch (error) {
+		return { code: Code.BAD_REQUEST, reason: (error as Error).message, content: null, property: null };
+	}
+	if (reply instanceof Promise || reply.property === null) return reply;
+	const w = new ByteWriter(new Uint8Array(65536));
+	reply.property.writeTable(w);
+	return { ...reply, property: null, content: decodeInfoTable(new ByteReader(w.buffer, 0, w.position)) };
 }

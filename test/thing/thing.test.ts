@@ -6,7 +6,7 @@ import { Characteristic, Code, decodeMessage, encodeMessageToBytes } from "../..
 import type { InfoTable, Message, RequestMessage, ResponseMessage } from "../../src/protocol/model";
 import { Thing, type Reply, type ThingLink } from "../../src/thing/index";
 import { request } from "../client/fakes";
-import { bytes, capturedMetadata, edgeFrame, platformFrame } from "./capture";
+import { bytes, capturedMetadata, dispatch, edgeFrame, platformFrame } from "./capture";
 
 const hooks = { now: () => 1_700_000_000_000, setLogging: () => {}, note: () => {} };
 
@@ -46,7 +46,7 @@ function numbers(a: unknown, b: unknown): InfoTable {
 
 test("GetMetadata is structurally the C SDK's JSON for the SteamSensor (capture reqId 1005)", () => {
 	const thing = steam();
-	const reply = sync(thing.dispatch(request(Code.POST, "SteamSensor", Characteristic.SERVICES, "GetMetadata", null)));
+	const reply = sync(dispatch(thing, request(Code.POST, "SteamSensor", Characteristic.SERVICES, "GetMetadata", null)));
 	assert.equal(reply.code, Code.SUCCESS);
 	const table = reply.content!;
 	assert.deepEqual(table.fields.map((f) => [f.name, f.baseType]), [["result", "JSON"]]);
@@ -59,13 +59,13 @@ test("GET Temperature answers byte for byte as the C SDK (capture reqId 1002)", 
 	const thing = steam();
 	thing.set("Temperature", 423);
 	const req = decodeRequest(platformFrame("GET property Temperature"));
-	assert.equal(responseHex(req, sync(thing.dispatch(req))), edgeFrame(1002));
+	assert.equal(responseHex(req, sync(dispatch(thing, req))), edgeFrame(1002));
 });
 
 test("PUT TemperatureLimit=42.5 from the capture sets the value and answers SUCCESS (reqId 1003)", () => {
 	const thing = steam();
 	const req = decodeRequest(platformFrame("PUT property TemperatureLimit"));
-	const reply = sync(thing.dispatch(req));
+	const reply = sync(dispatch(thing, req));
 	assert.equal(responseHex(req, reply), edgeFrame(1003));
 	assert.equal(thing.get("TemperatureLimit"), 42.5);
 });
@@ -73,20 +73,20 @@ test("PUT TemperatureLimit=42.5 from the capture sets the value and answers SUCC
 test("AddNumbers 1.5 + 2 = 3.5, byte for byte (capture reqId 1004)", () => {
 	const thing = steam();
 	const req = decodeRequest(platformFrame("POST service AddNumbers"));
-	assert.equal(responseHex(req, sync(thing.dispatch(req))), edgeFrame(1004));
+	assert.equal(responseHex(req, sync(dispatch(thing, req))), edgeFrame(1004));
 });
 
 test("GET * is NOT_FOUND as with the C SDK's standard handler (capture reqId 1006)", () => {
 	const thing = steam();
 	const req = decodeRequest(platformFrame("GET property * (all)"));
-	const reply = sync(thing.dispatch(req));
+	const reply = sync(dispatch(thing, req));
 	assert.equal(reply.code, Code.NOT_FOUND);
 	assert.equal(responseHex(req, { ...reply, reason: null }), edgeFrame(1006));
 });
 
 test("errors: unknown names, read-only writes, bad parameter types, wrong methods", () => {
 	const thing = steam();
-	const put = (name: string, table: InfoTable | null) => sync(thing.dispatch(request(Code.PUT, "SteamSensor", Characteristic.PROPERTIES, name, table)));
+	const put = (name: string, table: InfoTable | null) => sync(dispatch(thing, request(Code.PUT, "SteamSensor", Characteristic.PROPERTIES, name, table)));
 	const limit = (value: unknown, type: "NUMBER" | "STRING"): InfoTable => ({
 		fields: [{ name: "TemperatureLimit", description: "", baseType: type, aspects: [] }],
 		rows: [[{ type, value } as never]],
@@ -100,15 +100,15 @@ test("errors: unknown names, read-only writes, bad parameter types, wrong method
 	assert.equal(thing.get("TemperatureLimit"), 320, "a refused write changes nothing");
 	assert.equal(put("TemperatureLimit", null).code, Code.BAD_REQUEST);
 
-	const post = (name: string, table: InfoTable | null) => thing.dispatch(request(Code.POST, "SteamSensor", Characteristic.SERVICES, name, table));
+	const post = (name: string, table: InfoTable | null) => dispatch(thing, request(Code.POST, "SteamSensor", Characteristic.SERVICES, name, table));
 	const bad = sync(post("AddNumbers", numbers("one", 2)));
 	assert.equal(bad.code, Code.BAD_REQUEST);
 	assert.match(bad.reason!, /parameter a: expected NUMBER, got STRING/);
 	assert.equal(sync(post("AddNumbers", null)).code, Code.BAD_REQUEST, "missing inputs: the handler's RequestError code");
 	assert.equal(sync(post("NoSuchService", null)).code, Code.NOT_FOUND);
-	assert.equal(sync(thing.dispatch(request(Code.POST, "SteamSensor", Characteristic.PROPERTIES, "TemperatureLimit", null))).code, Code.METHOD_NOT_ALLOWED);
-	assert.equal(sync(thing.dispatch(request(Code.GET, "SteamSensor", Characteristic.SERVICES, "AddNumbers", null))).code, Code.METHOD_NOT_ALLOWED);
-	assert.equal(sync(thing.dispatch(request(Code.POST, "SteamSensor", 9, "x", null))).code, Code.BAD_REQUEST);
+	assert.equal(sync(dispatch(thing, request(Code.POST, "SteamSensor", Characteristic.PROPERTIES, "TemperatureLimit", null))).code, Code.METHOD_NOT_ALLOWED);
+	assert.equal(sync(dispatch(thing, request(Code.GET, "SteamSensor", Characteristic.SERVICES, "AddNumbers", null))).code, Code.METHOD_NOT_ALLOWED);
+	assert.equal(sync(dispatch(thing, request(Code.POST, "SteamSensor", 9, "x", null))).code, Code.BAD_REQUEST);
 });
 
 test("handler failures are INTERNAL_SERVER_ERROR with the reason; async handlers are awaited", async () => {
@@ -122,7 +122,7 @@ test("handler failures are INTERNAL_SERVER_ERROR with the reason; async handlers
 			{ name: "Count", inputs: [{ name: "n", baseType: "INTEGER" }], output: "INTEGER", handler: (p) => (p.n as number) + 1 },
 		],
 	});
-	const post = (name: string, params: InfoTable | null = null) => thing.dispatch(request(Code.POST, "T", Characteristic.SERVICES, name, params));
+	const post = (name: string, params: InfoTable | null = null) => dispatch(thing, request(Code.POST, "T", Characteristic.SERVICES, name, params));
 	const boom = sync(post("Boom"));
 	assert.deepEqual([boom.code, boom.reason], [Code.INTERNAL_SERVER_ERROR, "sensor on fire"]);
 	const later = await post("Later");
@@ -138,7 +138,7 @@ test("handler failures are INTERNAL_SERVER_ERROR with the reason; async handlers
 
 test("GetSteamSensorReadings: the three fixed rows with NOTHING cells and STRING names in a NUMBER column", () => {
 	const thing = steam();
-	const reply = sync(thing.dispatch(request(Code.POST, "SteamSensor", Characteristic.SERVICES, "GetSteamSensorReadings", null)));
+	const reply = sync(dispatch(thing, request(Code.POST, "SteamSensor", Characteristic.SERVICES, "GetSteamSensorReadings", null)));
 	const table = reply.content!;
 	assert.deepEqual(table.fields.map((f) => [f.name, f.baseType]), [
 		["ActivationTime", "DATETIME"], ["SensorName", "NUMBER"], ["Temperature", "NUMBER"], ["Pressure", "NUMBER"],
@@ -155,7 +155,7 @@ test("GetSteamSensorReadings: the three fixed rows with NOTHING cells and STRING
 test("GetBigString: the 9994-byte response body the C SDK sent as 8192 + 1844 bytes", () => {
 	const thing = steam();
 	const req = request(Code.POST, "SteamSensor", Characteristic.SERVICES, "GetBigString", null);
-	const reply = sync(thing.dispatch(req));
+	const reply = sync(dispatch(thing, req));
 	const encoded = bytes(responseHex(req, reply));
 	assert.equal(encoded.length - 15, 9994);
 	assert.ok((bigString()).startsWith("This is a really big string. This is"));

@@ -67,7 +67,8 @@ class SteamSensorApp {
 	constructor({ hal, config, drivers, callbacks }: SteamSensorOptions) {
 		this.#hal = hal;
 		this.#drivers = drivers;
-		const name = config.thingName ?? "SteamSensor";
+		const { thingName, scanRateMs, logDirectory, ...clientConfig } = config;
+		const name = thingName ?? "SteamSensor";
 		this.thing = createSteamSensorThing(name, {
 			now: () => hal.now(),
 			setLogging: (enabled) => {
@@ -85,13 +86,13 @@ class SteamSensorApp {
 		this.#valve = thing.property("InletValve");
 		this.#where = thing.property("Location");
 		this.#logfile = thing.property("Logfile");
-		this.client = new EdgeClient(hal, { ...config, things: [thing] });
+		this.client = new EdgeClient(hal, { ...clientConfig, things: [thing] });
 		if (callbacks) Object.assign(this.client, callbacks);
 		this.#limit.set(435);
-		this.#logfile.set((config.logDirectory ?? "/logs") + "/" + name + "-log.txt");
+		this.#logfile.set((logDirectory ?? "/logs") + "/" + name + "-log.txt");
 		this.client.start();
 		this.#scan();
-		this.#timer = hal.timers.repeat(this.#scan, config.scanRateMs ?? 5000);
+		this.#timer = hal.timers.repeat(this.#scan, scanRateMs ?? 5000);
 	}
 
 	#scan = (): void => {
