@@ -1,22 +1,42 @@
 // The XS section of `npm run bench` (build/bench.ts loads this module and prints `run()`'s rows), also
-// runnable alone: `node --import tsx build/bench-xs.ts [--callgrind]`.
-// Each figure is the difference between runs of N and 2N messages in one xsnap worker (XS 13.3), after
-// a warm-up, in cranks that start with gc() (test/xs/measure.ts):
+// runnable alone: `npm run bench:xs` = `node --import tsx build/bench-xs.ts [--callgrind] [--json] [--bundle file.js]`
+// (--bundle: measure another build of the app module instead of build/dist/steamsensor.js).
+//
+// Codec: each figure is the difference between runs of N and 2N messages in one xsnap worker (XS 13.3),
+// after a warm-up, in cranks that start with gc() (test/xs/measure.ts):
 // - compute: XS's compute meter per message;
 // - allocate: xsnap's `allocate` meter per message (BUDGETS.md's measure; it only moves when a heap grows);
 // - allocated: what the message really allocated, slots x 32 B + chunk bytes (chunks from the metering
 //   worker, hal/xs/meter-worker.ts), live or garbage.
-// --callgrind adds x86 instructions per push (valgrind's callgrind, whole worker process, N vs 2N).
+//
+// The SteamSensor app (BUDGETS.md's XS budgets): build/dist/steamsensor.js, unchanged, started by
+// test/xs/suites/app-start.ts on hal/xs against the emulator in this process (loopback, no TLS):
+// - the XS heap after synchronization, after gc(): slots and chunk bytes, I/O buffers included;
+// - per scan cycle in steady state (the virtual clock moved 5 s: the scan sets its values, pushes them,
+//   the emulator answers SUCCESS): slots, chunk bytes and compute, N vs 2N cycles, net of what the
+//   bridge itself costs for the same traffic (test/xs/suites/app-baseline.ts on a bare HAL socket);
+// - the same per platform GET of a property (REST GET with cacheTime -1: the emulator asks the edge);
+// - minified and gzipped sizes of the app bundle and of the client without the app (build/size.mjs).
+// --callgrind adds x86 instructions per push (valgrind's callgrind, whole worker process, N vs 2N):
+// the codec's encode alone, and the app's whole scan cycle.
 import { spawnSync } from "node:child_process";
-import { pathToFileURL } from "node:url";
-import { XsWorker } from "../hal/xs/host";
+import { readFileSync } from "node:fs";
+import * as net from "node:net";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { startEmulator, type Emulator } from "../emulator/index";
+import { XsHalBridge } from "../hal/xs/bridge";
+import { XS_SLOT_SIZE, XsWorker, type XsWorkerOptions } from "../hal/xs/host";
 import { meterWorker, meterWorkerProblem } from "../hal/xs/meter-worker";
-import { xsBundle } from "../test/xs/bundles";
-import { costPerUnit, type UnitCost } from "../test/xs/measure";
+import { deviceBundle, xsBundle } from "../test/xs/bundles";
+import { costPerRun, costPerUnit, type UnitCost } from "../test/xs/measure";
 import type { BenchRow } from "./bench";
 
 const ENGINE = "xs 13.3 xsnap";
 const BUDGET_INSTRUCTIONS = 97963; // BUDGETS.md: the C SDK's build + serialize of one push
+const BUDGET_HEAP = 24 * 1024; // BUDGETS.md: XS heap after synchronization, SteamSensor, no TLS
+/** Bytes per XS slot on a 32-bit MCU (ESP32: txSlot = next pointer + id/flag/kind + 8-byte value). */
+const ESP32_SLOT_SIZE = 16;
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 const LOOPS: ReadonlyArray<[what: string, loop: string, n: number]> = [
 	["encode (PushWriter, 8 rows)", "bundles.bench.encodePushes(N)", 1000],
@@ -31,8 +51,7 @@ function note(c: UnitCost): string {
 	return `compute ${n(c.compute)}/msg, allocate meter ${n(c.allocate)} B/msg, allocated ${allocated}/msg${c.gcDuringRun ? " [GC inside the loop: lower bounds]" : ""}`;
 }
 
-export async function run(options: { callgrind?: boolean } = {}): Promise<BenchRow[]> {
-	const binary = meterWorker();
+async function codecRows(binary: string | null): Promise<BenchRow[]> {
 	const worker = new XsWorker({ name: "bench", binary: binary ?? undefined });
 	const rows: BenchRow[] = [];
 	try {
@@ -44,18 +63,417 @@ export async function run(options: { callgrind?: boolean } = {}): Promise<BenchR
 	} finally {
 		await worker.close();
 	}
-	if (!binary) rows.push({ engine: ENGINE, what: "(chunk meter)", note: `unavailable: ${meterWorkerProblem()}` });
-	if (options.callgrind ?? process.argv.includes("--callgrind")) rows.push(await callgrindRow());
 	return rows;
 }
 
-/** x86 instructions per push: callgrind's total for a worker that pushes 2N times minus one that pushes N times. */
-async function callgrindRow(): Promise<BenchRow> {
-	const what = "encode, x86 instructions (callgrind)";
-	if (spawnSync("valgrind", ["--version"]).status !== 0) return { engine: ENGINE, what, note: "valgrind not installed" };
+// ---------------------------------------------------------------------------------------------------
+// The SteamSensor app under XS
+
+const KEY = "bench-xs-Key-0c5e8a41"; // the emulator's application key, provisioned in the HAL store
+const THING = "SteamSensor";
+const SCAN_MS = 5000;
+const CYCLES = 20; // N of the N / 2N / N runs
+/** The client's housekeeping ticks in one scan cycle (tickMs default 100). */
+const TICKS = SCAN_MS / 100;
+const GETS = 20;
+/** Client settings over the app's defaults (test/xs/suites/app-start.ts StartOptions.client). */
+type StartClient = { pingIntervalMs?: number; chunkSize?: number; queueBytes?: number };
+/** A smaller-buffer configuration to weigh next to the defaults (chunk size 8192, queue 8192). */
+const SMALL_BUFFERS: StartClient = Object.freeze({ chunkSize: 2048, queueBytes: 2048 });
+
+/** Slots and chunk bytes in use, measured right after a gc(). */
+interface Heap {
+	slots: number;
+	chunks: number | null;
+}
+
+/** A heap (or a difference of two) in xsnap's bytes and as an ESP32 estimate. */
+export interface HeapFigure extends Heap {
+	/** slots x 32 + chunks: what xsnap (x86-64) holds. */
+	xsnapBytes: number | null;
+	/** slots x 16 + chunks: the same objects on a 32-bit MCU; the chunk part is an upper bound (see HEAP_NOTE). */
+	esp32Bytes: number | null;
+}
+
+export interface TrafficCost {
+	/** Per unit (scan cycle or GET), net of the bridge baseline: what the app, the client and the WebSocket did. */
+	net: { slots: number; chunks: number | null; bytes: number | null; compute: number };
+	/** Per unit, as measured (app + bridge). */
+	gross: UnitCost;
+	/** Per unit, the bridge alone for the same traffic (bare HAL socket). */
+	bridge: UnitCost;
+	/** Bridge crossings per unit, from the bridge's counts (the same in the baseline). */
+	traffic: { events: number; dataEvents: number; requests: number; bytesOut: number; bytesIn: number };
+}
+
+export interface AppBudget {
+	engine: string;
+	slotSize: { xsnap: number; esp32: number };
+	heap: {
+		/** Modules evaluated: the bundle's bytecode (in flash on a device) and module-level objects (in flash when preloaded); not budgeted. */
+		modules: HeapFigure;
+		/** hal/xs's own state (the bridge HAL of this harness, not part of a device build). */
+		hal: HeapFigure;
+		/** startSteamSensor to synchronized and the first push answered: the budgeted figure. */
+		app: HeapFigure;
+		/** The same with smaller I/O buffers (SMALL_BUFFERS: chunk size and offline queue), for comparison. */
+		smallBuffers: HeapFigure;
+		budget: number;
+	};
+	/** Values one steady-state push carries (the scan's 5 settings; TemperatureLimit and Logfile are set once). */
+	valuesPerPush: number;
+	/** Scan cycles in steady state: logging on (as shipped: a CSV line per scan) and off (StopLogging). */
+	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; tickCompute: number };
+	platformGet: TrafficCost;
+	callgrind?: { encodePerPush: number | string; cyclePerPush: number | string; budget: number };
+	sizes: Record<string, { minified: number; gzip: number }>;
+}
+
+function heapFigure(h: Heap): HeapFigure {
+	return {
+		...h,
+		xsnapBytes: h.chunks === null ? null : h.slots * XS_SLOT_SIZE + h.chunks,
+		esp32Bytes: h.chunks === null ? null : h.slots * ESP32_SLOT_SIZE + h.chunks,
+	};
+}
+
+function heapDelta(from: Heap, to: Heap): HeapFigure {
+	return heapFigure({ slots: to.slots - from.slots, chunks: from.chunks === null || to.chunks === null ? null : to.chunks - from.chunks });
+}
+
+async function heapNow(worker: XsWorker): Promise<Heap> {
+	const { meters } = await worker.evaluate("gc()");
+	return { slots: meters.currentHeapCount, chunks: meters.chunks };
+}
+
+function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until the bridge has delivered `dataEvents` DATA events in all and every event they caused has run. */
+async function settle(bridge: XsHalBridge, dataEvents: number): Promise<void> {
+	for (const deadline = Date.now() + 10000; bridge.counts.dataEvents < dataEvents; await sleep(1)) {
+		if (bridge.errors.length) throw bridge.errors[0];
+		if (Date.now() > deadline) throw new Error(`no answer from the peer within 10 s; device log: ${bridge.logs.slice(-3).map((l) => l.message).join(" | ")}`);
+	}
+	// A flush notice for the last write may still be on its way: let it land in this unit.
+	await bridge.idle();
+	await sleep(2);
+	await bridge.idle();
+}
+
+/** Runs `unit` N, 2N, N times (after a warm-up) between gc()s; `unit` may span many cranks. */
+async function perUnit(bridge: XsHalBridge, unit: () => Promise<void>, n: number): Promise<{ cost: UnitCost; traffic: TrafficCost["traffic"] }> {
+	const worker = bridge.worker;
+	const before = { ...bridge.counts };
+	let units = 0;
+	const cost = await costPerRun(worker, async (start) => {
+		const { reply } = await worker.evaluate(`${start} new TextEncoder().encode(String(N)).buffer`);
+		const count = Number(Buffer.from(reply).toString("utf8"));
+		for (let i = 0; i < count; i++) await unit();
+		units += count;
+	}, n);
+	const c = bridge.counts;
+	return {
+		cost,
+		traffic: {
+			events: (c.events - before.events) / units,
+			dataEvents: (c.dataEvents - before.dataEvents) / units,
+			requests: (c.requests - before.requests) / units,
+			bytesOut: (c.bytesFromXs - before.bytesFromXs) / units,
+			bytesIn: (c.bytesToXs - before.bytesToXs) / units,
+		},
+	};
+}
+
+function netOf(gross: UnitCost, bridge: UnitCost): TrafficCost["net"] {
+	const chunks = gross.chunks === null || bridge.chunks === null ? null : gross.chunks - bridge.chunks;
+	const slots = gross.slots - bridge.slots;
+	return { slots, chunks, bytes: chunks === null ? null : slots * XS_SLOT_SIZE + chunks, compute: gross.compute - bridge.compute };
+}
+
+/** The SteamSensor app in one xsnap worker against an emulator of its own. */
+class AppSession {
+	readonly emu: Emulator;
+	readonly bridge: XsHalBridge;
+	/** The text of the module "steamsensor". */
+	#app: string;
+
+	private constructor(emu: Emulator, bridge: XsHalBridge, app: string) {
+		this.emu = emu;
+		this.bridge = bridge;
+		this.#app = app;
+	}
+
+	static async open(worker: Omit<XsWorkerOptions, "handleCommand">, app: string): Promise<AppSession> {
+		const emu = await startEmulator({ port: 0, appKeys: [KEY], log: null, historySize: 50 });
+		const bridge = new XsHalBridge({ now: Date.UTC(2026, 2, 1), seed: [1, 2, 3, 4], store: { appKey: KEY }, worker });
+		return new AppSession(emu, bridge, app);
+	}
+
+	async load(): Promise<void> {
+		await this.bridge.loadBundle({ name: "app", source: await xsBundle("xs-app-start"), modules: { steamsensor: this.#app } });
+	}
+
+	async createHal(): Promise<void> {
+		await this.bridge.worker.evaluate("bundles.app.createHal()");
+	}
+
+	/** Starts the app and resolves once it is synchronized and its first push is answered. */
+	async start(client: StartClient = {}): Promise<void> {
+		await this.bridge.worker.evaluate(`bundles.app.start(${JSON.stringify({ host: "127.0.0.1", port: this.emu.port, seed: 7, client })})`);
+		await this.bridge.waitForLog("app: synchronized SteamSensor", 10000);
+		await this.until("the first push answered", async () => (await this.stats()).pushesAcknowledged >= 1);
+		await settle(this.bridge, 0);
+	}
+
+	/** Steady state: no fault events (TemperatureLimit above every simulated temperature); logging as asked. */
+	async steady(logging: boolean): Promise<void> {
+		const put = await this.rest("PUT", `/Things/${THING}/Properties/TemperatureLimit`, { TemperatureLimit: 1000 });
+		if (put.status !== 200) throw new Error(`PUT TemperatureLimit: ${put.status}`);
+		const service = await this.rest("POST", `/Things/${THING}/Services/${logging ? "StartLogging" : "StopLogging"}`, {});
+		if (service.status !== 200) throw new Error(`logging: ${service.status}`);
+		await this.cycle(); // the new limit pushed back: one longer push, outside the runs
+		await this.cycle();
+	}
+
+	/** One scan cycle: 5 s of virtual time (50 housekeeping ticks, one scan, its push), the SUCCESS answered. */
+	async cycle(): Promise<number> {
+		const data = this.bridge.counts.dataEvents;
+		const { meters } = await this.bridge.advance(SCAN_MS);
+		await settle(this.bridge, data + 1);
+		return meters.compute;
+	}
+
+	/** A platform GET of Temperature, triggered by a REST read (the binding's cacheTime -1 sends every read to the edge). */
+	async platformGet(): Promise<void> {
+		const response = await this.rest("GET", `/Things/${THING}/Properties/Temperature`);
+		if (response.status !== 200) throw new Error(`REST GET Temperature: ${response.status}`);
+		await settle(this.bridge, 0);
+	}
+
+	async readsFromEdge(): Promise<void> {
+		const syncs = this.bridge.logs.filter((l) => l.message === "app: synchronized SteamSensor").length;
+		const set = await this.rest("POST", `/Things/${THING}/Services/SetRemotePropertyBinding`, { propertyName: "Temperature", cacheTime: -1 });
+		if (set.status !== 200) throw new Error(`SetRemotePropertyBinding: ${set.status}`);
+		await this.until("re-synchronized", async () => this.bridge.logs.filter((l) => l.message === "app: synchronized SteamSensor").length > syncs);
+		await settle(this.bridge, 0);
+	}
+
+	async stats(): Promise<Record<string, any>> {
+		return JSON.parse((await this.bridge.worker.evaluateJson<string>("bundles.app.stats()")).value);
+	}
+
+	async rest(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+		const response = await fetch(this.emu.restUrl + path, {
+			method,
+			headers: { appKey: KEY, "content-type": "application/json", accept: "application/json" },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		return { status: response.status, text: await response.text() };
+	}
+
+	async until(what: string, condition: () => Promise<boolean>): Promise<void> {
+		for (const deadline = Date.now() + 10000; !(await condition()); await sleep(2)) {
+			if (this.bridge.errors.length) throw this.bridge.errors[0];
+			if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		}
+	}
+
+	/** Stops the app (UNBIND, close) and ends the worker; `graceMs` as XsWorker.close (a wrapper such as valgrind needs long). */
+	async close(graceMs?: number): Promise<void> {
+		try {
+			if (!this.bridge.errors.length) {
+				await this.bridge.worker.evaluate("bundles.app.stop()");
+				await this.bridge.waitForLog("app: stopped", 30000);
+				await settle(this.bridge, 0); // a crank still running at close would be killed, and callgrind's total lost
+			}
+		} finally {
+			await this.bridge.close(graceMs);
+			await this.emu.close();
+		}
+	}
+}
+
+/** A TCP peer for the baseline: answers every `push` bytes with `answer` bytes, or sends `request` bytes and waits for `reply` bytes. */
+class BaselinePeer {
+	readonly server: net.Server;
+	#socket: net.Socket | null = null;
+	#push = 0;
+	#answer = Buffer.alloc(0);
+	#pending = 0;
+	#reply = 0;
+	#received = 0;
+	#replied: (() => void) | null = null;
+
+	constructor() {
+		this.server = net.createServer((socket) => {
+			this.#socket = socket;
+			socket.setNoDelay(true);
+			socket.on("error", () => {});
+			socket.on("data", (bytes) => {
+				if (this.#reply > 0) {
+					this.#received += bytes.length;
+					if (this.#received >= this.#reply) {
+						this.#received -= this.#reply;
+						this.#replied?.();
+					}
+					return;
+				}
+				for (this.#pending += bytes.length; this.#pending >= this.#push; this.#pending -= this.#push) socket.write(this.#answer);
+			});
+		});
+	}
+
+	async listen(): Promise<number> {
+		await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+		return (this.server.address() as net.AddressInfo).port;
+	}
+
+	answerPushes(push: number, answer: number): void {
+		this.#push = push;
+		this.#answer = Buffer.alloc(answer);
+	}
+
+	/** Sends `request` bytes; resolves when `reply` bytes came back. */
+	ask(request: number, reply: number): Promise<void> {
+		this.#reply = reply;
+		return new Promise((resolve) => {
+			this.#replied = resolve;
+			this.#socket!.write(Buffer.alloc(request));
+		});
+	}
+
+	async close(): Promise<void> {
+		this.#socket?.destroy();
+		await new Promise((resolve) => this.server.close(resolve));
+	}
+}
+
+/** What the bridge alone costs for the app's traffic: per scan cycle and per platform GET. */
+async function bridgeBaseline(binary: string | undefined, cycle: TrafficCost["traffic"], get: TrafficCost["traffic"]): Promise<{ cycle: UnitCost; get: UnitCost }> {
+	for (const [what, t] of [["cycle", cycle], ["GET", get]] as const) {
+		if (!Number.isInteger(t.bytesOut) || !Number.isInteger(t.bytesIn) || t.dataEvents !== 1) {
+			throw new Error(`the app's ${what} traffic is not the same in every unit (${JSON.stringify(t)}): no fair baseline`);
+		}
+	}
+	const peer = new BaselinePeer();
+	const port = await peer.listen();
+	const bridge = new XsHalBridge({ now: 0, seed: [1, 2, 3, 4], worker: { name: "baseline", binary } });
+	try {
+		await bridge.loadBundle({ name: "baseline", source: await xsBundle("xs-app-baseline") });
+		await bridge.worker.evaluate(`bundles.baseline.open(${port})`);
+		await bridge.waitForLog("baseline open");
+		peer.answerPushes(cycle.bytesOut, cycle.bytesIn);
+		await bridge.worker.evaluate(`bundles.baseline.scans(${cycle.bytesOut}, ${SCAN_MS})`);
+		const scan = async () => {
+			const data = bridge.counts.dataEvents;
+			await bridge.advance(SCAN_MS);
+			await settle(bridge, data + 1);
+		};
+		const cycleCost = await perUnit(bridge, scan, CYCLES);
+		await bridge.worker.evaluate(`bundles.baseline.answers(${get.bytesIn}, ${get.bytesOut})`);
+		const getCost = await perUnit(bridge, async () => {
+			await peer.ask(get.bytesIn, get.bytesOut);
+			await settle(bridge, 0);
+		}, GETS);
+		for (const [what, app, base] of [["cycle", cycle, cycleCost.traffic], ["GET", get, getCost.traffic]] as const) {
+			if (app.events !== base.events || app.requests !== base.requests || app.bytesOut !== base.bytesOut || app.bytesIn !== base.bytesIn) {
+				throw new Error(`baseline ${what} crossed the bridge differently: app ${JSON.stringify(app)}, baseline ${JSON.stringify(base)}`);
+			}
+		}
+		return { cycle: cycleCost.cost, get: getCost.cost };
+	} finally {
+		await bridge.close();
+		await peer.close();
+	}
+}
+
+/** The app's heap: a fresh worker, the modules, the HAL, then the app (`client`: settings over its defaults) until synchronized. */
+async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}): Promise<Omit<AppBudget["heap"], "smallBuffers" | "budget">> {
+	const session = await AppSession.open({ name: "heap", binary }, app);
+	try {
+		const fresh = await heapNow(session.bridge.worker);
+		await session.load();
+		const modules = await heapNow(session.bridge.worker);
+		await session.createHal();
+		const hal = await heapNow(session.bridge.worker);
+		await session.start(client);
+		const started = await heapNow(session.bridge.worker);
+		return { modules: heapDelta(fresh, modules), hal: heapDelta(modules, hal), app: heapDelta(hal, started) };
+	} finally {
+		await session.close();
+	}
+}
+
+/** Steady state and platform GETs, with WebSocket pings off so that every cycle carries the same traffic. */
+async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "valuesPerPush">> {
+	const session = await AppSession.open({ name: "steady", binary }, app);
+	let on, off, get, scanCrankCompute, tickCompute, valuesPerPush;
+	try {
+		await session.load();
+		await session.start({ pingIntervalMs: 0 });
+		await session.steady(true);
+		on = await perUnit(session.bridge, () => session.cycle().then(() => {}), CYCLES);
+		await session.steady(false);
+		const before = await session.stats();
+		off = await perUnit(session.bridge, () => session.cycle().then(() => {}), CYCLES);
+		const after = await session.stats();
+		if (after.pushesAcknowledged - before.pushesAcknowledged !== 5 * CYCLES || after.pushFailures !== 0) {
+			throw new Error(`not every cycle pushed once and was answered: ${JSON.stringify({ before, after })}`);
+		}
+		valuesPerPush = (after.rowsAcknowledged - before.rowsAcknowledged) / (5 * CYCLES);
+		// The scan's own crank (ticks, scan, push out), and a housekeeping tick alone (an empty advance subtracted).
+		scanCrankCompute = await session.cycle();
+		const empty = (await session.bridge.advance(0)).meters.compute;
+		tickCompute = (await session.bridge.advance(100)).meters.compute - empty;
+		await session.readsFromEdge();
+		const asked = session.emu.counters().requestsToEdge;
+		get = await perUnit(session.bridge, () => session.platformGet(), GETS);
+		if (session.emu.counters().requestsToEdge - asked !== 5 * GETS) throw new Error("not every REST GET reached the edge");
+	} finally {
+		await session.close();
+	}
+	const baseline = await bridgeBaseline(binary, off.traffic, get.traffic);
+	const traffic = (measured: typeof off, bridge: UnitCost): TrafficCost => ({ net: netOf(measured.cost, bridge), gross: measured.cost, bridge, traffic: measured.traffic });
+	return {
+		valuesPerPush,
+		cycle: { loggingOn: traffic(on, baseline.cycle), loggingOff: traffic(off, baseline.cycle), scanCrankCompute, tickCompute },
+		platformGet: traffic(get, baseline.get),
+	};
+}
+
+/** Minified and gzipped bytes from build/size.mjs (after deviceBundle() made sure build/dist is current). */
+function bundleSizes(): AppBudget["sizes"] {
+	deviceBundle("steamsensor");
+	const r = spawnSync(process.execPath, ["build/size.mjs"], { cwd: ROOT, encoding: "utf8" });
+	const sizes: AppBudget["sizes"] = {};
+	for (const line of r.stdout.split("\n")) {
+		const m = /^(\S+)\s+(\d+)\s+(\d+)/.exec(line);
+		if (m) sizes[m[1]!] = { minified: Number(m[2]), gzip: Number(m[3]) };
+	}
+	if (!sizes.steamsensor || !sizes.client) throw new Error(`build/size.mjs gave no sizes: ${r.stdout}${r.stderr}`);
+	return sizes;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// callgrind: x86 instructions of the whole worker process, N vs 2N
+
+function callgrindWorker(): Omit<XsWorkerOptions, "handleCommand"> {
+	return { name: "callgrind", wrapper: ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"], meteringLimit: 0 };
+}
+
+function collected(worker: XsWorker): number {
+	const match = /Collected : (\d+)/.exec(worker.stderr);
+	if (!match) throw new Error(`no callgrind total in: ${worker.stderr.slice(-500)}`);
+	return Number(match[1]);
+}
+
+/** The codec's encode of one 8-row push (what BUDGETS.md's C SDK figure covers). */
+async function callgrindEncode(): Promise<number> {
 	const n = 200;
 	const total = async (pushes: number) => {
-		const worker = new XsWorker({ name: "callgrind", wrapper: ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"], meteringLimit: 0 });
+		const worker = new XsWorker(callgrindWorker());
 		try {
 			await worker.loadBundle({ name: "bench", source: await xsBundle("xs-codec-bench") });
 			await worker.evaluate("bundles.bench.encodePushes(10)"); // warm-up, as in the meter runs
@@ -63,17 +481,123 @@ async function callgrindRow(): Promise<BenchRow> {
 		} finally {
 			await worker.close(60000);
 		}
-		const collected = /Collected : (\d+)/.exec(worker.stderr);
-		if (!collected) throw new Error(`no callgrind total in: ${worker.stderr.slice(-500)}`);
-		return Number(collected[1]);
+		return collected(worker);
 	};
-	const perPush = ((await total(2 * n)) - (await total(n))) / n;
-	return { engine: ENGINE, what, note: `${Math.round(perPush).toLocaleString("en-US")} instructions/push (budget <= ${BUDGET_INSTRUCTIONS.toLocaleString("en-US")}, the C SDK's native build + serialize)` };
+	return ((await total(2 * n)) - (await total(n))) / n;
 }
 
+/** The app's whole scan cycle (ticks, scan, push encoded, framed and masked, written; the SUCCESS read), bridge included. */
+async function callgrindCycle(app: string): Promise<number> {
+	const n = 10;
+	const total = async (cycles: number) => {
+		const session = await AppSession.open(callgrindWorker(), app);
+		try {
+			await session.load();
+			await session.start({ pingIntervalMs: 0 });
+			await session.steady(false);
+			for (let i = 0; i < cycles; i++) await session.cycle();
+		} finally {
+			await session.close(60000);
+		}
+		return collected(session.bridge.worker);
+	};
+	return ((await total(2 * n)) - (await total(n))) / n;
+}
+
+async function measureCallgrind(app: string): Promise<NonNullable<AppBudget["callgrind"]>> {
+	if (spawnSync("valgrind", ["--version"]).status !== 0) return { encodePerPush: "valgrind not installed", cyclePerPush: "valgrind not installed", budget: BUDGET_INSTRUCTIONS };
+	return { encodePerPush: await callgrindEncode(), cyclePerPush: await callgrindCycle(app), budget: BUDGET_INSTRUCTIONS };
+}
+
+/**
+ * Every app figure (about 15 s; --callgrind adds about a minute). `bundle`: another build of the app
+ * module to measure instead of build/dist/steamsensor.js (e.g. other minifier settings).
+ */
+export async function appBudget(options: { callgrind?: boolean; bundle?: string } = {}): Promise<AppBudget> {
+	const binary = meterWorker() ?? undefined;
+	const app = options.bundle === undefined ? deviceBundle("steamsensor") : readFileSync(options.bundle, "utf8");
+	const heap = { ...(await measureHeap(binary, app)), smallBuffers: (await measureHeap(binary, app, SMALL_BUFFERS)).app, budget: BUDGET_HEAP };
+	const traffic = await measureTraffic(binary, app);
+	const budget: AppBudget = { engine: ENGINE, slotSize: { xsnap: XS_SLOT_SIZE, esp32: ESP32_SLOT_SIZE }, heap, ...traffic, sizes: bundleSizes() };
+	if (options.callgrind) budget.callgrind = await measureCallgrind(app);
+	return budget;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Presentation
+
+const int = (x: number) => Math.round(x).toLocaleString("en-US");
+const num = (x: number) => (Number.isInteger(x) ? x.toLocaleString("en-US") : x.toFixed(2));
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+function heapText(h: HeapFigure): string {
+	if (h.chunks === null) return `${int(h.slots)} slots (chunk meter unavailable)`;
+	return `${int(h.slots)} slots + ${int(h.chunks)} B chunks = ${int(h.xsnapBytes!)} B xsnap (${kb(h.xsnapBytes!)}), ESP32 est. ${int(h.slots)} x 16 + ${int(h.chunks)} = ${int(h.esp32Bytes!)} B (${kb(h.esp32Bytes!)})`;
+}
+
+function allocationText(c: TrafficCost, unit: string): string {
+	const n = c.net;
+	const bytes = n.chunks === null ? `${num(n.slots)} slots` : `${num(n.slots)} slots + ${num(n.chunks)} B chunks`;
+	const bridge = c.bridge.chunks === null ? `${num(c.bridge.slots)} slots` : `${num(c.bridge.slots)} slots + ${num(c.bridge.chunks)} B`;
+	return `${bytes} per ${unit} net of the bridge (gross ${num(c.gross.slots)} slots + ${num(c.gross.chunks ?? NaN)} B, bridge ${bridge}); allocate meter ${num(c.gross.allocate)} B${c.gross.gcDuringRun || c.bridge.gcDuringRun ? " [GC inside a run: lower bounds]" : ""}`;
+}
+
+function verdict(ok: boolean): string {
+	return ok ? "within budget" : "OVER budget";
+}
+
+/** The app's figures as bench rows (printed by build/bench.ts with the codec rows). */
+export function appRows(b: AppBudget): BenchRow[] {
+	const row = (what: string, note: string): BenchRow => ({ engine: ENGINE, what, note });
+	const c = b.cycle;
+	const rows = [
+		row("app heap after sync (budget 24 KB)", `${heapText(b.heap.app)}; ${verdict((b.heap.app.esp32Bytes ?? Infinity) <= b.heap.budget)} (ESP32 est.)`),
+		row("  same, chunkSize 2048, queueBytes 2048", `${heapText(b.heap.smallBuffers)}; ${verdict((b.heap.smallBuffers.esp32Bytes ?? Infinity) <= b.heap.budget)} (ESP32 est.)`),
+		row("  modules (code + module objects)", `${heapText(b.heap.modules)} (flash on a device; not budgeted)`),
+		row("  hal/xs bridge HAL (harness only)", heapText(b.heap.hal)),
+		row(`alloc per cycle (${b.valuesPerPush} values), log off`, `${allocationText(c.loggingOff, "cycle")}; ${c.loggingOff.net.slots === 0 && c.loggingOff.net.chunks === 0 ? "0: budget met" : "NOT 0"}`),
+		row("alloc per cycle, logging on (shipped)", `${allocationText(c.loggingOn, "cycle")}; the CSV line, and hal/xs's LOG request`),
+		row("compute per cycle (push), log off", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): ${TICKS} housekeeping ticks x ${int(c.tickCompute)} + scan, push and SUCCESS ${int(c.loggingOff.net.compute - TICKS * c.tickCompute)} (${int((c.loggingOff.net.compute - TICKS * c.tickCompute) / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
+		row("compute per cycle, logging on", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)})`),
+		row("platform GET (decode + answer)", `compute ${int(b.platformGet.net.compute)} net (gross ${int(b.platformGet.gross.compute)}); ${allocationText(b.platformGet, "GET")}`),
+	];
+	for (const name of ["steamsensor", "client"]) {
+		const s = b.sizes[name];
+		if (s) rows.push(row(`bundle ${name}.js`, `${int(s.minified)} B minified, ${int(s.gzip)} B gzip${name === "client" ? " (budget 20,480 / 8,192)" : ""}`));
+	}
+	if (b.callgrind) {
+		const f = (x: number | string) => (typeof x === "number" ? `${int(x)} instructions` : x);
+		rows.push(row("x86 per push, encode only (callgrind)", `${f(b.callgrind.encodePerPush)} (budget <= ${int(b.callgrind.budget)}, the C SDK's build + serialize)`));
+		rows.push(row("x86 per scan cycle, whole worker", `${f(b.callgrind.cyclePerPush)} (${TICKS} ticks, scan, push, framing, bridge I/O, SUCCESS read); xsnap's release worker is built with mxDebug and mxMetering`));
+	}
+	return rows;
+}
+
+export async function run(options: { callgrind?: boolean; app?: boolean } = {}): Promise<BenchRow[]> {
+	const callgrind = options.callgrind ?? process.argv.includes("--callgrind");
+	const binary = meterWorker();
+	const rows = await codecRows(binary);
+	if (!binary) rows.push({ engine: ENGINE, what: "(chunk meter)", note: `unavailable: ${meterWorkerProblem()}` });
+	if (options.app ?? true) rows.push(...appRows(await appBudget({ callgrind })));
+	return rows;
+}
+
+const HEAP_NOTE = `Slot sizes: xsnap on x86-64 has ${XS_SLOT_SIZE}-byte slots (txSlot: 8-byte next pointer, kind/flag/ID padded to 8, 16-byte value); a 32-bit MCU (ESP32) has ${ESP32_SLOT_SIZE}-byte slots (TOOLCHAIN.md 5.3: 4928 slots x 16 B). ESP32 est. = slots x ${ESP32_SLOT_SIZE} + xsnap chunk bytes: an upper bound, since a 64-bit chunk has a 16-byte header and 8-byte alignment (8 and 4 on 32-bit) and array items are slots (32 B here, 16 B there). Heaps are measured after gc(), differences between stages.`;
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-	for (const row of await run()) {
-		const ns = row.nsPerMessage === undefined ? "" : `${row.nsPerMessage.toFixed(0).padStart(7)} ns/msg`;
-		console.log(`${row.engine.padEnd(14)} ${row.what.padEnd(40)} ${ns}  ${row.note ?? ""}`);
+	const callgrind = process.argv.includes("--callgrind");
+	const binary = meterWorker();
+	const codec = await codecRows(binary);
+	const at = process.argv.indexOf("--bundle");
+	const app = await appBudget({ callgrind, bundle: at > 0 ? process.argv[at + 1] : undefined });
+	if (process.argv.includes("--json")) {
+		console.log(JSON.stringify({ codec, app }, null, 2));
+	} else {
+		for (const row of [...codec, ...appRows(app)]) {
+			const ns = row.nsPerMessage === undefined ? "".padStart(14) : `${row.nsPerMessage.toFixed(0).padStart(7)} ns/msg`;
+			console.log(`${row.engine.padEnd(14)} ${row.what.padEnd(40)} ${ns}  ${row.note ?? ""}`);
+		}
+		if (!binary) console.log(`chunk meter unavailable: ${meterWorkerProblem()}`);
+		console.log(HEAP_NOTE);
 	}
 }

@@ -137,13 +137,13 @@ export class XsHalBridge {
 		return new Promise((resolve) => this.#idle.push(resolve));
 	}
 
-	/** Destroys every proxied socket and ends the worker. */
-	async close(): Promise<void> {
+	/** Destroys every proxied socket and ends the worker (see XsWorker.close for `graceMs`). */
+	async close(graceMs?: number): Promise<void> {
 		this.stopClock();
 		this.#closed = true;
 		for (const socket of this.#sockets.values()) socket.destroy();
 		this.#sockets.clear();
-		await this.worker.close();
+		await this.worker.close(graceMs);
 		for (const waiter of this.#waiters) waiter.reject(new Error("bridge closed"));
 	}
 

@@ -92,16 +92,17 @@ export function base64Decode(text: string): Uint8Array {
 
 /** UTF-8 encode into `into` at `offset`; -1 and nothing written when it does not fit. Lone surrogates become U+FFFD. */
 export function utf8EncodeInto(text: string, into: Uint8Array, offset: number): number {
+	const length = text.length;
 	let needed = 0;
-	for (let i = 0; i < text.length; i++) {
-		const c = codePointAt(text, i);
+	for (let i = 0; i < length; i++) {
+		const c = codePointAt(text, length, i);
 		if (c > 0xffff) i++;
 		needed += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
 	}
 	if (offset < 0 || offset + needed > into.length) return -1;
 	let o = offset;
-	for (let i = 0; i < text.length; i++) {
-		const c = codePointAt(text, i);
+	for (let i = 0; i < length; i++) {
+		const c = codePointAt(text, length, i);
 		if (c < 0x80) into[o++] = c;
 		else if (c < 0x800) {
 			into[o++] = 0xc0 | (c >> 6);
@@ -121,12 +122,16 @@ export function utf8EncodeInto(text: string, into: Uint8Array, offset: number): 
 	return needed;
 }
 
-/** The code point at `i`, U+FFFD for a lone surrogate. */
-function codePointAt(text: string, i: number): number {
-	const c = text.charCodeAt(i);
+// Under XS, `text.charCodeAt(i)` and `text.length` on a primitive string each make a String wrapper
+// (2 slots, measured); the method called with the string as `this` makes none.
+const charCodeAt = String.prototype.charCodeAt;
+
+/** The code point at `i` of `text` (`length` long), U+FFFD for a lone surrogate. */
+function codePointAt(text: string, length: number, i: number): number {
+	const c = charCodeAt.call(text, i);
 	if (c < 0xd800 || c > 0xdfff) return c;
-	if (c < 0xdc00 && i + 1 < text.length) {
-		const d = text.charCodeAt(i + 1);
+	if (c < 0xdc00 && i + 1 < length) {
+		const d = charCodeAt.call(text, i + 1);
 		if (d >= 0xdc00 && d <= 0xdfff) return 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
 	}
 	return 0xfffd;

@@ -3,9 +3,11 @@
  * test file also works when run alone. Same shape as build/rollup.config.mjs's device bundles (ES
  * module, Moddable specifiers external, unminified) but compiled with test/xs/tsconfig.json: the
  * TypeScript plugin only emits files of its tsconfig's program, and tsconfig.src.json's program holds
- * neither hal/xs nor test/xs.
+ * neither hal/xs nor test/xs. A suite may import a device bundle by its module name (DEVICE_MODULES,
+ * e.g. "steamsensor"): it stays external and is loaded next to the suite, unchanged (deviceBundle()).
  */
 import typescript from "@rollup/plugin-typescript";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +21,13 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
 	"xs-ws": "test/xs/suites/ws.ts",
 	"xs-ws-steady-state": "test/xs/suites/ws-steady-state.ts",
 	"xs-drivers": "test/xs/suites/drivers.ts",
+	"xs-client-requests": "test/xs/suites/client-requests.ts",
+	"xs-app-start": "test/xs/suites/app-start.ts",
+	"xs-app-baseline": "test/xs/suites/app-baseline.ts",
 });
+
+/** Modules an XS bundle imports from a device bundle loaded next to it (build/dist/<name>.js, unchanged). */
+const DEVICE_MODULES: ReadonlySet<string> = new Set(["steamsensor"]);
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SOURCE_DIRS = ["src", "hal", "test/xs"];
@@ -34,12 +42,26 @@ export async function xsBundle(name: string): Promise<string> {
 	return readFileSync(file, "utf8");
 }
 
+/**
+ * The text of a device bundle, build/dist/<name>.js exactly as `npm run build` makes it (minified,
+ * build/rollup.config.mjs); rebuilt with that command first when missing or older than its sources or config.
+ */
+export function deviceBundle(name: string): string {
+	const file = join(ROOT, "build/dist", `${name}.js`);
+	if (mtime(file) < newestSource(["src", "hal/hal.ts", "build/rollup.config.mjs", "build/entries.mjs", "tsconfig.src.json"])) {
+		const rollupCli = join(ROOT, "node_modules/rollup/dist/bin/rollup");
+		const r = spawnSync(process.execPath, [rollupCli, "-c", "build/rollup.config.mjs", "--silent"], { cwd: ROOT, encoding: "utf8" });
+		if (r.status !== 0) throw new Error(`npm run build failed (${r.status}): ${(r.stderr || r.stdout).slice(-2000)}`);
+	}
+	return readFileSync(file, "utf8");
+}
+
 async function build(entry: string, file: string) {
 	const configs = (await import(join(ROOT, "build/rollup.config.mjs"))).default as RollupOptions[];
 	const ownErrors: string[] = [];
 	const bundle = await rollup({
 		input: join(ROOT, entry),
-		external: configs[0]!.external, // the Moddable specifiers
+		external: (id, ...rest) => DEVICE_MODULES.has(id) || (configs[0]!.external as (id: string, ...rest: unknown[]) => boolean)(id, ...rest), // + the Moddable specifiers
 		treeshake: configs[0]!.treeshake,
 		plugins: [
 			typescript({
@@ -69,15 +91,16 @@ function mtime(path: string): number {
 	}
 }
 
-function newestSource(): number {
+function newestSource(dirs: readonly string[] = SOURCE_DIRS): number {
 	let newest = 0;
 	const walk = (dir: string) => {
+		if (!statSync(dir).isDirectory()) return void (newest = Math.max(newest, mtime(dir)));
 		for (const entry of readdirSync(dir, { withFileTypes: true })) {
 			const path = join(dir, entry.name);
 			if (entry.isDirectory()) walk(path);
 			else if (entry.name.endsWith(".ts") || entry.name === "tsconfig.json") newest = Math.max(newest, mtime(path));
 		}
 	};
-	for (const dir of SOURCE_DIRS) walk(join(ROOT, dir));
+	for (const dir of dirs) walk(join(ROOT, dir));
 	return newest;
 }

@@ -1,0 +1,89 @@
+/*
+ * XS side of test/xs/app.test.ts and build/bench-xs.ts: starts the SteamSensor app from the module
+ * "steamsensor" (build/dist/steamsensor.js, unchanged) on hal/xs, as a Moddable main would: the
+ * simulated drivers from the bundle's exports, the app key read from the HAL store at each AUTH.
+ * The client's callbacks report the sequence as log lines (once per connection, never per push);
+ * per-push figures are counted in numbers only, so the steady state stays free of harness allocations.
+ */
+import { createSimulatedDrivers, startSteamSensor } from "steamsensor";
+import { createXsHal, type XsHal } from "../../../hal/xs/device";
+
+/** The store key the app key is provisioned under (a Preference on a device). */
+export const APP_KEY = "appKey";
+
+export interface StartOptions {
+	host: string;
+	port: number;
+	/** The drivers' random source seed (mulberry32), so runs are reproducible. */
+	seed: number;
+	/** Client settings on top of the app's defaults (e.g. pingIntervalMs, smaller buffers). */
+	client?: { pingIntervalMs?: number; requestTimeoutMs?: number; chunkSize?: number; queueBytes?: number };
+}
+
+let hal: XsHal | null = null;
+let app: ReturnType<typeof startSteamSensor> | null = null;
+const counts = { pushes: 0, rows: 0, errors: 0 };
+
+/** Creates the HAL (its HELLO brings the store and the clock); separate from start() so a bench can weigh it alone. */
+export function createHal(): void {
+	hal ??= createXsHal();
+}
+
+export function start(options: StartOptions): void {
+	createHal();
+	const h = hal!;
+	const log = (message: string) => h.log("info", "app: " + message);
+	app = startSteamSensor({
+		hal: h,
+		drivers: createSimulatedDrivers({ random: mulberry32(options.seed) }),
+		config: {
+			host: options.host,
+			port: options.port,
+			tls: false,
+			appKey: () => h.store.get(APP_KEY) ?? "",
+			...options.client,
+		},
+		callbacks: {
+			onStateChange: (state) => log("state " + state),
+			onAuthenticated: (type) => log("authenticated " + type),
+			onBound: (name) => log("bound " + name),
+			onUnbound: (name) => log("unbound " + name),
+			onSynchronized: (name) => log("synchronized " + name),
+			onPush: (_name, rows) => {
+				counts.pushes++;
+				counts.rows += rows;
+			},
+			onError: (error) => {
+				counts.errors++;
+				log("error " + error.message);
+			},
+		},
+	});
+}
+
+/** UNBIND and close; logs "app: stopped" once the connection is gone. */
+export function stop(): void {
+	app!.stop().then(() => hal!.log("info", "app: stopped"), (error: Error) => hal!.log("error", "app: stop failed " + error.message));
+}
+
+/** The client's counters and the pushes seen by onPush, as JSON text (read by the host between runs). */
+export function stats(): string {
+	const c = app!.client;
+	return JSON.stringify({ ...c.stats, state: c.state, onPush: counts });
+}
+
+/** Current value of a property of the app's thing. */
+export function property(name: string): unknown {
+	return app!.thing.get(name);
+}
+
+function mulberry32(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
