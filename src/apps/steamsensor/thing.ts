@@ -5,7 +5,7 @@
  */
 import type { InfoTable, TypedValue } from "../../protocol/model";
 import { RequestError } from "../../client/errors";
-import { Code } from "../../protocol";
+import { BAD_REQUEST } from "../../protocol/codes";
 import { Thing, shapeFields } from "../../thing/thing";
 import type { DataShapeSpec, ServiceParams } from "../../thing/spec";
 
@@ -73,7 +73,7 @@ export interface SteamSensorHooks {
 function addNumbers(params: ServiceParams): number {
 	const a = params.a;
 	const b = params.b;
-	if (typeof a !== "number" || typeof b !== "number") throw new RequestError(Code.BAD_REQUEST, "AddNumbers needs the NUMBERs a and b");
+	if (typeof a !== "number" || typeof b !== "number") throw new RequestError(BAD_REQUEST, "AddNumbers needs the NUMBERs a and b");
 	return a + b;
 }
 
