@@ -407,7 +407,7 @@ async function measureHeap(binary: string | undefined, app: string, client: Star
 }
 
 /** Steady state and platform GETs, with WebSocket pings off so that every cycle carries the same traffic. */
-async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "valuesPerPush">> {
+export async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "valuesPerPush">> {
 	const session = await AppSession.open({ name: "steady", binary }, app);
 	let on, off, get, scanCrankCompute, tickCompute, valuesPerPush;
 	try {

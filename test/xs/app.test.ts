@@ -166,3 +166,17 @@ test("XS: no errors in the device or the bridge, and the key never reaches a log
 	const everything = [...bridge.logs.map((l) => l.message), ...emulatorLines].join("\n");
 	assert.ok(!everything.includes(KEY));
 });
+
+// The shipped (minified) bundle, not the sources: a minifier can add allocation the sources do not have
+// (terser's reduce_vars once turned single-use functions into per-call closures: 11 slots a property set).
+test("XS: the shipped bundle allocates nothing per scan-and-push cycle or per platform GET, net of the bridge", { timeout: 120000 }, async (t) => {
+	const { measureTraffic } = await import("../../build/bench-xs");
+	const { meterWorker, meterWorkerProblem } = await import("../../hal/xs/meter-worker");
+	const binary = meterWorker();
+	if (!binary) t.diagnostic(`chunk bytes not measured: ${meterWorkerProblem()}`);
+	const { cycle, platformGet } = await measureTraffic(binary ?? undefined, deviceBundle("steamsensor"));
+	for (const [what, cost] of [["scan-and-push cycle", cycle.loggingOff.net], ["platform GET", platformGet.net]] as const) {
+		assert.equal(cost.slots, 0, `slots allocated per ${what}`);
+		if (cost.chunks !== null) assert.equal(cost.chunks, 0, `chunk bytes allocated per ${what}`);
+	}
+});
