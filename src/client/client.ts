@@ -30,23 +30,32 @@
  */
 import type { Hal, TimerId } from "../../hal/hal";
 import {
-	BaseType, ByteWriter, Characteristic, chunkCount, Code, DecodeError, decodeMessage, encodeChunk, EncodeError, encodeInfoTable,
-	EntityType, HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE, PushWriter, readRequestHead, Reassembler, RequestHead, writeMessage, bytesEqual,
+	BaseType, ByteWriter, chunkCount, DecodeError, decodeMessage, encodeChunk, EncodeError, encodeInfoTable,
+	HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE, PushWriter, readRequestHead, Reassembler, RequestHead, writeMessage, bytesEqual,
 } from "../protocol";
-import type { AuthMessage, BindMessage, InfoTable, Message, RequestMessage, ResponseMessage, TypedValue } from "../protocol/model";
+import { AUTH, BAD_REQUEST, BIND, ENTITY_TOO_LARGE, EVENTS, GATEWAY_TIMEOUT, INTERNAL_SERVER_ERROR, NOT_FOUND, POST, SERVICES, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
+import type { AuthMessage, BindMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../protocol/model";
 import type { Thing, Reply, ThingLink } from "../thing/thing";
 import type { Property } from "../thing/property";
 import { nameText, ParamsReader } from "../thing/params";
-import { WebSocketClient } from "../ws";
+import { WebSocketClient } from "../ws/client";
 import { Backoff } from "./backoff";
 import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import { RequestError } from "./errors";
-import { Kind, PendingTable } from "./pending";
+import { column, nothing } from "./requests";
+import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_PUSH, FOR_SYNC, FOR_UNBIND, PendingTable } from "./pending";
 import { SubscribedProperties } from "./subscribed";
 
 const STATE_NAMES = Object.freeze(["stopped", "connecting", "authenticating", "binding", "connected", "disconnecting", "waiting"] as const);
 export type ClientState = (typeof STATE_NAMES)[number];
-const S = Object.freeze({ STOPPED: 0, CONNECTING: 1, AUTHENTICATING: 2, BINDING: 3, CONNECTED: 4, DISCONNECTING: 5, WAITING: 6 });
+// States: indexes into STATE_NAMES.
+const STOPPED = 0;
+const CONNECTING = 1;
+const AUTHENTICATING = 2;
+const BINDING = 3;
+const CONNECTED = 4;
+const DISCONNECTING = 5;
+const WAITING = 6;
 
 const AUTH_SESSION = 0xffffffff;
 const NO_CONTENT = 0xff;
@@ -122,7 +131,7 @@ export class EdgeClient implements ThingLink {
 	#appKey: () => string;
 	#gateway: { name: string; type: string } | null;
 	#factory: TransportFactory;
-	#state: number = S.STOPPED;
+	#state: number = STOPPED;
 	#transport: Transport | null = null;
 	#generation = 0;
 	#session = 0;
@@ -193,7 +202,7 @@ export class EdgeClient implements ThingLink {
 
 	/** Bound and AUTHenticated: the platform can be asked things. */
 	get connected(): boolean {
-		return this.#state === S.CONNECTED;
+		return this.#state === CONNECTED;
 	}
 
 	/** The session id the platform assigned at the last AUTH. */
@@ -225,7 +234,7 @@ export class EdgeClient implements ThingLink {
 
 	/** Connect and keep connected until stop(). */
 	start(): void {
-		if (this.#state !== S.STOPPED) return;
+		if (this.#state !== STOPPED) return;
 		this.#stopping = false;
 		this.#dutyOff = false;
 		this.#tickTimer = this.#hal.timers.repeat(this.#tick, this.#s.tickMs);
@@ -234,14 +243,14 @@ export class EdgeClient implements ThingLink {
 
 	/** UNBIND every thing, close with 1000 and stay closed; resolves once the connection is gone. */
 	stop(): Promise<void> {
-		if (this.#state === S.STOPPED) return Promise.resolve();
+		if (this.#state === STOPPED) return Promise.resolve();
 		this.#stopping = true;
 		this.clearTimer(this.#timer);
 		this.#timer = null;
 		return new Promise<void>((resolve) => {
 			this.#stopWaiters.push(resolve);
-			if (this.#state === S.WAITING) this.stopped();
-			else if (this.#state !== S.DISCONNECTING) this.disconnect();
+			if (this.#state === WAITING) this.stopped();
+			else if (this.#state !== DISCONNECTING) this.disconnect();
 		});
 	}
 
@@ -250,25 +259,9 @@ export class EdgeClient implements ThingLink {
 		this.flush();
 	}
 
-	/** POST a service of any thing on the platform; resolves with its result table (null for none). */
-	invokeService(thingName: string, serviceName: string, params: InfoTable | null = null): Promise<InfoTable | null> {
-		return this.request(Code.POST, thingName, Characteristic.SERVICES, serviceName, params).then(content);
-	}
-
-	/** GET a property of any thing on the platform. */
-	readProperty(thingName: string, propertyName: string): Promise<TypedValue> {
-		return this.request(Code.GET, thingName, Characteristic.PROPERTIES, propertyName, null).then((r) => firstValue(r, propertyName));
-	}
-
-	/** PUT a property of any thing on the platform. */
-	writeProperty(thingName: string, propertyName: string, value: TypedValue): Promise<void> {
-		const params: InfoTable = { fields: [{ name: propertyName, description: "", baseType: value.type, aspects: [] }], rows: [[value]] };
-		return this.request(Code.PUT, thingName, Characteristic.PROPERTIES, propertyName, params).then(nothing);
-	}
-
 	/** Fire an event (POST, characteristic EVENTS, PROTOCOL.md §7.3). */
 	fireEvent(thingName: string, eventName: string, data: InfoTable): Promise<void> {
-		return this.request(Code.POST, thingName, Characteristic.EVENTS, eventName, data).then(nothing);
+		return this.request(POST, thingName, EVENTS, eventName, data).then(nothing);
 	}
 
 	// --- ThingLink: what the things call ---
@@ -299,7 +292,7 @@ export class EdgeClient implements ThingLink {
 	}
 
 	private connect(): void {
-		this.setState(S.CONNECTING);
+		this.setState(CONNECTING);
 		const o = this.#options;
 		this.#hal.log("info", "connecting to " + (o.tls ? "wss://" : "ws://") + o.host + ":" + o.port + o.path);
 		let t: Transport;
@@ -327,7 +320,7 @@ export class EdgeClient implements ThingLink {
 	}
 
 	#onOpen = (): void => {
-		this.setState(S.AUTHENTICATING);
+		this.setState(AUTHENTICATING);
 		const id = this.id();
 		let key: string;
 		try {
@@ -338,22 +331,22 @@ export class EdgeClient implements ThingLink {
 			this.abort();
 			return;
 		}
-		const msg: AuthMessage = { kind: "auth", version: 1, code: Code.AUTH, requestId: id, endpointId: 0, sessionId: AUTH_SESSION, claims: [["appKey", key]] };
-		this.#pending.add(Kind.AUTH, id, this.#hal.ticks() + this.#s.authTimeoutMs, -1, null, null);
+		const msg: AuthMessage = { kind: "auth", version: 1, code: AUTH, requestId: id, endpointId: 0, sessionId: AUTH_SESSION, claims: [["appKey", key]] };
+		this.#pending.add(FOR_AUTH, id, this.#hal.ticks() + this.#s.authTimeoutMs, -1, null, null);
 		this.send(msg);
 	};
 
 	private authenticated(response: ResponseMessage): void {
-		if (response.code !== Code.SUCCESS) {
-			this.report(new RequestError(response.code, "authentication refused" + (response.reason ? " (" + this.scrub(response.reason) + ")" : "")));
+		if (response.code !== SUCCESS) {
+			this.report(refused(response.code, "authentication", response.reason === null ? null : this.scrub(response.reason)));
 			this.abort();
 			return;
 		}
 		this.#session = response.sessionId;
 		this.#hal.log("info", "authenticated (appKey), session " + response.sessionId);
 		if (this.onAuthenticated !== null) this.onAuthenticated("appKey");
-		this.setState(S.BINDING);
-		this.sendBind(Code.BIND, Kind.BIND);
+		this.setState(BINDING);
+		this.sendBind(BIND, FOR_BIND);
 	}
 
 	private sendBind(code: number, kind: number): void {
@@ -361,7 +354,7 @@ export class EdgeClient implements ThingLink {
 		const names: string[] = [];
 		for (const thing of this.things) names.push(thing.name);
 		const msg: BindMessage = {
-			kind: code === Code.BIND ? "bind" : "unbind", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session,
+			kind: code === BIND ? "bind" : "unbind", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session,
 			gateway: this.#gateway, names,
 		};
 		this.#pending.add(kind, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, null, null);
@@ -369,13 +362,13 @@ export class EdgeClient implements ThingLink {
 	}
 
 	private boundAll(response: ResponseMessage): void {
-		if (response.code !== Code.SUCCESS) {
-			this.report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "")));
+		if (response.code !== SUCCESS) {
+			this.report(refused(response.code, "BIND", response.reason));
 			this.abort();
 			return;
 		}
 		this.#boundAt = this.#hal.ticks();
-		this.setState(S.CONNECTED);
+		this.setState(CONNECTED);
 		this.#hal.log("info", "bound " + this.things.length + " thing(s)");
 		this.#bound = true;
 		for (let i = 0; i < this.things.length; i++) if (this.onBound !== null) this.onBound(this.things[i].name);
@@ -387,10 +380,10 @@ export class EdgeClient implements ThingLink {
 	#onTimer = (): void => {
 		this.#timer = null;
 		if (this.#stopping) return;
-		if (this.#state === S.WAITING) {
+		if (this.#state === WAITING) {
 			this.stats.reconnects++;
 			this.connect();
-		} else if (this.#state === S.CONNECTED) {
+		} else if (this.#state === CONNECTED) {
 			this.#hal.log("info", "duty cycle: off for " + this.#s.dutyOffMs + " ms");
 			this.#dutyOff = true;
 			this.disconnect();
@@ -401,12 +394,12 @@ export class EdgeClient implements ThingLink {
 	private disconnect(): void {
 		const t = this.#transport;
 		if (t === null) {
-			if (this.#state !== S.CONNECTING) this.stopped();
+			if (this.#state !== CONNECTING) this.stopped();
 			return;
 		}
-		const bound = this.#state === S.CONNECTED || this.#state === S.BINDING;
-		this.setState(S.DISCONNECTING);
-		if (bound) this.sendBind(Code.UNBIND, Kind.UNBIND);
+		const bound = this.#state === CONNECTED || this.#state === BINDING;
+		this.setState(DISCONNECTING);
+		if (bound) this.sendBind(UNBIND, FOR_UNBIND);
 		else this.abort();
 	}
 
@@ -415,7 +408,7 @@ export class EdgeClient implements ThingLink {
 		const t = this.#transport;
 		if (t === null || this.#closing) return;
 		this.#closing = true;
-		if (this.#state === S.CONNECTED) this.setState(S.DISCONNECTING);
+		if (this.#state === CONNECTED) this.setState(DISCONNECTING);
 		t.close(1000, "Normal Close");
 	}
 
@@ -425,10 +418,10 @@ export class EdgeClient implements ThingLink {
 		const pending = this.#pending;
 		for (let slot = pending.any(); slot >= 0; slot = pending.any()) {
 			const kind = pending.kind(slot);
-			if (kind === Kind.PUSH) this.#spms[pending.thing(slot)].unsend();
-			const reject = kind === Kind.APP ? pending.rejecter(slot) : null;
+			if (kind === FOR_PUSH) this.#spms[pending.thing(slot)].unsend();
+			const reject = kind === FOR_APP ? pending.rejecter(slot) : null;
 			pending.free(slot);
-			if (reject !== null) reject(new RequestError(Code.SERVICE_UNAVAILABLE, "connection closed"));
+			if (reject !== null) reject(new RequestError(SERVICE_UNAVAILABLE, "connection closed"));
 		}
 		this.#outbox.length = 0;
 		this.#nextChunk = 1;
@@ -450,7 +443,7 @@ export class EdgeClient implements ThingLink {
 		this.#boundAt = 0;
 		if (this.#dutyOff) {
 			this.#dutyOff = false;
-			this.setState(S.WAITING);
+			this.setState(WAITING);
 			this.#timer = this.#hal.timers.set(this.#onTimer, this.#s.dutyOffMs);
 			return;
 		}
@@ -468,14 +461,14 @@ export class EdgeClient implements ThingLink {
 		}
 		const delay = this.#backoff.next();
 		this.#hal.log("info", "reconnecting in " + delay + " ms (attempt " + this.#backoff.attempt + ")");
-		this.setState(S.WAITING);
+		this.setState(WAITING);
 		this.#timer = this.#hal.timers.set(this.#onTimer, delay);
 	}
 
 	private stopped(): void {
 		this.clearTimer(this.#tickTimer);
 		this.#tickTimer = null;
-		this.setState(S.STOPPED);
+		this.setState(STOPPED);
 		const waiters = this.#stopWaiters;
 		this.#stopWaiters = [];
 		for (const resolve of waiters) resolve();
@@ -496,7 +489,7 @@ export class EdgeClient implements ThingLink {
 			const reassembler = this.#reassembler;
 			if (reassembler !== null && reassembler.pending > 0) reassembler.sweep(now);
 		}
-		if (this.#state !== S.CONNECTED) return;
+		if (this.#state !== CONNECTED) return;
 		this.startSyncs();
 		if (this.#s.autoPush || this.#pushRetryAt !== 0) this.flush();
 	};
@@ -509,26 +502,26 @@ export class EdgeClient implements ThingLink {
 		pending.free(slot);
 		this.stats.timeouts++;
 		switch (kind) {
-			case Kind.AUTH:
-			case Kind.BIND:
-				this.report(new RequestError(Code.GATEWAY_TIMEOUT, (kind === Kind.AUTH ? "AUTH" : "BIND") + " not answered in time"));
+			case FOR_AUTH:
+			case FOR_BIND:
+				this.report(unanswered(kind === FOR_AUTH ? "AUTH" : "BIND"));
 				this.abort();
 				return;
-			case Kind.UNBIND:
+			case FOR_UNBIND:
 				this.abort();
 				return;
-			case Kind.SYNC:
+			case FOR_SYNC:
 				this.#spms[thing].syncWanted = true;
 				this.#spms[thing].syncRetryAt = now + this.#s.pushRetryMs;
-				this.report(new RequestError(Code.GATEWAY_TIMEOUT, "GetPropertySubscriptions of " + this.things[thing].name + " not answered in time"));
+				this.report(unanswered(GET_PROPERTY_SUBSCRIPTIONS + " of " + this.things[thing].name));
 				return;
-			case Kind.PUSH:
+			case FOR_PUSH:
 				this.#spms[thing].unsend();
 				this.stats.pushFailures++;
 				this.#pushRetryAt = now + this.#s.pushRetryMs;
 				return;
-			case Kind.APP:
-				if (reject !== null) reject(new RequestError(Code.GATEWAY_TIMEOUT, "no answer within " + this.#s.requestTimeoutMs + " ms"));
+			case FOR_APP:
+				if (reject !== null) reject(new RequestError(GATEWAY_TIMEOUT, "no answer within " + this.#s.requestTimeoutMs + " ms"));
 		}
 	}
 
@@ -540,25 +533,25 @@ export class EdgeClient implements ThingLink {
 	}
 
 	private startSyncs(): void {
-		if (this.#state !== S.CONNECTED) return;
+		if (this.#state !== CONNECTED) return;
 		const now = this.#hal.ticks();
 		for (let i = 0; i < this.things.length; i++) {
 			const spm = this.#spms[i];
-			if (!spm.syncWanted || now < spm.syncRetryAt || this.#pending.findKind(Kind.SYNC, i) >= 0) continue;
+			if (!spm.syncWanted || now < spm.syncRetryAt || this.#pending.findKind(FOR_SYNC, i) >= 0) continue;
 			const id = this.id();
-			if (this.#pending.add(Kind.SYNC, id, now + this.#s.requestTimeoutMs, i, null, null) < 0) return;
+			if (this.#pending.add(FOR_SYNC, id, now + this.#s.requestTimeoutMs, i, null, null) < 0) return;
 			spm.syncWanted = false;
 			const params: InfoTable = { fields: [{ name: "options", description: "", baseType: "JSON", aspects: [] }], rows: [[{ type: "JSON", value: HAS_DEADBAND }]] };
-			this.send(this.requestMessage(id, Code.POST, this.things[i].name, Characteristic.SERVICES, GET_PROPERTY_SUBSCRIPTIONS, params));
+			this.send(this.requestMessage(id, POST, this.things[i].name, SERVICES, GET_PROPERTY_SUBSCRIPTIONS, params));
 		}
 	}
 
 	private subscriptions(index: number, response: ResponseMessage): void {
 		const thing = this.things[index];
-		if (response.code !== Code.SUCCESS) {
+		if (response.code !== SUCCESS) {
 			this.#spms[index].syncWanted = true;
 			this.#spms[index].syncRetryAt = this.#hal.ticks() + this.#s.pushRetryMs;
-			this.report(new RequestError(response.code, "GetPropertySubscriptions of " + thing.name + " refused" + (response.reason ? " (" + response.reason + ")" : "")));
+			this.report(refused(response.code, GET_PROPERTY_SUBSCRIPTIONS + " of " + thing.name, response.reason));
 			return;
 		}
 		const table = response.content;
@@ -603,7 +596,7 @@ export class EdgeClient implements ThingLink {
 
 	private flush(): void {
 		const t = this.#transport;
-		if (this.#state !== S.CONNECTED || t === null || this.#closing) return;
+		if (this.#state !== CONNECTED || t === null || this.#closing) return;
 		if (this.#pushRetryAt !== 0) {
 			if (this.#hal.ticks() < this.#pushRetryAt) return;
 			this.#pushRetryAt = 0;
@@ -615,7 +608,7 @@ export class EdgeClient implements ThingLink {
 			const at = this.begin(t);
 			if (at < 0) return;
 			const id = this.id();
-			const slot = this.#pending.add(Kind.PUSH, id, this.#hal.ticks() + this.#s.requestTimeoutMs, i, null, null);
+			const slot = this.#pending.add(FOR_PUSH, id, this.#hal.ticks() + this.#s.requestTimeoutMs, i, null, null);
 			if (slot < 0) return;
 			const rows = spm.fill(this.#writer, at, id, this.#session);
 			if (rows === 0) {
@@ -632,7 +625,7 @@ export class EdgeClient implements ThingLink {
 	private pushAnswered(slot: number, code: number): void {
 		const spm = this.#spms[this.#pending.thing(slot)];
 		this.#pending.free(slot);
-		if (code === Code.SUCCESS) {
+		if (code === SUCCESS) {
 			this.stats.pushesAcknowledged++;
 			this.stats.rowsAcknowledged += spm.inFlight;
 			spm.acknowledge();
@@ -642,7 +635,7 @@ export class EdgeClient implements ThingLink {
 		spm.unsend();
 		this.stats.pushFailures++;
 		this.#pushRetryAt = this.#hal.ticks() + this.#s.pushRetryMs;
-		this.report(new RequestError(code, "UpdateSubscribedPropertyValues of " + spm.thing.name + " refused"));
+		this.report(refused(code, "UpdateSubscribedPropertyValues of " + spm.thing.name, null));
 	}
 
 	// --- receiving ---
@@ -655,9 +648,9 @@ export class EdgeClient implements ThingLink {
 			return;
 		}
 		const code = bytes[1];
-		if (bytes[14] === 0 && code >= Code.SUCCESS) {
+		if (bytes[14] === 0 && code >= SUCCESS) {
 			const slot = this.#pending.find(((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0);
-			if (slot >= 0 && this.#pending.kind(slot) === Kind.PUSH) {
+			if (slot >= 0 && this.#pending.kind(slot) === FOR_PUSH) {
 				this.pushAnswered(slot, code);
 				return;
 			}
@@ -690,7 +683,7 @@ export class EdgeClient implements ThingLink {
 		if (!(error instanceof DecodeError)) throw error;
 		this.stats.decodeErrors++;
 		this.#hal.log("warn", "undecodable message (code " + bytes[1] + "): " + error.message);
-		if (isRequestCode(bytes[1])) this.replyRaw(bytes, Code.BAD_REQUEST, error.message);
+		if (isRequestCode(bytes[1])) this.replyRaw(bytes, BAD_REQUEST, error.message);
 	}
 
 	/** Responses, keep-alives, and what the platform should not send the edge. */
@@ -709,7 +702,7 @@ export class EdgeClient implements ThingLink {
 			case "keepalive":
 				return;
 			default: // AUTH, BIND, UNBIND are not for the edge (the C SDK answers them so too)
-				this.replyRaw(bytes, Code.BAD_REQUEST, "Message Type not supported");
+				this.replyRaw(bytes, BAD_REQUEST, "Message Type not supported");
 		}
 	}
 
@@ -725,28 +718,28 @@ export class EdgeClient implements ThingLink {
 		const resolve = pending.resolver(slot);
 		const reject = pending.rejecter(slot);
 		switch (kind) {
-			case Kind.PUSH:
+			case FOR_PUSH:
 				this.pushAnswered(slot, msg.code);
 				return;
-			case Kind.AUTH:
+			case FOR_AUTH:
 				pending.free(slot);
 				this.authenticated(msg);
 				return;
-			case Kind.BIND:
+			case FOR_BIND:
 				pending.free(slot);
 				this.boundAll(msg);
 				return;
-			case Kind.UNBIND:
+			case FOR_UNBIND:
 				pending.free(slot);
 				this.abort();
 				return;
-			case Kind.SYNC:
+			case FOR_SYNC:
 				pending.free(slot);
 				this.subscriptions(thing, msg);
 				return;
 		}
 		pending.free(slot);
-		if (msg.code === Code.SUCCESS) resolve!(msg);
+		if (msg.code === SUCCESS) resolve!(msg);
 		else reject!(new RequestError(msg.code, msg.reason ?? ""));
 	}
 
@@ -762,10 +755,10 @@ export class EdgeClient implements ThingLink {
 		try {
 			readRequestHead(bytes, 0, bytes.length, head);
 			params.open(bytes, head.paramsOffset, bytes.length);
-			const index = head.entityType === EntityType.THING ? this.thingAt(bytes, head) : -1;
+			const index = head.entityType === THING ? this.thingAt(bytes, head) : -1;
 			reply = index >= 0
 				? this.things[index].answer(bytes, head, params)
-				: statusReply(Code.NOT_FOUND, "no thing " + nameText(bytes, head.entityNameOffset, head.entityNameLength));
+				: statusReply(NOT_FOUND, "no thing " + nameText(bytes, head.entityNameOffset, head.entityNameLength));
 		} catch (error) {
 			this.undecodable(bytes, error);
 			return;
@@ -780,7 +773,7 @@ export class EdgeClient implements ThingLink {
 		const generation = this.#generation;
 		reply.then(
 			(r) => this.answer(requestId, endpointId, r, generation),
-			(error) => this.answer(requestId, endpointId, statusReply(Code.INTERNAL_SERVER_ERROR, String(error)), generation),
+			(error) => this.answer(requestId, endpointId, statusReply(INTERNAL_SERVER_ERROR, String(error)), generation),
 		);
 	}
 
@@ -800,7 +793,7 @@ export class EdgeClient implements ThingLink {
 		} catch (error) {
 			// e.g. a result too large for maxMessageSize or a value the codec cannot write
 			this.report(error);
-			this.send(null, statusReply(Code.INTERNAL_SERVER_ERROR, (error as Error).message), requestId, endpointId);
+			this.send(null, statusReply(INTERNAL_SERVER_ERROR, (error as Error).message), requestId, endpointId);
 		}
 	}
 
@@ -819,18 +812,22 @@ export class EdgeClient implements ThingLink {
 
 	private requestMessage(id: number, code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): RequestMessage {
 		return {
-			kind: "request", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session, entityType: EntityType.THING,
+			kind: "request", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session, entityType: THING,
 			entityName: entity, characteristicType: characteristic, characteristicName: name, headers: [], params,
 		};
 	}
 
-	private request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): Promise<ResponseMessage> {
-		if (this.#state !== S.CONNECTED) return Promise.reject(new RequestError(Code.SERVICE_UNAVAILABLE, "not connected"));
+	/**
+	 * A request to the platform (`characteristic` of thing `entity`), answered SUCCESS or rejected with a
+	 * RequestError; fireEvent and src/client/requests.ts (services, properties) are made of it.
+	 */
+	request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): Promise<ResponseMessage> {
+		if (this.#state !== CONNECTED) return Promise.reject(new RequestError(SERVICE_UNAVAILABLE, "not connected"));
 		return new Promise<ResponseMessage>((resolve, reject) => {
 			const id = this.id();
-			const slot = this.#pending.add(Kind.APP, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, resolve, reject);
+			const slot = this.#pending.add(FOR_APP, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, resolve, reject);
 			if (slot < 0) {
-				reject(new RequestError(Code.SERVICE_UNAVAILABLE, "too many requests waiting"));
+				reject(new RequestError(SERVICE_UNAVAILABLE, "too many requests waiting"));
 				return;
 			}
 			try {
@@ -905,7 +902,7 @@ export class EdgeClient implements ThingLink {
 				return w.buffer.subarray(0, w.position);
 			} catch (error) {
 				if (!noRoom(error)) throw error;
-				if (size >= max) throw new RequestError(Code.ENTITY_TOO_LARGE, "a message over maxMessageSize " + max);
+				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, "a message over maxMessageSize " + max);
 			}
 		}
 	}
@@ -1012,6 +1009,15 @@ export class EdgeClient implements ThingLink {
 	}
 }
 
+/** "<what> refused (<reason>)": the platform answered a request of ours with `code`. */
+function refused(code: number, what: string, reason: string | null | undefined): RequestError {
+	return new RequestError(code, what + " refused" + (reason ? " (" + reason + ")" : ""));
+}
+
+function unanswered(what: string): RequestError {
+	return new RequestError(GATEWAY_TIMEOUT, what + " not answered in time");
+}
+
 /** A reply made here (not by a thing): a code and a reason. */
 function statusReply(code: number, reason: string | null): Reply {
 	return { code, reason, content: null, property: null };
@@ -1019,22 +1025,4 @@ function statusReply(code: number, reason: string | null): Reply {
 
 function noRoom(error: unknown): boolean {
 	return error instanceof EncodeError && error.reason.startsWith(NO_ROOM);
-}
-
-function column(table: InfoTable, name: string): number {
-	for (let i = 0; i < table.fields.length; i++) if (table.fields[i].name === name) return i;
-	return -1;
-}
-
-function content(response: ResponseMessage): InfoTable | null {
-	return response.content;
-}
-
-function nothing(): void {}
-
-function firstValue(response: ResponseMessage, name: string): TypedValue {
-	const table = response.content;
-	if (table === null || table.rows.length === 0 || table.fields.length === 0) return { type: "NOTHING", value: null };
-	const i = column(table, name);
-	return table.rows[0][i >= 0 ? i : 0] ?? { type: "NOTHING", value: null };
 }

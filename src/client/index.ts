@@ -2,5 +2,6 @@
 export { EdgeClient, type ClientState, type ClientStats } from "./client";
 export type { EdgeClientConfig, DutyCycle, Transport, TransportFactory, TransportOptions } from "./config";
 export { RequestError } from "./errors";
+export { invokeService, readProperty, writeProperty } from "./requests";
 export { RowRing } from "./ring";
 export { Backoff } from "./backoff";

@@ -6,7 +6,14 @@
  */
 import type { ResponseMessage } from "../protocol/model";
 
-export const Kind = Object.freeze({ FREE: 0, AUTH: 1, BIND: 2, UNBIND: 3, SYNC: 4, PUSH: 5, APP: 6 });
+// What a slot waits for.
+export const FREE = 0;
+export const FOR_AUTH = 1;
+export const FOR_BIND = 2;
+export const FOR_UNBIND = 3;
+export const FOR_SYNC = 4;
+export const FOR_PUSH = 5;
+export const FOR_APP = 6;
 
 export type Resolve = (response: ResponseMessage) => void;
 export type Reject = (error: Error) => void;
@@ -41,7 +48,7 @@ export class PendingTable {
 		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
 			const at = slot * STRIDE;
-			if (table[at + KIND] !== Kind.FREE) continue;
+			if (table[at + KIND] !== FREE) continue;
 			table[at + KIND] = kind;
 			table[at + ID] = requestId;
 			table[at + DEADLINE] = deadline;
@@ -60,7 +67,7 @@ export class PendingTable {
 		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
 			const at = slot * STRIDE;
-			if (table[at + KIND] !== Kind.FREE && table[at + ID] === requestId) return slot;
+			if (table[at + KIND] !== FREE && table[at + ID] === requestId) return slot;
 		}
 		return -1;
 	}
@@ -81,7 +88,7 @@ export class PendingTable {
 		const table = this.#table;
 		for (let slot = 0; slot < this.size; slot++) {
 			const at = slot * STRIDE;
-			if (table[at + KIND] !== Kind.FREE && table[at + DEADLINE] <= now) return slot;
+			if (table[at + KIND] !== FREE && table[at + DEADLINE] <= now) return slot;
 		}
 		return -1;
 	}
@@ -89,7 +96,7 @@ export class PendingTable {
 	/** The first busy slot, or -1. */
 	any(): number {
 		if (this.#used === 0) return -1;
-		for (let slot = 0; slot < this.size; slot++) if (this.#table[slot * STRIDE + KIND] !== Kind.FREE) return slot;
+		for (let slot = 0; slot < this.size; slot++) if (this.#table[slot * STRIDE + KIND] !== FREE) return slot;
 		return -1;
 	}
 
@@ -115,8 +122,8 @@ export class PendingTable {
 
 	free(slot: number): void {
 		const at = slot * STRIDE + KIND;
-		if (this.#table[at] === Kind.FREE) return;
-		this.#table[at] = Kind.FREE;
+		if (this.#table[at] === FREE) return;
+		this.#table[at] = FREE;
 		this.#callbacks[2 * slot] = null;
 		this.#callbacks[2 * slot + 1] = null;
 		this.#used--;

@@ -12,9 +12,9 @@
  */
 import { EncodeError, MULTIPART_HEADER_SIZE, type ByteWriter, type PushWriter, utf8Length, writeVtqRow } from "../protocol";
 import type { Location } from "../protocol/model";
-import { PushCode, type Property } from "../thing/property";
+import { PUSH_DEADBAND, PUSH_NEVER, PUSH_OFF, PUSH_VALUE, type Property } from "../thing/property";
 import type { Thing } from "../thing/thing";
-import { truthy, ValueKind } from "../thing/values";
+import { truthy, KIND_BOOLEAN, KIND_BYTES, KIND_INTEGER, KIND_LOCATION, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT } from "../thing/values";
 import { RowRing } from "./ring";
 
 const END = 2; // inner and outer end-of-rows markers
@@ -90,16 +90,16 @@ export class SubscribedProperties {
 		const at = p.index * STRIDE;
 		let queue: boolean;
 		switch (p.pushCode) {
-			case PushCode.NEVER:
+			case PUSH_NEVER:
 				queue = false;
 				break;
-			case PushCode.OFF:
+			case PUSH_OFF:
 				queue = !truthy(p.kind, p.value.value);
 				break;
-			case PushCode.VALUE:
-			case PushCode.DEADBAND:
+			case PUSH_VALUE:
+			case PUSH_DEADBAND:
 				queue = s[at + REFERENCE] === 0 || this.differs(p);
-				if (queue || p.pushCode === PushCode.VALUE) this.remember(p);
+				if (queue || p.pushCode === PUSH_VALUE) this.remember(p);
 				break;
 			default: // ALWAYS, ON
 				queue = true;
@@ -211,13 +211,13 @@ export class SubscribedProperties {
 		if (p.quality !== this.#references[2 * p.index + 1]) return true;
 		const v = p.value.value;
 		switch (p.kind) {
-			case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER:
+			case KIND_NUMBER: case KIND_INTEGER: case KIND_SAFE_INTEGER:
 				return Math.abs((v as number) - s[at + NUMBER]) > p.pushThreshold;
-			case ValueKind.LOCATION: {
+			case KIND_LOCATION: {
 				const l = v as Location;
 				return l.longitude !== s[at + NUMBER] || l.latitude !== s[at + LATITUDE] || l.elevation !== s[at + ELEVATION];
 			}
-			case ValueKind.BOOLEAN: case ValueKind.TEXT:
+			case KIND_BOOLEAN: case KIND_TEXT:
 				return v !== this.#references[2 * p.index];
 		}
 		return true; // bytes, tables, variants: not compared, always a change
@@ -231,10 +231,10 @@ export class SubscribedProperties {
 		s[at + REFERENCE] = 1;
 		this.#references[2 * p.index + 1] = p.quality;
 		switch (p.kind) {
-			case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER:
+			case KIND_NUMBER: case KIND_INTEGER: case KIND_SAFE_INTEGER:
 				s[at + NUMBER] = v as number;
 				return;
-			case ValueKind.LOCATION: {
+			case KIND_LOCATION: {
 				const l = v as Location;
 				s[at + NUMBER] = l.longitude;
 				s[at + LATITUDE] = l.latitude;
@@ -254,17 +254,17 @@ function rowSize(p: Property): number {
 	const v = p.value.value;
 	let value: number;
 	switch (p.kind) {
-		case ValueKind.NUMBER: case ValueKind.SAFE_INTEGER: value = 9; break;
-		case ValueKind.INTEGER: value = 5; break;
-		case ValueKind.BOOLEAN: value = 2; break;
-		case ValueKind.LOCATION: value = 25; break;
-		case ValueKind.NOTHING: value = 1; break;
-		case ValueKind.TEXT: {
+		case KIND_NUMBER: case KIND_SAFE_INTEGER: value = 9; break;
+		case KIND_INTEGER: value = 5; break;
+		case KIND_BOOLEAN: value = 2; break;
+		case KIND_LOCATION: value = 25; break;
+		case KIND_NOTHING: value = 1; break;
+		case KIND_TEXT: {
 			const n = utf8Length(v as string);
 			value = (n < 0x80 ? 2 : 5) + n;
 			break;
 		}
-		case ValueKind.BYTES: value = 5 + (v as Uint8Array).length; break;
+		case KIND_BYTES: value = 5 + (v as Uint8Array).length; break;
 		default: return -1;
 	}
 	return 15 + p.nameBytes.length + p.qualityBytes.length + value;

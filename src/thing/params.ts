@@ -12,7 +12,7 @@
 import { ByteReader, bytesEqual, decodeTypedValue, DecodeError, utf8Read } from "../protocol";
 import type { Location, TypedValue } from "../protocol/model";
 import type { PlainValue } from "./spec";
-import { kindOfCode, NOTHING_CODE, ValueKind } from "./values";
+import { kindOfCode, NOTHING_CODE, KIND_BOOLEAN, KIND_BYTES, KIND_INFOTABLE, KIND_INTEGER, KIND_LOCATION, KIND_NONE, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT, KIND_VARIANT } from "./values";
 
 const INFOTABLE_CODE = 5;
 /** The codec's default nesting limit: the params table is depth 1, each INFOTABLE or VARIANT inside adds one. */
@@ -89,24 +89,24 @@ export class ParamsReader {
 		const end = this.#end;
 		const code = bytes[at];
 		switch (kindOfCode(code)) {
-			case ValueKind.NOTHING:
+			case KIND_NOTHING:
 				return null;
-			case ValueKind.NUMBER:
+			case KIND_NUMBER:
 				return this.f64(bytes, at + 1);
-			case ValueKind.INTEGER:
+			case KIND_INTEGER:
 				return (bytes[at + 1] << 24) | (bytes[at + 2] << 16) | (bytes[at + 3] << 8) | bytes[at + 4];
-			case ValueKind.SAFE_INTEGER: {
+			case KIND_SAFE_INTEGER: {
 				const value = ((bytes[at + 1] << 24) | (bytes[at + 2] << 16) | (bytes[at + 3] << 8) | bytes[at + 4]) * TWO_32 + u32(bytes, at + 5);
 				if (!Number.isSafeInteger(value)) throw new DecodeError(at + 1, "int64 outside the safe-integer range");
 				return value;
 			}
-			case ValueKind.BOOLEAN:
+			case KIND_BOOLEAN:
 				return bytes[at + 1] !== 0;
-			case ValueKind.TEXT: {
+			case KIND_TEXT: {
 				const start = stringStart(bytes, at + 1);
 				return utf8Read(bytes, start, skipString(bytes, at + 1, end));
 			}
-			case ValueKind.LOCATION: {
+			case KIND_LOCATION: {
 				const l = location ?? { longitude: 0, latitude: 0, elevation: 0 };
 				l.longitude = this.f64(bytes, at + 1);
 				l.latitude = this.f64(bytes, at + 9);
@@ -227,20 +227,20 @@ function skipValue(bytes: Uint8Array, at: number, end: number, depth: number): n
 	const code = byteAt(bytes, at, end);
 	const next = at + 1;
 	switch (kindOfCode(code)) {
-		case ValueKind.NOTHING: return next;
-		case ValueKind.BOOLEAN: return need(next, 1, end);
-		case ValueKind.INTEGER: return need(next, 4, end);
-		case ValueKind.NUMBER: case ValueKind.SAFE_INTEGER: return need(next, 8, end);
-		case ValueKind.LOCATION: return need(next, 24, end);
-		case ValueKind.TEXT: return skipString(bytes, next, end);
-		case ValueKind.BYTES: return need(need(next, 4, end), u32(bytes, next), end);
-		case ValueKind.INFOTABLE:
+		case KIND_NOTHING: return next;
+		case KIND_BOOLEAN: return need(next, 1, end);
+		case KIND_INTEGER: return need(next, 4, end);
+		case KIND_NUMBER: case KIND_SAFE_INTEGER: return need(next, 8, end);
+		case KIND_LOCATION: return need(next, 24, end);
+		case KIND_TEXT: return skipString(bytes, next, end);
+		case KIND_BYTES: return need(need(next, 4, end), u32(bytes, next), end);
+		case KIND_INFOTABLE:
 			if (depth >= MAX_DEPTH) throw new DecodeError(at, "nesting too deep");
 			return skipRows(bytes, skipFields(bytes, next, end, depth + 1), end, depth + 1);
-		case ValueKind.VARIANT:
+		case KIND_VARIANT:
 			if (depth >= MAX_DEPTH) throw new DecodeError(at, "nesting too deep");
 			return skipValue(bytes, next, end, depth + 1);
-		case ValueKind.NONE:
+		case KIND_NONE:
 			throw new DecodeError(at, (code === 4 ? "TIMESPAN" : "SCHEDULE") + " is not supported");
 	}
 	throw new DecodeError(at, "unknown base type " + (code << 24 >> 24));

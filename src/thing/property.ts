@@ -8,11 +8,17 @@
 import { baseTypeCode, BaseType, type ByteWriter, encodeTypedValue } from "../protocol";
 import type { BaseTypeName, Location, TypedValue } from "../protocol/model";
 import type { AspectValue, PlainValue, PropertySpec, PushType } from "./spec";
-import { fits, plainTypeError, valueKind, ValueKind } from "./values";
+import { fits, plainTypeError, valueKind, KIND_LOCATION } from "./values";
 
 /** Push types by the C SDK's numbers (twSubscribedProps.c:21-26); the index is the code. */
 export const PUSH_TYPES: readonly PushType[] = Object.freeze(["ALWAYS", "NEVER", "VALUE", "ON", "OFF", "DEADBAND"] as PushType[]);
-export const PushCode = Object.freeze({ ALWAYS: 0, NEVER: 1, VALUE: 2, ON: 3, OFF: 4, DEADBAND: 5 });
+/** Push type codes: indexes into PUSH_TYPES. */
+export const PUSH_ALWAYS = 0;
+export const PUSH_NEVER = 1;
+export const PUSH_VALUE = 2;
+export const PUSH_ON = 3;
+export const PUSH_OFF = 4;
+export const PUSH_DEADBAND = 5;
 
 const GOOD = "GOOD";
 
@@ -33,14 +39,14 @@ export class Property {
 	/** Position in the thing's property list. */
 	readonly index: number;
 	readonly baseType: BaseTypeName;
-	/** ValueKind of the base type: what the push path checks and compares by. */
+	/** Kind (KIND_*) of the base type: what the push path checks and compares by. */
 	readonly kind: number;
 	readonly readOnly: boolean;
 	readonly fold: boolean;
 	readonly description: string;
 	/** Aspects shown in GetMetadata besides the push settings, in order. */
 	readonly aspects: Readonly<Record<string, AspectValue>>;
-	/** Push type code (PushCode) and threshold; the platform may replace them when syncing. */
+	/** Push type code (PUSH_*) and threshold; the platform may replace them when syncing. */
 	pushCode: number;
 	pushThreshold: number;
 	/** The current value (one object for the property's life; read it, change it with `set`). */
@@ -140,7 +146,7 @@ export class Property {
 
 	/** Into the one value object; a location's fields into the one Location (the caller's object stays theirs). */
 	private store(value: PlainValue): void {
-		if (this.kind === ValueKind.LOCATION) {
+		if (this.kind === KIND_LOCATION) {
 			const location = this.value.value as Location;
 			const l = value as Location;
 			location.longitude = l.longitude;

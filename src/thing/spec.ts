@@ -3,6 +3,7 @@
  * the C SDK's TW_PROPERTY / TW_SERVICE / TW_EVENT macros (PROTOCOL.md §7.2, §11).
  */
 import type { BaseTypeName, InfoTable, Location, TypedValue } from "../protocol/model";
+import type { Thing } from "./thing";
 
 /** How a property change reaches the platform (PROTOCOL.md §7.4). */
 export type PushType = "ALWAYS" | "VALUE" | "NEVER" | "DEADBAND" | "ON" | "OFF";
@@ -57,7 +58,11 @@ export type ServiceParams = Record<string, PlainValue | undefined>;
  */
 export type ServiceResult = PlainValue | undefined | void;
 
-export type ServiceHandler = (params: ServiceParams) => ServiceResult | Promise<ServiceResult>;
+/**
+ * `thing` is the thing answering (its `context` is what the application gave it): a handler can be a
+ * module-level function shared by every instance, not a closure made per thing.
+ */
+export type ServiceHandler = (params: ServiceParams, thing: Thing) => ServiceResult | Promise<ServiceResult>;
 
 export interface ServiceSpec {
 	name: string;

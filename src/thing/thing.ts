@@ -11,7 +11,8 @@
  *
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-import { baseTypeCode, baseTypeName, ByteWriter, bytesEqual, Characteristic, Code, encodeName, type RequestHead, utf8Length } from "../protocol";
+import { baseTypeCode, baseTypeName, ByteWriter, bytesEqual, encodeName, type RequestHead, utf8Length } from "../protocol";
+import { BAD_REQUEST, EVENTS, FORBIDDEN, GET, INTERNAL_SERVER_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, POST, PROPERTIES, PUT, SERVICES, SERVICE_UNAVAILABLE, SUCCESS } from "../protocol/codes";
 import type { FieldDefinition, InfoTable, Location, TypedValue } from "../protocol/model";
 import { RequestError } from "../client/errors";
 import { metadataJson } from "./metadata";
@@ -53,7 +54,7 @@ function builtIn(): never {
 }
 
 /** The answer to a PUT that worked (shared: nothing to allocate). */
-const DONE: Reply = Object.freeze({ code: Code.SUCCESS, reason: null, content: null, property: null });
+const DONE: Reply = Object.freeze({ code: SUCCESS, reason: null, content: null, property: null });
 
 /** The FieldDefinitions of a DataShape, for building InfoTables of it. */
 export function shapeFields(shape: DataShapeSpec): FieldDefinition[] {
@@ -72,7 +73,7 @@ function single(name: string, value: TypedValue): InfoTable {
 
 function failure(error: unknown): Reply {
 	if (error instanceof RequestError) return reply(error.code, error.reason || null);
-	return reply(Code.INTERNAL_SERVER_ERROR, error instanceof Error ? error.message : String(error));
+	return reply(INTERNAL_SERVER_ERROR, error instanceof Error ? error.message : String(error));
 }
 
 export class Thing implements PropertyOwner {
@@ -84,15 +85,18 @@ export class Thing implements PropertyOwner {
 	/** The application's services followed by the built-ins GetMetadata and NotifyPropertyUpdate. */
 	readonly services: readonly ServiceSpec[];
 	readonly events: readonly EventSpec[];
+	/** What the application gave the constructor for its service handlers (they receive the thing). */
+	readonly context: unknown;
 	/** Encoded qualities, GOOD first, as [quality, bytes, quality, bytes, ...]. */
 	#qualities: Array<string | Uint8Array>;
 	#link: ThingLink | null = null;
 	/** A GET's answer, reused: the client writes it out before the next request is read. */
-	#reading: Reply = reply(Code.SUCCESS);
+	#reading: Reply = reply(SUCCESS);
 	/** Where a PUT's LOCATION is read before the property copies it. */
 	#location: Location = { longitude: 0, latitude: 0, elevation: 0 };
 
-	constructor(spec: ThingSpec) {
+	/** `spec` may be frozen module data shared by every instance: nothing of it is copied but names. */
+	constructor(spec: ThingSpec, context: unknown = null) {
 		const specs = spec.properties ?? [];
 		const texts = [spec.name, GOOD];
 		for (const p of specs) texts.push(p.name);
@@ -100,6 +104,7 @@ export class Thing implements PropertyOwner {
 		this.name = spec.name;
 		this.nameBytes = names[0];
 		this.description = spec.description ?? "";
+		this.context = context;
 		this.#qualities = [GOOD, names[1]];
 		const properties: Property[] = [];
 		for (const p of specs) {
@@ -157,7 +162,7 @@ export class Thing implements PropertyOwner {
 		} catch (error) {
 			return Promise.reject(error);
 		}
-		if (!this.#link) return Promise.reject(new RequestError(Code.SERVICE_UNAVAILABLE, "not attached to a client"));
+		if (!this.#link) return Promise.reject(new RequestError(SERVICE_UNAVAILABLE, "not attached to a client"));
 		return this.#link.fireEvent(this.name, name, table);
 	}
 
@@ -202,19 +207,19 @@ export class Thing implements PropertyOwner {
 	answer(bytes: Uint8Array, head: RequestHead, params: ParamsReader): Reply | Promise<Reply> {
 		const code = head.code;
 		switch (head.characteristicType) {
-			case Characteristic.PROPERTIES:
-				if (code === Code.GET) return this.read(bytes, head);
-				if (code === Code.PUT) return this.write(bytes, head, params);
+			case PROPERTIES:
+				if (code === GET) return this.read(bytes, head);
+				if (code === PUT) return this.write(bytes, head, params);
 				break;
-			case Characteristic.SERVICES:
-				if (code === Code.POST) return this.invoke(bytes, head, params);
+			case SERVICES:
+				if (code === POST) return this.invoke(bytes, head, params);
 				break;
-			case Characteristic.EVENTS:
+			case EVENTS:
 				break;
 			default:
-				return reply(Code.BAD_REQUEST, "unknown characteristic type " + head.characteristicType);
+				return reply(BAD_REQUEST, "unknown characteristic type " + head.characteristicType);
 		}
-		return reply(Code.METHOD_NOT_ALLOWED, "method " + code + " not allowed on characteristic " + head.characteristicType);
+		return reply(METHOD_NOT_ALLOWED, "method " + code + " not allowed on characteristic " + head.characteristicType);
 	}
 
 	/** The property whose name field is at the head's characteristic name, or null. */
@@ -237,17 +242,17 @@ export class Thing implements PropertyOwner {
 	private write(bytes: Uint8Array, head: RequestHead, params: ParamsReader): Reply {
 		const p = this.propertyAt(bytes, head);
 		if (p === null) return notFound("property", bytes, head);
-		if (p.readOnly) return reply(Code.FORBIDDEN, "property " + p.name + " is read-only");
+		if (p.readOnly) return reply(FORBIDDEN, "property " + p.name + " is read-only");
 		const at = params.cell(bytes, params.column(bytes, p.nameBytes));
 		const type = at < 0 ? NOTHING_CODE : bytes[at];
-		if (type === NOTHING_CODE) return reply(Code.BAD_REQUEST, "no value for " + p.name);
+		if (type === NOTHING_CODE) return reply(BAD_REQUEST, "no value for " + p.name);
 		const declared = baseTypeCode(p.baseType) as number;
-		if (!acceptsCode(declared, type)) return reply(Code.BAD_REQUEST, p.name + ": expected " + p.baseType + ", got " + baseTypeName(type << 24 >> 24));
+		if (!acceptsCode(declared, type)) return reply(BAD_REQUEST, p.name + ": expected " + p.baseType + ", got " + baseTypeName(type << 24 >> 24));
 		const value = declared === VARIANT_CODE ? params.typed(bytes, at) : params.value(bytes, at, this.#location);
 		try {
 			p.set(value);
 		} catch (error) {
-			return reply(Code.BAD_REQUEST, (error as Error).message);
+			return reply(BAD_REQUEST, (error as Error).message);
 		}
 		return DONE;
 	}
@@ -265,7 +270,7 @@ export class Thing implements PropertyOwner {
 				const declared = baseTypeCode(input.baseType) as number;
 				const value = declared === VARIANT_CODE ? params.typed(bytes, at) : acceptsCode(declared, bytes[at]) ? params.value(bytes, at, null) : undefined;
 				if (value === undefined || (declared === INTEGER_CODE && ((value as number) | 0) !== value)) {
-					return reply(Code.BAD_REQUEST, "parameter " + input.name + ": expected " + input.baseType + ", got " + baseTypeName(bytes[at] << 24 >> 24));
+					return reply(BAD_REQUEST, "parameter " + input.name + ": expected " + input.baseType + ", got " + baseTypeName(bytes[at] << 24 >> 24));
 				}
 				inputs[input.name] = value;
 			}
@@ -274,7 +279,7 @@ export class Thing implements PropertyOwner {
 		try {
 			if (service === GET_METADATA) result = this.metadata();
 			else if (service === NOTIFY_PROPERTY_UPDATE) result = this.#link?.propertyUpdateNotified(this);
-			else result = service.handler(inputs);
+			else result = service.handler(inputs, this);
 		} catch (error) {
 			return failure(error);
 		}
@@ -298,10 +303,10 @@ export class Thing implements PropertyOwner {
 		const output = service.output ?? "NOTHING";
 		if (output === "NOTHING") return DONE;
 		try {
-			if (output === "INFOTABLE") return reply(Code.SUCCESS, null, typed("INFOTABLE", result as PlainValue, "result").value as InfoTable);
-			return reply(Code.SUCCESS, null, single("result", typed(output, result as PlainValue, "result")));
+			if (output === "INFOTABLE") return reply(SUCCESS, null, typed("INFOTABLE", result as PlainValue, "result").value as InfoTable);
+			return reply(SUCCESS, null, single("result", typed(output, result as PlainValue, "result")));
 		} catch (error) {
-			return reply(Code.INTERNAL_SERVER_ERROR, service.name + " " + (error as Error).message);
+			return reply(INTERNAL_SERVER_ERROR, service.name + " " + (error as Error).message);
 		}
 	}
 }
@@ -330,5 +335,5 @@ function find<T extends { name: string }>(list: readonly T[], name: string): T |
 }
 
 function notFound(what: string, bytes: Uint8Array, head: RequestHead): Reply {
-	return reply(Code.NOT_FOUND, "no " + what + " " + nameText(bytes, head.characteristicNameOffset, head.characteristicNameLength));
+	return reply(NOT_FOUND, "no " + what + " " + nameText(bytes, head.characteristicNameOffset, head.characteristicNameLength));
 }

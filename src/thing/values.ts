@@ -10,20 +10,18 @@
 import type { BaseTypeName, InfoTable, Location, TypedValue } from "../protocol/model";
 import type { PlainValue } from "./spec";
 
-/** How a type's values are checked and compared. */
-export const ValueKind = Object.freeze({
-	NONE: 0, // TIMESPAN, SCHEDULE: no value can be written
-	NUMBER: 1,
-	INTEGER: 2,
-	SAFE_INTEGER: 3, // LONG, DATETIME
-	BOOLEAN: 4,
-	TEXT: 5,
-	LOCATION: 6,
-	BYTES: 7,
-	INFOTABLE: 8,
-	VARIANT: 9,
-	NOTHING: 10,
-});
+/** How a type's values are checked and compared (plain constants: a bundle inlines them). */
+export const KIND_NONE = 0; // TIMESPAN, SCHEDULE: no value can be written
+export const KIND_NUMBER = 1;
+export const KIND_INTEGER = 2;
+export const KIND_SAFE_INTEGER = 3; // LONG, DATETIME
+export const KIND_BOOLEAN = 4;
+export const KIND_TEXT = 5;
+export const KIND_LOCATION = 6;
+export const KIND_BYTES = 7;
+export const KIND_INFOTABLE = 8;
+export const KIND_VARIANT = 9;
+export const KIND_NOTHING = 10;
 
 const NUMBER = "number";
 const BOOLEAN = "boolean";
@@ -32,39 +30,39 @@ const OBJECT = "object";
 
 export function valueKind(type: BaseTypeName): number {
 	switch (type) {
-		case "NUMBER": return ValueKind.NUMBER;
-		case "INTEGER": return ValueKind.INTEGER;
-		case "LONG": case "DATETIME": return ValueKind.SAFE_INTEGER;
-		case "BOOLEAN": return ValueKind.BOOLEAN;
-		case "LOCATION": return ValueKind.LOCATION;
-		case "IMAGE": case "BLOB": return ValueKind.BYTES;
-		case "INFOTABLE": return ValueKind.INFOTABLE;
-		case "VARIANT": return ValueKind.VARIANT;
-		case "NOTHING": return ValueKind.NOTHING;
-		case "TIMESPAN": case "SCHEDULE": return ValueKind.NONE;
+		case "NUMBER": return KIND_NUMBER;
+		case "INTEGER": return KIND_INTEGER;
+		case "LONG": case "DATETIME": return KIND_SAFE_INTEGER;
+		case "BOOLEAN": return KIND_BOOLEAN;
+		case "LOCATION": return KIND_LOCATION;
+		case "IMAGE": case "BLOB": return KIND_BYTES;
+		case "INFOTABLE": return KIND_INFOTABLE;
+		case "VARIANT": return KIND_VARIANT;
+		case "NOTHING": return KIND_NOTHING;
+		case "TIMESPAN": case "SCHEDULE": return KIND_NONE;
 	}
-	return ValueKind.TEXT;
+	return KIND_TEXT;
 }
 
 /**
- * The ValueKind of a type code as it arrives on the wire (PROTOCOL.md §5.2, LONG at its default 23),
+ * The kind (KIND_*) of a type code as it arrives on the wire (PROTOCOL.md §5.2, LONG at its default 23),
  * or -1 for a code that is no base type. Numbers only: under XS a type name costs an allocation.
  */
 export function kindOfCode(code: number): number {
 	switch (code) {
-		case 0xff: return ValueKind.NOTHING;
-		case 1: return ValueKind.NUMBER;
-		case 22: return ValueKind.INTEGER;
-		case 3: case 23: return ValueKind.SAFE_INTEGER;
-		case 2: return ValueKind.BOOLEAN;
-		case 6: return ValueKind.LOCATION;
-		case 10: case 21: return ValueKind.BYTES;
-		case 5: return ValueKind.INFOTABLE;
-		case 18: return ValueKind.VARIANT;
-		case 4: case 17: return ValueKind.NONE;
+		case 0xff: return KIND_NOTHING;
+		case 1: return KIND_NUMBER;
+		case 22: return KIND_INTEGER;
+		case 3: case 23: return KIND_SAFE_INTEGER;
+		case 2: return KIND_BOOLEAN;
+		case 6: return KIND_LOCATION;
+		case 10: case 21: return KIND_BYTES;
+		case 5: return KIND_INFOTABLE;
+		case 18: return KIND_VARIANT;
+		case 4: case 17: return KIND_NONE;
 	}
 	// STRING, XML, JSON, QUERY, the links, PASSWORD, HTML, TEXT, TAGS, GUID and the entity names
-	return code <= 16 || code === 20 || (code >= 50 && code <= 52) || (code >= 100 && code <= 120 && code !== 103) ? ValueKind.TEXT : -1;
+	return code <= 16 || code === 20 || (code >= 50 && code <= 52) || (code >= 100 && code <= 120 && code !== 103) ? KIND_TEXT : -1;
 }
 
 /** NUMBER, INTEGER and LONG mix (a DATETIME is no number here). */
@@ -76,7 +74,7 @@ function isNumericCode(code: number): boolean {
 export function acceptsCode(declared: number, actual: number): boolean {
 	if (declared === actual || declared === VARIANT_CODE) return true;
 	if (isNumericCode(declared)) return isNumericCode(actual);
-	return kindOfCode(declared) === ValueKind.TEXT && kindOfCode(actual) === ValueKind.TEXT;
+	return kindOfCode(declared) === KIND_TEXT && kindOfCode(actual) === KIND_TEXT;
 }
 
 export const VARIANT_CODE = 18;
@@ -86,22 +84,22 @@ export const NOTHING_CODE = 0xff;
 /** Whether `value` is a value of `kind` (allocation-free). */
 export function fits(kind: number, value: unknown): boolean {
 	switch (kind) {
-		case ValueKind.NUMBER: return typeof value === NUMBER;
-		case ValueKind.INTEGER: return typeof value === NUMBER && ((value as number) | 0) === value;
-		case ValueKind.SAFE_INTEGER: return Number.isSafeInteger(value);
-		case ValueKind.BOOLEAN: return typeof value === BOOLEAN;
-		case ValueKind.TEXT: return typeof value === STRING;
-		case ValueKind.LOCATION: {
+		case KIND_NUMBER: return typeof value === NUMBER;
+		case KIND_INTEGER: return typeof value === NUMBER && ((value as number) | 0) === value;
+		case KIND_SAFE_INTEGER: return Number.isSafeInteger(value);
+		case KIND_BOOLEAN: return typeof value === BOOLEAN;
+		case KIND_TEXT: return typeof value === STRING;
+		case KIND_LOCATION: {
 			const l = value as Location;
 			return typeof l === OBJECT && l !== null && typeof l.longitude === NUMBER && typeof l.latitude === NUMBER && typeof l.elevation === NUMBER;
 		}
-		case ValueKind.BYTES: return value instanceof Uint8Array;
-		case ValueKind.INFOTABLE: {
+		case KIND_BYTES: return value instanceof Uint8Array;
+		case KIND_INFOTABLE: {
 			const t = value as InfoTable;
 			return typeof t === OBJECT && t !== null && Array.isArray(t.fields) && Array.isArray(t.rows);
 		}
-		case ValueKind.VARIANT: return typeof value === OBJECT && value !== null && typeof (value as TypedValue).type === STRING;
-		case ValueKind.NOTHING: return value === null;
+		case KIND_VARIANT: return typeof value === OBJECT && value !== null && typeof (value as TypedValue).type === STRING;
+		case KIND_NOTHING: return value === null;
 	}
 	return false;
 }
@@ -126,16 +124,16 @@ export function typed(type: BaseTypeName, value: PlainValue | undefined, what: s
 /** twPrimitive_IsTrue: booleans as they are, numbers non-zero, texts and bytes non-empty, locations off the origin. */
 export function truthy(kind: number, value: unknown): boolean {
 	switch (kind) {
-		case ValueKind.BOOLEAN: return value as boolean;
-		case ValueKind.NUMBER: case ValueKind.INTEGER: case ValueKind.SAFE_INTEGER: return value !== 0;
-		case ValueKind.TEXT: return (value as string).length > 0;
-		case ValueKind.BYTES: return (value as Uint8Array).length > 0;
-		case ValueKind.LOCATION: {
+		case KIND_BOOLEAN: return value as boolean;
+		case KIND_NUMBER: case KIND_INTEGER: case KIND_SAFE_INTEGER: return value !== 0;
+		case KIND_TEXT: return (value as string).length > 0;
+		case KIND_BYTES: return (value as Uint8Array).length > 0;
+		case KIND_LOCATION: {
 			const l = value as Location;
 			return l.longitude !== 0 || l.latitude !== 0 || l.elevation !== 0;
 		}
-		case ValueKind.INFOTABLE: return (value as InfoTable).rows.length > 0;
-		case ValueKind.VARIANT: {
+		case KIND_INFOTABLE: return (value as InfoTable).rows.length > 0;
+		case KIND_VARIANT: {
 			const v = value as TypedValue;
 			return truthy(valueKind(v.type), v.value);
 		}

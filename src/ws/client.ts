@@ -1,5 +1,5 @@
 import type { Hal, HalSocket, TimerId, TlsOptions } from "../../hal/hal";
-import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, TOO_BIG, WebSocketError } from "./error";
+import { ABNORMAL, isValidCloseCode, NORMAL, notUtf8, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
 import { CLOSE, ERROR, FrameReader, MESSAGE, PING, PONG } from "./frame-reader";
 import { frameHeaderSize, FrameWriter } from "./frame-writer";
 import { Handshake } from "./handshake";
@@ -62,11 +62,10 @@ const MIN_RX_BUFFER = 1024;
  * - RX: the reassembly buffer (maxMessageSize) and a 125-byte control buffer, in the FrameReader;
  * - TX: one buffer for a framed message, and one for a control frame with the pong and close payloads
  *   waiting for it.
- * Two ways to send: send() copies the caller's bytes into the TX buffer; beginMessage/commitMessage
- * let the caller write the payload into the TX buffer itself, then frame and mask it in place (no
- * second buffer, no copy: what a device that builds its messages does).
- * A message longer than maxFrameSize is sent by send() as continuation frames, all of which must fit
- * the TX buffer; otherwise send() throws "too-big" (the AlwaysOn layer chunks big messages itself).
+ * beginMessage/commitMessage let the caller write the payload into the TX buffer itself, then frame
+ * and mask it in place (no second buffer, no copy: what a device that builds its messages does).
+ * send() (src/ws/send.ts, for hosts and tests: a device bundle leaves it out) copies the caller's
+ * bytes in, as continuation frames past maxFrameSize, through claimTx/frameAt/commitFrames.
  * A frame started on the socket is finished before any other begins; queued control frames go at
  * the next frame boundary.
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
@@ -75,7 +74,7 @@ export class WebSocketClient {
 	onOpen: (() => void) | null = null;
 	/** `bytes` is a view into the RX buffer, valid only during the call. */
 	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null = null;
-	/** After send() returned false: the TX buffer is free again. */
+	/** After beginMessage() or send() said busy: the TX buffer is free again. */
 	onWritable: (() => void) | null = null;
 	/** Exactly once. `error` is null after a close handshake (either side) or a close() before open. */
 	onClose: ((code: number, reason: string, error: WebSocketError | null) => void) | null = null;
@@ -146,6 +145,11 @@ export class WebSocketClient {
 		this.#tx = tx;
 	}
 
+	/** The largest frame payload; send() fragments beyond it. */
+	get maxFrameSize(): number {
+		return this.#maxFrame;
+	}
+
 	/** The TX buffer (lent or allocated); beginMessage says where a payload goes in it. */
 	get txBuffer(): Uint8Array {
 		return this.#tx;
@@ -166,46 +170,6 @@ export class WebSocketClient {
 	}
 
 	/**
-	 * Sends `bytes[offset, offset + length)` as one message (copied: the caller's buffer is free on return).
-	 * False when the previous message is still leaving the TX buffer: retry on onWritable.
-	 */
-	send(bytes: Uint8Array, offset = 0, length: number = bytes.length - offset, binary = true): boolean {
-		if (this.#state !== OPEN) throw new WebSocketError("state", this.#state < OPEN ? "send() before the connection is open" : "send() after the connection began to close");
-		if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= bytes.length)) throw new WebSocketError("usage", `send(): offset ${offset} and length ${length} do not fit ${bytes.length} bytes`);
-		const frame = this.#maxFrame;
-		const tx = this.#tx;
-		const frames = length > frame ? Math.ceil(length / frame) : 1;
-		const needed = (frames - 1) * frameHeaderSize(frame) + frameHeaderSize(length - (frames - 1) * frame) + length;
-		if (needed > tx.length) throw new WebSocketError("too-big", `a message of ${length} bytes needs ${needed} bytes of TX buffer, txBufferSize is ${tx.length}`, TOO_BIG);
-		if (!binary) {
-			const text = this.#outgoingText;
-			text.reset();
-			if (!text.feed(bytes, offset, offset + length) || !text.complete) throw new WebSocketError("bad-utf8", "send(): text message is not valid UTF-8", INVALID_DATA);
-		}
-		if (this.#txEnd !== 0) {
-			this.#refused = true;
-			return false;
-		}
-		this.#payload = -1;
-		const writer = this.#writer;
-		let at = 0;
-		let opcode = binary ? 2 : 1;
-		let left = length;
-		do {
-			const count = left < frame ? left : frame;
-			left -= count;
-			at = writer.frame(tx, at, left === 0 ? 0x80 | opcode : opcode, bytes, offset, count);
-			offset += count;
-			opcode = 0;
-		} while (left > 0);
-		this.#txAt = 0;
-		this.#txEnd = at;
-		this.#refused = false;
-		this.flush();
-		return true;
-	}
-
-	/**
 	 * Zero-copy send, first step: the offset in `txBuffer` where the payload of a message of up to
 	 * `capacity` bytes is to be written (room for the frame header is left before it), or -1 while the
 	 * previous message is still leaving the TX buffer (onWritable follows). Nothing is reserved: a
@@ -213,17 +177,13 @@ export class WebSocketClient {
 	 * open, "too-big" when `capacity` does not fit one frame (maxFrameSize) of the TX buffer.
 	 */
 	beginMessage(capacity: number): number {
-		if (this.#state !== OPEN) throw new WebSocketError("state", this.#state < OPEN ? "beginMessage() before the connection is open" : "beginMessage() after the connection began to close");
+		if (this.#state !== OPEN) throw this.stateError("beginMessage()");
 		if (!(Number.isInteger(capacity) && capacity >= 0)) throw new WebSocketError("usage", `beginMessage(): capacity ${capacity} is not a length`);
 		const payload = frameHeaderSize(capacity);
 		if (capacity > this.#maxFrame || payload + capacity > this.#tx.length) {
 			throw new WebSocketError("too-big", `a message of ${capacity} bytes does not fit one frame of the TX buffer (maxFrameSize ${this.#maxFrame}, txBufferSize ${this.#tx.length})`, TOO_BIG);
 		}
-		if (this.#txEnd !== 0) {
-			this.#refused = true;
-			this.#payload = -1;
-			return -1;
-		}
+		if (!this.claimTx()) return -1;
 		this.#payload = payload;
 		this.#capacity = capacity;
 		return payload;
@@ -236,20 +196,56 @@ export class WebSocketClient {
 	 * "bad-utf8" for a text message that is not UTF-8 (nothing is sent then).
 	 */
 	commitMessage(length: number, binary = true): void {
-		if (this.#state !== OPEN) throw new WebSocketError("state", this.#state < OPEN ? "commitMessage() before the connection is open" : "commitMessage() after the connection began to close");
+		if (this.#state !== OPEN) throw this.stateError("commitMessage()");
 		const payload = this.#payload;
 		if (payload < 0) throw new WebSocketError("usage", "commitMessage() without beginMessage()");
 		if (!(Number.isInteger(length) && length >= 0 && length <= this.#capacity)) throw new WebSocketError("usage", `commitMessage(): length ${length} is over the ${this.#capacity} bytes begun`);
-		if (!binary) {
-			const text = this.#outgoingText;
-			text.reset();
-			if (!text.feed(this.#tx, payload, payload + length) || !text.complete) throw new WebSocketError("bad-utf8", "commitMessage(): text message is not valid UTF-8", INVALID_DATA);
-		}
+		if (!binary && !this.isText(this.#tx, payload, payload + length)) throw notUtf8("commitMessage()");
 		this.#payload = -1;
 		this.#txAt = this.#writer.frameInPlace(this.#tx, payload, binary ? 0x82 : 0x81, length);
 		this.#txEnd = payload + length;
 		this.#refused = false;
 		this.flush();
+	}
+
+	// --- send()'s steps (src/ws/send.ts) ---
+
+	/** Sending is allowed (open, not closing). */
+	get isOpen(): boolean {
+		return this.#state === OPEN;
+	}
+
+	/** The "state" error for a call made while not open; `what` names the call. */
+	stateError(what: string): WebSocketError {
+		return new WebSocketError("state", what + (this.#state < OPEN ? " before the connection is open" : " after the connection began to close"));
+	}
+
+	/** False (onWritable follows) while the TX buffer is still leaving; else it is the caller's from 0. */
+	claimTx(): boolean {
+		this.#payload = -1;
+		if (this.#txEnd === 0) return true;
+		this.#refused = true;
+		return false;
+	}
+
+	/** Frames (masks) `bytes[offset, offset + count)` at tx[at] with the first header byte `head`; returns where the frame ends. */
+	frameAt(at: number, head: number, bytes: Uint8Array, offset: number, count: number): number {
+		return this.#writer.frame(this.#tx, at, head, bytes, offset, count);
+	}
+
+	/** Sends tx[0, end), the frames frameAt wrote since claimTx. */
+	commitFrames(end: number): void {
+		this.#txAt = 0;
+		this.#txEnd = end;
+		this.#refused = false;
+		this.flush();
+	}
+
+	/** `bytes[start, end)` is whole UTF-8 (outgoing text). */
+	isText(bytes: Uint8Array, start: number, end: number): boolean {
+		const text = this.#outgoingText;
+		text.reset();
+		return text.feed(bytes, start, end) && text.complete;
 	}
 
 	/**
@@ -300,21 +296,12 @@ export class WebSocketClient {
 	};
 
 	#onSocketClose = (error: Error | null): void => {
-		const detail = error === null ? "" : `: ${error.message}`;
-		switch (this.#state) {
-			case CONNECTING:
-				this.finish(ABNORMAL, "", new WebSocketError("socket", `could not connect to ${this.#host}:${this.#port}${detail}`));
-				break;
-			case HANDSHAKE:
-				this.finish(ABNORMAL, "", new WebSocketError("socket", `connection closed during the opening handshake${detail}`));
-				break;
-			case OPEN:
-				this.finish(ABNORMAL, "", new WebSocketError("socket", `connection closed without a close frame${detail}`));
-				break;
-			case CLOSING:
-				if (this.#closeReceived || !this.#awaitPeer) this.finishWithOutcome();
-				else this.finish(ABNORMAL, "", new WebSocketError("socket", `connection closed before the peer's close frame${detail}`));
-				break;
+		const state = this.#state;
+		if (state === CLOSING && (this.#closeReceived || !this.#awaitPeer)) this.finishWithOutcome();
+		else if (state >= CONNECTING && state <= CLOSING) {
+			const what = state === CONNECTING ? `could not connect to ${this.#host}:${this.#port}`
+				: "connection closed " + (state === HANDSHAKE ? "during the opening handshake" : state === OPEN ? "without a close frame" : "before the peer's close frame");
+			this.finish(ABNORMAL, "", new WebSocketError("socket", error === null ? what : what + ": " + error.message));
 		}
 	};
 
@@ -322,17 +309,19 @@ export class WebSocketClient {
 	#onDeadline = (): void => {
 		this.#deadline = null;
 		if (this.#state < OPEN) {
-			const what = this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response";
-			this.finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#handshakeTimeoutMs} ms`));
+			this.timedOut("timeout", this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response", this.#handshakeTimeoutMs);
 		} else if (this.#state === OPEN) {
-			this.finish(ABNORMAL, "", new WebSocketError("pong-timeout", `no pong within ${this.#pongTimeoutMs} ms of our ping`));
+			this.timedOut("pong-timeout", "no pong to our ping", this.#pongTimeoutMs);
 		} else if (this.#awaitPeer && !this.#closeReceived) {
-			const what = this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent";
-			this.finish(ABNORMAL, "", new WebSocketError("timeout", `${what} within ${this.#closeTimeoutMs} ms`));
+			this.timedOut("timeout", this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent", this.#closeTimeoutMs);
 		} else {
 			this.finishWithOutcome();
 		}
 	};
+
+	private timedOut(kind: WebSocketErrorKind, what: string, ms: number): void {
+		this.finish(ABNORMAL, "", new WebSocketError(kind, `${what} within ${ms} ms`));
+	}
 
 	#onPingTick = (): void => {
 		if (this.#state !== OPEN || this.#deadline !== null) return;

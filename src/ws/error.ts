@@ -40,6 +40,11 @@ export const INTERNAL_ERROR = 1011;
 
 export const CloseCode = Object.freeze({ NORMAL, GOING_AWAY, PROTOCOL_ERROR, UNSUPPORTED_DATA, NO_STATUS, ABNORMAL, INVALID_DATA, POLICY_VIOLATION, TOO_BIG, MANDATORY_EXTENSION, INTERNAL_ERROR });
 
+/** Outgoing text that is not UTF-8; `what` names the call (only evaluated on failure: XS allocates a literal each time). */
+export function notUtf8(what: string): WebSocketError {
+	return new WebSocketError("bad-utf8", what + ": text message is not valid UTF-8", INVALID_DATA);
+}
+
 /** Codes an endpoint may put in a close frame (§7.4.1, 7.4.2; 1012-1014 registered with IANA since). */
 export function isValidCloseCode(code: number): boolean {
 	return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);

@@ -6,6 +6,7 @@ import type { AuthMessage, BindMessage, ChunkMessage, InfoTable, RequestMessage,
 import { Thing } from "../../src/thing/index";
 import { edgeFrame } from "../thing/capture";
 import { FakeHal, FakeTransport, request } from "./fakes";
+import { invokeService, readProperty, writeProperty } from "../../src/client/requests";
 
 const KEY = "k3y-abcdef-0123456789-secret";
 
@@ -184,12 +185,12 @@ test("a refused or unanswered push keeps its rows and retries after pushRetryMs"
 
 test("edge requests are matched by requestId; answers become values or typed errors; timeouts too", async () => {
 	const h = setup({ requestTimeoutMs: 1000 });
-	await assert.rejects(h.client.invokeService("Other", "X"), (e: RequestError) => e.codeName === "SERVICE_UNAVAILABLE");
+	await assert.rejects(invokeService(h.client, "Other", "X"), (e: RequestError) => e.codeName === "SERVICE_UNAVAILABLE");
 	const t = synchronize(h);
-	const a = h.client.invokeService("Other", "First");
-	const b = h.client.readProperty("Other", "Speed");
-	const c = h.client.writeProperty("Other", "Speed", { type: "NUMBER", value: 5 });
-	const d = h.client.invokeService("Other", "Never");
+	const a = invokeService(h.client, "Other", "First");
+	const b = readProperty(h.client, "Other", "Speed");
+	const c = writeProperty(h.client, "Other", "Speed", { type: "NUMBER", value: 5 });
+	const d = invokeService(h.client, "Other", "Never");
 	const [ra, rb, rc] = [lastRequest(t, "First"), requests(t, "Speed")[0], requests(t, "Speed")[1]];
 	assert.deepEqual([rb.code, rc.code], [Code.GET, Code.PUT]);
 	assert.deepEqual(rc.params!.rows, [[{ type: "NUMBER", value: 5 }]]);

@@ -9,6 +9,7 @@ import { createSimulatedDrivers } from "../../src/drivers/index";
 import type { Emulator } from "../../emulator/index";
 import type { InfoTable, TypedValue } from "../../src/protocol/model";
 import { deviceHal, emulator, KEY, rest, seeded, waitFor, type DeviceHal } from "./helpers";
+import { invokeService, readProperty, writeProperty } from "../../src/client/requests";
 
 let emu: Emulator;
 let device: DeviceHal;
@@ -115,12 +116,12 @@ test("properties both ways: REST PUT reaches the edge (and is pushed back); read
 	assert.equal(typeof get.json.rows[0].Temperature, "number");
 
 	// edge -> platform: a built-in platform property, then a property the edge writes and reads back
-	assert.deepEqual(await app.client.readProperty("SteamSensor", "isConnected"), { type: "BOOLEAN", value: true });
-	await app.client.writeProperty("SteamSensor", "Setpoint", { type: "NUMBER", value: 12.5 });
+	assert.deepEqual(await readProperty(app.client, "SteamSensor", "isConnected"), { type: "BOOLEAN", value: true });
+	await writeProperty(app.client, "SteamSensor", "Setpoint", { type: "NUMBER", value: 12.5 });
 	assert.equal(emu.store.get("SteamSensor")!.properties.get("Setpoint")!.current!.value.value, 12.5);
-	assert.deepEqual(await app.client.readProperty("SteamSensor", "Setpoint"), { type: "NUMBER", value: 12.5 });
-	await assert.rejects(app.client.writeProperty("SteamSensor", "isConnected", { type: "BOOLEAN", value: false }), { codeName: "FORBIDDEN" });
-	const result = await app.client.invokeService("SteamSensor", "GetRemotePropertyBindings");
+	assert.deepEqual(await readProperty(app.client, "SteamSensor", "Setpoint"), { type: "NUMBER", value: 12.5 });
+	await assert.rejects(writeProperty(app.client, "SteamSensor", "isConnected", { type: "BOOLEAN", value: false }), { codeName: "FORBIDDEN" });
+	const result = await invokeService(app.client, "SteamSensor", "GetRemotePropertyBindings");
 	assert.ok((result as InfoTable).rows.length >= 8);
 });
 

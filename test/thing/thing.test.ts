@@ -203,3 +203,19 @@ test("property values: typed sets, plain reads, bad types refused", () => {
 	assert.ok(!p.applySubscription("SOMETIMES", 1));
 	assert.throws(() => new Thing({ name: "X", services: [{ name: "GetMetadata", handler: () => {} }] }), TypeError);
 });
+
+test("SteamSensors share their frozen definition, yet each one's services reach its own hooks", () => {
+	const calls: string[] = [];
+	const hooksOf = (tag: string) => ({ now: () => 0, setLogging: (on: boolean) => calls.push(tag + (on ? " on" : " off")), note: (m: string) => calls.push(tag + " " + m) });
+	const a = createSteamSensorThing("A", hooksOf("a"));
+	const b = createSteamSensorThing("B", hooksOf("b"));
+	assert.equal(a.services[0], b.services[0], "one service definition for both");
+	assert.ok(Object.isFrozen(a.services[1]) && Object.isFrozen(a.services[1].inputs), "module data is frozen");
+	assert.equal(sync(dispatch(b, request(Code.POST, "B", Characteristic.SERVICES, "StartLogging", null))).code, Code.SUCCESS);
+	assert.equal(sync(dispatch(a, request(Code.POST, "A", Characteristic.SERVICES, "StopLogging", null))).code, Code.SUCCESS);
+	const shape: InfoTable = { fields: [{ name: "libraryName", description: "", baseType: "STRING", aspects: [] }], rows: [[{ type: "STRING", value: "lib" }]] };
+	assert.equal(sync(dispatch(a, request(Code.POST, "A", Characteristic.SERVICES, "loadShapeLibrary", shape))).code, Code.SUCCESS);
+	assert.deepEqual(calls, ["b on", "a off", "a loadShapeLibrary lib"]);
+	b.property("TemperatureLimit").set(100);
+	assert.equal(a.get("TemperatureLimit"), 320, "values stay per instance");
+});

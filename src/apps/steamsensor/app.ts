@@ -12,7 +12,7 @@ import { closeDrivers, type DriverSet } from "../../drivers/index";
 import type { Location } from "../../protocol/model";
 import type { Property } from "../../thing/property";
 import type { Thing } from "../../thing/thing";
-import { createSteamSensorThing } from "./thing";
+import { createSteamSensorThing, type SteamSensorHooks } from "./thing";
 
 export interface SteamSensorConfig extends Omit<EdgeClientConfig, "things"> {
 	/** Default "SteamSensor". */
@@ -47,7 +47,8 @@ export function fixed42(value: number): string {
 	return text.length < 4 ? "    ".slice(text.length) + text : text;
 }
 
-class SteamSensorApp {
+/** Also the thing's hooks (its services call them): methods, not closures made per instance. */
+class SteamSensorApp implements SteamSensorHooks {
 	readonly thing: Thing;
 	readonly client: EdgeClient;
 	#hal: Hal;
@@ -69,14 +70,7 @@ class SteamSensorApp {
 		this.#drivers = drivers;
 		const { thingName, scanRateMs, logDirectory, ...clientConfig } = config;
 		const name = thingName ?? "SteamSensor";
-		this.thing = createSteamSensorThing(name, {
-			now: () => hal.now(),
-			setLogging: (enabled) => {
-				this.#logging = enabled;
-				hal.log("info", name + ": logging " + (enabled ? "started" : "stopped"));
-			},
-			note: (message) => hal.log("info", name + ": " + message + " (nothing to load on this runtime)"),
-		});
+		this.thing = createSteamSensorThing(name, this);
 		const thing = this.thing;
 		this.#totalFlow = thing.property("TotalFlow");
 		this.#pressure = thing.property("Pressure");
@@ -122,6 +116,19 @@ class SteamSensorApp {
 		this.client.push();
 		if (this.#logging) this.#log(temperature);
 	};
+
+	now(): number {
+		return this.#hal.now();
+	}
+
+	setLogging(enabled: boolean): void {
+		this.#logging = enabled;
+		this.#hal.log("info", this.thing.name + ": logging " + (enabled ? "started" : "stopped"));
+	}
+
+	note(message: string): void {
+		this.#hal.log("info", this.thing.name + ": " + message + " (nothing to load on this runtime)");
+	}
 
 	#eventFailed = (error: Error): void => {
 		this.#hal.log("warn", this.thing.name + ": SteamSensorFault not delivered: " + error.message);

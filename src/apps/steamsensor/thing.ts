@@ -7,7 +7,7 @@ import type { InfoTable, TypedValue } from "../../protocol/model";
 import { RequestError } from "../../client/errors";
 import { BAD_REQUEST } from "../../protocol/codes";
 import { Thing, shapeFields } from "../../thing/thing";
-import type { DataShapeSpec, ServiceParams } from "../../thing/spec";
+import type { DataShapeSpec, EventSpec, PropertySpec, ServiceParams, ServiceSpec } from "../../thing/spec";
 
 export const READINGS_SHAPE: DataShapeSpec = Object.freeze({
 	name: "SteamSensorReadingShape",
@@ -77,43 +77,72 @@ function addNumbers(params: ServiceParams): number {
 	return a + b;
 }
 
+function hooks(thing: Thing): SteamSensorHooks {
+	return thing.context as SteamSensorHooks;
+}
+
+function getReadings(_: ServiceParams, thing: Thing): InfoTable {
+	return steamSensorReadings(hooks(thing).now());
+}
+
+function startLogging(_: ServiceParams, thing: Thing): void {
+	hooks(thing).setLogging(true);
+}
+
+function stopLogging(_: ServiceParams, thing: Thing): void {
+	hooks(thing).setLogging(false);
+}
+
+function loadShapeLibrary(p: ServiceParams, thing: Thing): void {
+	hooks(thing).note("loadShapeLibrary " + String(p.libraryName ?? ""));
+}
+
+function addEdgeThingShape(p: ServiceParams, thing: Thing): void {
+	hooks(thing).note("AddEdgeThingShape " + String(p.shapeName ?? "") + " " + String(p.namespace ?? ""));
+}
+
+const freeze = Object.freeze;
+
+// Module data, frozen: a preloaded build keeps it in flash, and every instance shares it.
+const PROPERTIES: readonly PropertySpec[] = freeze([
+	freeze({ name: "Pressure", baseType: "NUMBER", readOnly: true, aspects: freeze({ isLogged: true }) }),
+	// SteamThing.c:247 marks "Pressure" as logged a second time instead of Temperature
+	freeze({ name: "Temperature", baseType: "NUMBER", readOnly: true }),
+	freeze({ name: "TotalFlow", baseType: "NUMBER", readOnly: true, aspects: freeze({ isLogged: true }) }),
+	freeze({ name: "TemperatureLimit", baseType: "NUMBER", defaultValue: 320 }),
+	freeze({ name: "FaultStatus", baseType: "BOOLEAN" }),
+	freeze({ name: "InletValve", baseType: "BOOLEAN" }),
+	freeze({ name: "Location", baseType: "LOCATION", readOnly: true }),
+	freeze({ name: "Logfile", baseType: "STRING", readOnly: true }),
+] as PropertySpec[]);
+
+const EVENTS: readonly EventSpec[] = freeze([freeze({ name: "SteamSensorFault", description: "Steam sensor event", shape: FAULT_SHAPE })]);
+
+const SERVICES: readonly ServiceSpec[] = freeze([
+	freeze({ name: "GetSteamSensorReadings", description: "Returns a set of readings as in InfoTable", output: "INFOTABLE", outputShape: READINGS_SHAPE, handler: getReadings }),
+	freeze({
+		name: "AddNumbers", description: "Add two numbers together",
+		inputs: freeze([freeze({ name: "a", baseType: "NUMBER" }), freeze({ name: "b", baseType: "NUMBER" })]), output: "NUMBER", handler: addNumbers,
+	}),
+	freeze({ name: "GetBigString", description: "Generates a big string.", output: "STRING", handler: bigString }),
+	freeze({ name: "StartLogging", description: "Starts edge-side logging.", handler: startLogging }),
+	freeze({ name: "StopLogging", description: "Stops edge-side logging.", handler: stopLogging }),
+	freeze({
+		name: "loadShapeLibrary", description: "Loads an Edge Thing Shape Library.",
+		inputs: freeze([freeze({ name: "libraryName", baseType: "STRING", description: "The name of a remote shared extension library." })]),
+		handler: loadShapeLibrary,
+	}),
+	freeze({
+		name: "AddEdgeThingShape", description: "Loads an Edge Thing Shape Library.",
+		inputs: freeze([
+			freeze({ name: "shapeName", baseType: "STRING", description: "The name of the registered shape to add to this thing." }),
+			freeze({ name: "namespace", baseType: "STRING", description: "Optional Namespace to use when adding this shape." }),
+		]),
+		handler: addEdgeThingShape,
+	}),
+] as ServiceSpec[]);
+
+/** A SteamSensor named `name`; its service handlers reach the app through `hooks` (the thing's context). */
 export function createSteamSensorThing(name: string, hooks: SteamSensorHooks): Thing {
-	return new Thing({
-		name,
-		properties: [
-			{ name: "Pressure", baseType: "NUMBER", readOnly: true, aspects: { isLogged: true } },
-			// SteamThing.c:247 marks "Pressure" as logged a second time instead of Temperature
-			{ name: "Temperature", baseType: "NUMBER", readOnly: true },
-			{ name: "TotalFlow", baseType: "NUMBER", readOnly: true, aspects: { isLogged: true } },
-			{ name: "TemperatureLimit", baseType: "NUMBER", defaultValue: 320 },
-			{ name: "FaultStatus", baseType: "BOOLEAN" },
-			{ name: "InletValve", baseType: "BOOLEAN" },
-			{ name: "Location", baseType: "LOCATION", readOnly: true },
-			{ name: "Logfile", baseType: "STRING", readOnly: true },
-		],
-		events: [{ name: "SteamSensorFault", description: "Steam sensor event", shape: FAULT_SHAPE }],
-		services: [
-			{ name: "GetSteamSensorReadings", description: "Returns a set of readings as in InfoTable", output: "INFOTABLE", outputShape: READINGS_SHAPE, handler: () => steamSensorReadings(hooks.now()) },
-			{
-				name: "AddNumbers", description: "Add two numbers together",
-				inputs: [{ name: "a", baseType: "NUMBER" }, { name: "b", baseType: "NUMBER" }], output: "NUMBER", handler: addNumbers,
-			},
-			{ name: "GetBigString", description: "Generates a big string.", output: "STRING", handler: bigString },
-			{ name: "StartLogging", description: "Starts edge-side logging.", handler: () => hooks.setLogging(true) },
-			{ name: "StopLogging", description: "Stops edge-side logging.", handler: () => hooks.setLogging(false) },
-			{
-				name: "loadShapeLibrary", description: "Loads an Edge Thing Shape Library.",
-				inputs: [{ name: "libraryName", baseType: "STRING", description: "The name of a remote shared extension library." }],
-				handler: (p) => hooks.note("loadShapeLibrary " + String(p.libraryName ?? "")),
-			},
-			{
-				name: "AddEdgeThingShape", description: "Loads an Edge Thing Shape Library.",
-				inputs: [
-					{ name: "shapeName", baseType: "STRING", description: "The name of the registered shape to add to this thing." },
-					{ name: "namespace", baseType: "STRING", description: "Optional Namespace to use when adding this shape." },
-				],
-				handler: (p) => hooks.note("AddEdgeThingShape " + String(p.shapeName ?? "") + " " + String(p.namespace ?? "")),
-			},
-		],
-	});
+	return new Thing({ name, properties: PROPERTIES, services: SERVICES, events: EVENTS }, hooks);
 }
