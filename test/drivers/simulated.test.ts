@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { closeDrivers, createSimulatedDrivers, type DriverSet } from "../../src/drivers/index";
-import { seeded } from "./fakes";
+import { seeded } from "../support/seeded";
 
 function scripted(values: number[]): () => number {
 	let i = 0;

@@ -8,7 +8,8 @@ import { startSteamSensor, type SteamSensor } from "../../src/apps/steamsensor/i
 import { createSimulatedDrivers } from "../../src/drivers/index";
 import type { Emulator } from "../../emulator/index";
 import type { InfoTable, TypedValue } from "../../src/protocol/model";
-import { deviceHal, emulator, KEY, rest, seeded, waitFor, type DeviceHal } from "./helpers";
+import { seeded } from "../support/seeded";
+import { deviceHal, emulator, KEY, rest, waitFor, type DeviceHal } from "./helpers";
 import { invokeService, readProperty, writeProperty } from "../../src/client/requests";
 
 let emu: Emulator;

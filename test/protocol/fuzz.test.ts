@@ -8,18 +8,14 @@ import {
 	type ChunkMessage,
 } from "../../src/protocol/index";
 import { captureFrames, unhex } from "./helpers";
+import { seeded } from "../support/seeded";
 
-/** mulberry32: a small seeded PRNG, so a failure is reproducible. */
+/** A seeded integer in [0, n), so a failure is reproducible. */
 function prng(seed: number): (n: number) => number {
-	let a = seed >>> 0;
-	return (n) => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return (((t ^ (t >>> 14)) >>> 0) % n);
-	};
+	const random = seeded(seed);
+	return (n) => Math.floor(random() * n);
 }
+
 
 const LIES = [0x00, 0x01, 0x02, 0x05, 0x12, 0x7f, 0x80, 0xff];
 

@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Hal, HalSocket, SocketOptions, TimerId } from "../../hal/hal";
-import { acceptFor, seededRandom } from "./peer";
+import { seeded } from "../support/seeded";
+import { acceptFor } from "./peer";
 
 export class FakeSocket implements HalSocket {
 	onConnect: (() => void) | null = null;
@@ -80,7 +81,7 @@ export class FakeHal implements Hal {
 	#timers = new Set<FakeTimer>();
 
 	constructor(seed = 1) {
-		this.#random = seededRandom(seed);
+		this.#random = seeded(seed);
 	}
 
 	createSocket(): HalSocket {

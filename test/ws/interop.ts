@@ -11,7 +11,8 @@ import { describe, test } from "node:test";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { IncomingMessage } from "node:http";
 import type { WebSocketClientOptions } from "../../src/ws/index";
-import { rawServer, randomBytes, seededRandom, utf8Text, withTimeout } from "./peer";
+import { seeded } from "../support/seeded";
+import { rawServer, randomBytes, utf8Text, withTimeout } from "./peer";
 import { Session, type ClientFactory } from "./session";
 
 export interface InteropContext {
@@ -76,7 +77,7 @@ async function echoSizes(context: InteropContext, binary: boolean): Promise<void
 	context.track(server);
 	const session = await context.connect(server.port, BIG);
 	await session.opened;
-	const random = seededRandom(binary ? 6455 : 3629);
+	const random = seeded(binary ? 6455 : 3629);
 	for (const size of SIZES.filter((n) => n <= context.maxBytes)) {
 		const data = binary ? randomBytes(random, size) : utf8Text(size);
 		await session.send(data, binary);
@@ -105,7 +106,7 @@ export const interopCases: readonly InteropCase[] = [
 			context.track(server);
 			const session = await context.connect(server.port, { maxFrameSize: 1000, maxMessageSize: 1000, txBufferSize: 70000 });
 			await session.opened;
-			const random = seededRandom(7);
+			const random = seeded(7);
 			for (const [size, binary] of [[1000, true], [1001, true], [5000, false], [65536, true]] as const) {
 				if (size > context.maxBytes) continue;
 				const data = binary ? randomBytes(random, size) : utf8Text(size);
@@ -164,7 +165,7 @@ export const interopCases: readonly InteropCase[] = [
 				"no server connection",
 			);
 			const ws = peer as WebSocket;
-			for (const payload of [Buffer.alloc(0), Buffer.from("hello"), randomBytes(seededRandom(1), 125)]) {
+			for (const payload of [Buffer.alloc(0), Buffer.from("hello"), randomBytes(seeded(1), 125)]) {
 				const pong = next<[Buffer]>(ws, "pong");
 				ws.ping(payload);
 				const [data] = await pong;
@@ -253,7 +254,7 @@ export const interopCases: readonly InteropCase[] = [
 			context.track(server);
 			const session = await context.connect(server.port, { maxFrameSize: 20000, maxMessageSize: 20000 });
 			await session.opened;
-			const random = seededRandom(99);
+			const random = seeded(99);
 			const sent: Buffer[] = [];
 			for (let i = 0; i < 64; i++) {
 				const data = randomBytes(random, 16384 + i);

@@ -224,17 +224,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 	]);
 }
 
-/** Deterministic PRNG (mulberry32) for test data and cut points. */
-export function seededRandom(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 export function randomBytes(random: () => number, length: number): Buffer {
 	const b = Buffer.alloc(length);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { XsHalBridge } from "../../hal/xs/bridge";
 import { startEmulator, type Emulator, type Vtq } from "../../emulator/index";
-import { seeded } from "../e2e/helpers";
+import { seeded } from "../support/seeded";
 import { deviceBundle, xsBundle } from "./bundles";
 
 const KEY = "xs-app-Key-7d3e1b20-secret";

@@ -7,6 +7,7 @@
  */
 import { createSimulatedDrivers, startSteamSensor } from "steamsensor";
 import { createXsHal, type XsHal } from "../../../hal/xs/device";
+import { seeded } from "../../support/seeded";
 
 /** The store key the app key is provisioned under (a Preference on a device). */
 export const APP_KEY = "appKey";
@@ -35,7 +36,7 @@ export function start(options: StartOptions): void {
 	const log = (message: string) => h.log("info", "app: " + message);
 	app = startSteamSensor({
 		hal: h,
-		drivers: createSimulatedDrivers({ random: mulberry32(options.seed) }),
+		drivers: createSimulatedDrivers({ random: seeded(options.seed) }),
 		config: {
 			host: options.host,
 			port: options.port,
@@ -77,13 +78,3 @@ export function property(name: string): unknown {
 	return app!.thing.get(name);
 }
 
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
