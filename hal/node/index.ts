@@ -38,13 +38,30 @@ export class SocketError extends Error {
 	}
 }
 
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+/** The HAL's pure services on Node: SHA-1, base64, UTF-8 (also what the tests' scripted HALs use). */
+export const nodeCodecs: Pick<Hal, "sha1" | "base64Encode" | "base64Decode" | "utf8EncodeInto" | "utf8Decode"> = Object.freeze({
+	sha1: (bytes: Uint8Array) => new Uint8Array(createHash("sha1").update(bytes).digest()),
+	base64Encode: (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+	base64Decode(text: string) {
+		// Buffer's decoder skips anything it does not know; a HAL says so instead.
+		if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw new TypeError("malformed base64");
+		return new Uint8Array(Buffer.from(text, "base64"));
+	},
+	utf8EncodeInto(text: string, into: Uint8Array, offset: number) {
+		if (Buffer.byteLength(text, "utf8") > into.length - offset) return -1;
+		return encoder.encodeInto(text, into.subarray(offset)).written;
+	},
+	utf8Decode: (bytes: Uint8Array, offset: number, length: number) => decoder.decode(bytes.subarray(offset, offset + length)),
+});
+
 export function createNodeHal(options: NodeHalOptions = {}): Hal {
 	const minLevel = LEVELS[options.logLevel ?? "info"];
 	const sink = options.logSink ?? writeLogLine;
 	const allowance = options.writeAllowance ?? 16384;
 	const lingerMs = options.lingerMs ?? 1000;
-	const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-	const encoder = new TextEncoder();
 	return {
 		createSocket: () => new NodeSocket(allowance, lingerMs),
 		timers: nodeTimers(options.unrefTimers === true),
@@ -53,18 +70,7 @@ export function createNodeHal(options: NodeHalOptions = {}): Hal {
 		randomBytes(into, offset, length) {
 			randomFillSync(into, offset, length);
 		},
-		sha1: (bytes) => new Uint8Array(createHash("sha1").update(bytes).digest()),
-		base64Encode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
-		base64Decode(text) {
-			// Buffer's decoder skips anything it does not know; a HAL says so instead.
-			if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw new TypeError("malformed base64");
-			return new Uint8Array(Buffer.from(text, "base64"));
-		},
-		utf8EncodeInto(text, into, offset) {
-			if (Buffer.byteLength(text, "utf8") > into.length - offset) return -1;
-			return encoder.encodeInto(text, into.subarray(offset)).written;
-		},
-		utf8Decode: (bytes, offset, length) => decoder.decode(bytes.subarray(offset, offset + length)),
+		...nodeCodecs,
 		log(level, message) {
 			if (LEVELS[level] >= minLevel) sink(level, message);
 		},

@@ -2,11 +2,12 @@
  * Fakes for the client's unit tests: a HAL with a manual clock and timers, and a transport that
  * records what the client sends (decoded) and lets the test play the platform.
  */
-import { createHash, randomFillSync } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type { Hal, HalSocket, LogLevel, TimerId } from "../../hal/hal";
 import type { Transport, TransportOptions } from "../../src/client/config";
 import { Code, decodeMessage, encodeMessageToBytes } from "../../src/protocol";
 import type { ChunkMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../../src/protocol/model";
+import { nodeCodecs } from "../../hal/node/index";
 
 interface Timer {
 	id: number;
@@ -73,24 +74,11 @@ export class FakeHal implements Hal {
 		if (this.randomByte !== null) into.fill(this.randomByte, offset, offset + length);
 		else randomFillSync(into, offset, length);
 	}
-	sha1(bytes: Uint8Array): Uint8Array {
-		return new Uint8Array(createHash("sha1").update(bytes).digest());
-	}
-	base64Encode(bytes: Uint8Array): string {
-		return Buffer.from(bytes).toString("base64");
-	}
-	base64Decode(text: string): Uint8Array {
-		return new Uint8Array(Buffer.from(text, "base64"));
-	}
-	utf8EncodeInto(text: string, into: Uint8Array, offset: number): number {
-		const bytes = Buffer.from(text, "utf8");
-		if (offset + bytes.length > into.length) return -1;
-		into.set(bytes, offset);
-		return bytes.length;
-	}
-	utf8Decode(bytes: Uint8Array, offset: number, length: number): string {
-		return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(offset, offset + length));
-	}
+	readonly sha1 = nodeCodecs.sha1;
+	readonly base64Encode = nodeCodecs.base64Encode;
+	readonly base64Decode = nodeCodecs.base64Decode;
+	readonly utf8EncodeInto = nodeCodecs.utf8EncodeInto;
+	readonly utf8Decode = nodeCodecs.utf8Decode;
 	log(level: LogLevel, message: string): void {
 		this.logs.push([level, message]);
 	}

@@ -3,10 +3,10 @@
  * sends is delivered in exactly the pieces the test chooses, time moves only when told, random
  * bytes come from a seed. Deterministic runs for segmentation, timers and back-pressure.
  */
-import { createHash } from "node:crypto";
 import type { Hal, HalSocket, SocketOptions, TimerId } from "../../hal/hal";
 import { seeded } from "../support/seeded";
 import { acceptFor } from "./peer";
+import { nodeCodecs } from "../../hal/node/index";
 
 export class FakeSocket implements HalSocket {
 	onConnect: (() => void) | null = null;
@@ -123,24 +123,11 @@ export class FakeHal implements Hal {
 	randomBytes(into: Uint8Array, offset: number, length: number): void {
 		for (let i = 0; i < length; i++) into[offset + i] = (this.#random() * 256) | 0;
 	}
-	sha1(bytes: Uint8Array): Uint8Array {
-		return new Uint8Array(createHash("sha1").update(bytes).digest());
-	}
-	base64Encode(bytes: Uint8Array): string {
-		return Buffer.from(bytes).toString("base64");
-	}
-	base64Decode(text: string): Uint8Array {
-		return new Uint8Array(Buffer.from(text, "base64"));
-	}
-	utf8EncodeInto(text: string, into: Uint8Array, offset: number): number {
-		const bytes = Buffer.from(text, "utf8");
-		if (bytes.length > into.length - offset) return -1;
-		into.set(bytes, offset);
-		return bytes.length;
-	}
-	utf8Decode(bytes: Uint8Array, offset: number, length: number): string {
-		return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(offset, offset + length));
-	}
+	readonly sha1 = nodeCodecs.sha1;
+	readonly base64Encode = nodeCodecs.base64Encode;
+	readonly base64Decode = nodeCodecs.base64Decode;
+	readonly utf8EncodeInto = nodeCodecs.utf8EncodeInto;
+	readonly utf8Decode = nodeCodecs.utf8Decode;
 	log(level: string, message: string): void {
 		this.logs.push(`${level} ${message}`);
 	}
