@@ -15,6 +15,15 @@ const traced: string[] = [];
 (globalThis as unknown as { trace: (text: string) => void }).trace = (text) => void traced.push(text);
 const KEY = "6ba5e9a1-0000-4c53-9d4f-key-never-logged";
 
+/** The mode and edge constants of Moddable's embedded:io/digital, for the Digital fakes below. */
+class DigitalModes {
+	static readonly Input = "in";
+	static readonly InputPullUp = "in-up";
+	static readonly InputPullDown = "in-down";
+	static readonly Output = "out";
+	static readonly Rising = 1;
+}
+
 let instance = 0;
 /** Runs main.ts once (a fresh module instance per call) and returns what it started, if anything. */
 async function boot(config: Record<string, unknown>, appKey: string | null = KEY): Promise<{ config: Record<string, unknown>; drivers: DriverSet; hal: unknown } | undefined> {
@@ -89,13 +98,9 @@ test("hardware drivers on device.io: BMP280 at the configured I2C pins/address, 
 	const bmp = new Bmp280Device();
 	bmp.conversion = [519888, 415148];
 	const pins: Array<{ pin: number; mode: unknown; edge?: number }> = [];
-	class Digital {
-		static readonly Input = "in";
-		static readonly InputPullUp = "in-up";
-		static readonly InputPullDown = "in-down";
-		static readonly Output = "out";
-		static readonly Rising = 1;
+	class Digital extends DigitalModes {
 		constructor(options: { pin: number; mode: unknown; edge?: number }) {
+			super();
 			pins.push({ pin: options.pin, mode: options.mode, edge: options.edge });
 		}
 		write(): void {}
@@ -118,13 +123,9 @@ test("a hardware driver that fails to open releases the ones opened before it", 
 	const bmp = new Bmp280Device();
 	let inputs = 0;
 	let inputsClosed = 0;
-	class Digital {
-		static readonly Input = "in";
-		static readonly InputPullUp = "in-up";
-		static readonly InputPullDown = "in-down";
-		static readonly Output = "out";
-		static readonly Rising = 1;
+	class Digital extends DigitalModes {
 		constructor(options: { mode: unknown }) {
+			super();
 			if (options.mode === "out") throw new Error("pin in use");
 			inputs++;
 		}
