@@ -21,19 +21,16 @@
  * Requests wait in a fixed table whose deadlines a single repeating tick checks. The push path (set ->
  * ring -> TX -> SUCCESS) allocates nothing, and neither does reading a platform request (its head and
  * params are read in place) beyond the values handed to the application. Only a message that cannot
- * go now (the TX buffer still leaving, or bigger than a chunk) is encoded into a buffer of its own,
- * bounded by maxMessageSize, and waits in the outbox, whole, to be sent chunk by chunk: encoding it
- * once and chunking it (the codec's encodeChunk) needs its size in memory for a moment, where
- * streaming chunks would need an encoder that stops and resumes mid-value.
+ * go now (the TX buffer still leaving, or bigger than a chunk) is encoded into a buffer of its own and
+ * waits in the outbox (outbox.ts).
  *
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal, TimerId } from "../../hal/hal";
 import {
-	BaseType, ByteWriter, chunkCount, DecodeError, decodeMessage, encodeChunk, EncodeError, encodeInfoTable,
-	HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE, PushWriter, readRequestHead, Reassembler, RequestHead, writeMessage, bytesEqual,
+	DecodeError, decodeMessage, HEADER_SIZE, isRequestCode, PushWriter, readRequestHead, Reassembler, RequestHead, bytesEqual,
 } from "../protocol";
-import { AUTH, BAD_REQUEST, BIND, ENTITY_TOO_LARGE, EVENTS, GATEWAY_TIMEOUT, INTERNAL_SERVER_ERROR, NOT_FOUND, POST, SERVICES, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
+import { AUTH, BAD_REQUEST, BIND, EVENTS, GATEWAY_TIMEOUT, INTERNAL_SERVER_ERROR, NOT_FOUND, POST, SERVICES, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
 import type { AuthMessage, BindMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../protocol/model";
 import type { Thing, Reply, ThingLink } from "../thing/thing";
 import type { Property } from "../thing/property";
@@ -43,6 +40,7 @@ import { Backoff } from "./backoff";
 import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import { RequestError } from "./errors";
 import { column, nothing } from "./requests";
+import { Outbox, type OutboxLink } from "./outbox";
 import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_PUSH, FOR_SYNC, FOR_UNBIND, PendingTable } from "./pending";
 import { SubscribedProperties } from "./subscribed";
 
@@ -58,16 +56,11 @@ const DISCONNECTING = 5;
 const WAITING = 6;
 
 const AUTH_SESSION = 0xffffffff;
-const NO_CONTENT = 0xff;
 const SWEEP_MS = 1000;
 /** Room for the header of a client frame of up to 65535 bytes (2 + 2 extended length + 4 mask); chunkSize <= 0xffff. */
 const FRAME_HEADER = 8;
 /** The upgrade response goes into the RX buffer too (a header block of this size is accepted). */
 const MIN_RX = 1024;
-/** begin()'s answers besides an offset: the TX buffer is busy (onWritable follows), or the transport is failing. */
-const BUSY = -1;
-const FAILED = -2;
-const NO_ROOM = "no room";
 const GET_PROPERTY_SUBSCRIPTIONS = "GetPropertySubscriptions";
 const HAS_DEADBAND = '{"hasDeadband":true}';
 
@@ -109,8 +102,8 @@ function webSocket(hal: Hal, options: ConstructorParameters<typeof WebSocketClie
 	return new WebSocketClient(hal, options) as Transport;
 }
 
-/** Also the things' link (ThingLink): they report changes and notifications to it. */
-export class EdgeClient implements ThingLink {
+/** Also the things' link (ThingLink): they report changes and notifications to it; and the outbox's (OutboxLink). */
+export class EdgeClient implements ThingLink, OutboxLink {
 	readonly things: readonly Thing[];
 	readonly stats: ClientStats = newStats();
 	onStateChange: ((state: ClientState) => void) | null = null;
@@ -134,11 +127,9 @@ export class EdgeClient implements ThingLink {
 	#state: number = STOPPED;
 	#transport: Transport | null = null;
 	#generation = 0;
-	#session = 0;
 	#nextId = 0;
 	#options: TransportOptions;
-	#tx: Uint8Array;
-	#writer: ByteWriter;
+	#out: Outbox;
 	#head = new RequestHead();
 	#params = new ParamsReader();
 	#spms: SubscribedProperties[] = [];
@@ -148,10 +139,6 @@ export class EdgeClient implements ThingLink {
 	#pending: PendingTable;
 	/** Made when the first chunk arrives (most devices never see one). */
 	#reassembler: Reassembler | null = null;
-	/** Whole messages waiting for the TX buffer (back-pressure, or multipart: sent chunk by chunk). */
-	#outbox: Uint8Array[] = [];
-	/** The next chunk of the outbox's first message (1-based). */
-	#nextChunk = 1;
 	#backoff: Backoff;
 	#tickTimer: TimerId | null = null;
 	/** The reconnect delay (WAITING) or the duty cycle's end (CONNECTED): never both. */
@@ -177,10 +164,10 @@ export class EdgeClient implements ThingLink {
 		const rxSize = s.chunkSize > MIN_RX ? s.chunkSize : MIN_RX;
 		const rings = txSize;
 		const mem = new Uint8Array(txSize + n * s.queueBytes + rxSize);
-		this.#tx = mem.subarray(0, txSize);
-		this.#writer = new ByteWriter(this.#tx);
+		const tx = mem.subarray(0, txSize);
+		this.#out = new Outbox(tx, s, this);
 		const options = s.transport as TransportOptions; // completed in place: one object for the client's life
-		options.txBuffer = this.#tx;
+		options.txBuffer = tx;
 		options.rxBuffer = mem.subarray(rings + n * s.queueBytes);
 		this.#options = options;
 		const pushWriter = new PushWriter();
@@ -189,7 +176,7 @@ export class EdgeClient implements ThingLink {
 		for (let i = 0; i < n; i++) {
 			const thing = this.things[i];
 			for (let j = 0; j < i; j++) if (this.things[j].name === thing.name) throw new TypeError("thing " + thing.name + " given twice");
-			const spm = new SubscribedProperties(thing, mem, this.#writer, pushWriter, rings + i * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize);
+			const spm = new SubscribedProperties(thing, mem, this.#out.writer, pushWriter, rings + i * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize);
 			this.#spms.push(spm);
 			thing.attach(this);
 			for (const p of thing.properties) if (p.time > 0) this.changed(spm, p);
@@ -207,7 +194,7 @@ export class EdgeClient implements ThingLink {
 
 	/** The session id the platform assigned at the last AUTH. */
 	get sessionId(): number {
-		return this.#session;
+		return this.#out.session;
 	}
 
 	isBound(thingName: string): boolean {
@@ -283,6 +270,15 @@ export class EdgeClient implements ThingLink {
 		if (i >= 0) this.wantSync(i);
 	}
 
+	// --- OutboxLink: what the outbox calls (and the client itself) ---
+
+	/** A failure that throws nowhere else: logged, and handed to onError. */
+	report(error: unknown): void {
+		const e = error instanceof Error ? error : new Error(String(error));
+		this.#hal.log("error", e.message);
+		if (this.onError !== null) this.onError(e);
+	}
+
 	// --- connection state machine ---
 
 	private setState(state: number): void {
@@ -342,7 +338,7 @@ export class EdgeClient implements ThingLink {
 			this.abort();
 			return;
 		}
-		this.#session = response.sessionId;
+		this.#out.session = response.sessionId;
 		this.#hal.log("info", "authenticated (appKey), session " + response.sessionId);
 		if (this.onAuthenticated !== null) this.onAuthenticated("appKey");
 		this.setState(BINDING);
@@ -354,7 +350,7 @@ export class EdgeClient implements ThingLink {
 		const names: string[] = [];
 		for (const thing of this.things) names.push(thing.name);
 		const msg: BindMessage = {
-			kind: code === BIND ? "bind" : "unbind", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session,
+			kind: code === BIND ? "bind" : "unbind", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#out.session,
 			gateway: this.#gateway, names,
 		};
 		this.#pending.add(kind, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, null, null);
@@ -423,8 +419,7 @@ export class EdgeClient implements ThingLink {
 			pending.free(slot);
 			if (reject !== null) reject(new RequestError(SERVICE_UNAVAILABLE, "connection closed"));
 		}
-		this.#outbox.length = 0;
-		this.#nextChunk = 1;
+		this.#out.clear();
 		this.#reassembler?.clear();
 		for (let i = 0; i < this.things.length; i++) {
 			this.#spms[i].synchronized = false;
@@ -602,21 +597,22 @@ export class EdgeClient implements ThingLink {
 			this.#pushRetryAt = 0;
 		}
 		const spms = this.#spms;
+		const out = this.#out;
 		for (let i = 0; i < spms.length && this.#transport === t; i++) {
 			const spm = spms[i];
 			if (!spm.synchronized || spm.inFlight > 0 || !spm.waiting) continue;
-			const at = this.begin(t);
+			const at = out.begin(t);
 			if (at < 0) return;
 			const id = this.id();
 			const slot = this.#pending.add(FOR_PUSH, id, this.#hal.ticks() + this.#s.requestTimeoutMs, i, null, null);
 			if (slot < 0) return;
-			const rows = spm.fill(this.#writer, at, id, this.#session);
+			const rows = spm.fill(out.writer, at, id, out.session);
 			if (rows === 0) {
 				this.#pending.free(slot);
 				spm.unsend();
 				return;
 			}
-			const length = this.commit(t, at);
+			const length = out.commit(t, at);
 			this.stats.pushes++;
 			if (this.onPush !== null) this.onPush(spm.thing.name, rows, length);
 		}
@@ -812,7 +808,7 @@ export class EdgeClient implements ThingLink {
 
 	private requestMessage(id: number, code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): RequestMessage {
 		return {
-			kind: "request", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#session, entityType: THING,
+			kind: "request", version: 1, code, requestId: id, endpointId: 0, sessionId: this.#out.session, entityType: THING,
 			entityName: entity, characteristicType: characteristic, characteristicName: name, headers: [], params,
 		};
 	}
@@ -839,149 +835,15 @@ export class EdgeClient implements ThingLink {
 		});
 	}
 
-	/**
-	 * Sends a message, or a response (`reply` to request `requestId`), after what is already waiting:
-	 * written straight into the TX buffer when it is free and the message fits one chunk; otherwise
-	 * encoded aside (bounded by maxMessageSize) into the outbox, sent whole or chunk by chunk as the
-	 * TX buffer frees. Throws what the codec throws for a value it cannot write, and ENTITY_TOO_LARGE.
-	 */
+	/** Sends a message, or a response (`reply` to request `requestId`), while the connection lasts (outbox.ts). */
 	private send(msg: Message | null, reply: Reply | null = null, requestId = 0, endpointId = 0): void {
 		const t = this.#transport;
-		if (t === null || this.#closing) return;
-		const at = this.begin(t);
-		if (at === FAILED) return;
-		if (at >= 0) {
-			try {
-				this.compose(this.#writer, msg, reply, requestId, endpointId);
-				if (this.#writer.position - at <= this.singlePartLimit(at)) {
-					this.commit(t, at);
-					return;
-				}
-			} catch (error) {
-				if (!noRoom(error)) throw error;
-			}
-		}
-		this.#outbox.push(this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256));
-		if (at >= 0) this.drain(t);
-	}
-
-	/** Writes `msg`, or the response `reply` to `requestId`, at `w`'s position. */
-	private compose(w: ByteWriter, msg: Message | null, reply: Reply | null, requestId: number, endpointId: number): void {
-		if (msg !== null) {
-			writeMessage(w, msg);
-			return;
-		}
-		const r = reply as Reply;
-		w.u8(1);
-		w.u8(r.code);
-		w.u32(requestId);
-		w.u32(endpointId);
-		w.u32(this.#session);
-		w.u8(0); // single part
-		if (r.reason === null) w.u8(0);
-		else {
-			w.u8(1);
-			w.string(r.reason);
-		}
-		if (r.property !== null) {
-			w.u8(BaseType.INFOTABLE);
-			r.property.writeTable(w);
-		} else if (r.content !== null) {
-			w.u8(BaseType.INFOTABLE);
-			encodeInfoTable(w, r.content);
-		} else w.u8(NO_CONTENT);
-	}
-
-	/** Encodes a message into a buffer of its own, from `first` bytes up, doubling, at most maxMessageSize. */
-	private aside(msg: Message | null, reply: Reply | null, requestId: number, endpointId: number, first: number): Uint8Array {
-		const max = this.#s.maxMessageSize;
-		for (let size = first; ; size *= 2) {
-			const w = new ByteWriter(new Uint8Array(size < max ? size : max));
-			try {
-				this.compose(w, msg, reply, requestId, endpointId);
-				return w.buffer.subarray(0, w.position);
-			} catch (error) {
-				if (!noRoom(error)) throw error;
-				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, "a message over maxMessageSize " + max);
-			}
-		}
-	}
-
-	/**
-	 * The offset in the TX buffer where the next message goes (the writer set there); BUSY while the
-	 * outbox waits or the TX buffer is still leaving (onWritable follows); FAILED when the transport
-	 * refuses (it is closing: its onClose follows).
-	 */
-	private begin(t: Transport): number {
-		if (this.#outbox.length !== 0) return BUSY;
-		let at: number;
-		try {
-			at = t.beginMessage(this.#s.chunkSize);
-		} catch (error) {
-			this.report(error);
-			return FAILED;
-		}
-		if (at >= 0) this.#writer.position = at;
-		return at;
-	}
-
-	/** Sends the message written from `at` to the writer's position; returns its length. */
-	private commit(t: Transport, at: number): number {
-		const length = this.#writer.position - at;
-		t.commitMessage(length, true);
-		this.stats.messagesSent++;
-		this.stats.bytesSent += length;
-		return length;
-	}
-
-	/**
-	 * The longest message at tx[at] that goes single-part (PROTOCOL.md §1.3): a chunk less the multipart
-	 * header and, for a request, the entity address every chunk repeats.
-	 */
-	private singlePartLimit(at: number): number {
-		const tx = this.#tx;
-		let prefix = 0;
-		if (isRequestCode(tx[at + 1])) {
-			const name = tx[at + HEADER_SIZE + 1];
-			prefix = name < 0x80 ? 2 + name : 5 + (((name & 0x7f) << 24) | (tx[at + HEADER_SIZE + 2] << 16) | (tx[at + HEADER_SIZE + 3] << 8) | tx[at + HEADER_SIZE + 4]);
-		}
-		return this.#s.chunkSize - MULTIPART_HEADER_SIZE - prefix;
-	}
-
-	/** Sends the outbox, whole messages or chunk by chunk, while the TX buffer takes it; true when it is empty. */
-	private drain(t: Transport): boolean {
-		const outbox = this.#outbox;
-		const chunk = this.#s.chunkSize;
-		while (outbox.length > 0) {
-			let at: number;
-			try {
-				at = t.beginMessage(chunk);
-			} catch (error) {
-				this.report(error);
-				return false;
-			}
-			if (at < 0) return false;
-			const whole = outbox[0];
-			const count = chunkCount(whole, whole.length, chunk);
-			const k = this.#nextChunk;
-			if (count === 1) {
-				this.#tx.set(whole, at);
-				this.#writer.position = at + whole.length;
-			} else this.#writer.position = at + encodeChunk(whole, whole.length, k, chunk, this.#tx, at);
-			this.commit(t, at);
-			if (this.#transport !== t) return false; // closed from inside the send
-			if (k < count) this.#nextChunk = k + 1;
-			else {
-				outbox.shift();
-				this.#nextChunk = 1;
-			}
-		}
-		return true;
+		if (t !== null && !this.#closing) this.#out.send(t, msg, reply, requestId, endpointId);
 	}
 
 	#onWritable = (): void => {
 		const t = this.#transport;
-		if (t !== null && this.drain(t)) this.flush();
+		if (t !== null && this.#out.drain(t)) this.flush();
 	};
 
 	// --- helpers ---
@@ -1001,12 +863,6 @@ export class EdgeClient implements ThingLink {
 		}
 		return key ? text.split(key).join("***") : text;
 	}
-
-	private report(error: unknown): void {
-		const e = error instanceof Error ? error : new Error(String(error));
-		this.#hal.log("error", e.message);
-		if (this.onError !== null) this.onError(e);
-	}
 }
 
 /** "<what> refused (<reason>)": the platform answered a request of ours with `code`. */
@@ -1021,8 +877,4 @@ function unanswered(what: string): RequestError {
 /** A reply made here (not by a thing): a code and a reason. */
 function statusReply(code: number, reason: string | null): Reply {
 	return { code, reason, content: null, property: null };
-}
-
-function noRoom(error: unknown): boolean {
-	return error instanceof EncodeError && error.reason.startsWith(NO_ROOM);
 }

@@ -1,0 +1,202 @@
+/*
+ * The outbound path: messages go straight into the TX buffer lent to each connection when it is free
+ * and they fit one chunk; otherwise (the TX buffer still leaving, or bigger than a chunk) one is
+ * encoded once into a buffer of its own, bounded by maxMessageSize, and waits here, whole, to be sent
+ * whole or chunk by chunk (the codec's encodeChunk) as the TX buffer frees. Encoding it once needs its
+ * size in memory for a moment, where streaming chunks would need an encoder that stops and resumes
+ * mid-value. One instance for the client's life; the push path through begin/commit allocates nothing.
+ *
+ * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
+ */
+import {
+	BaseType, ByteWriter, chunkCount, encodeChunk, EncodeError, encodeInfoTable, HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE,
+	writeMessage,
+} from "../protocol";
+import { ENTITY_TOO_LARGE } from "../protocol/codes";
+import type { Message } from "../protocol/model";
+import type { Reply } from "../thing/thing";
+import type { ClientStats } from "./client";
+import type { Settings, Transport } from "./config";
+import { RequestError } from "./errors";
+
+const NO_CONTENT = 0xff;
+/** begin()'s answers besides an offset: the TX buffer is busy (onWritable follows), or the transport is failing. */
+const BUSY = -1;
+const FAILED = -2;
+const NO_ROOM = "no room";
+
+/** What the outbox needs of its client: the counters it adds to, and where the transport's failures go. */
+export interface OutboxLink {
+	readonly stats: ClientStats;
+	report(error: unknown): void;
+}
+
+export class Outbox {
+	/** Writes into the TX buffer at the offset begin() gave. */
+	readonly writer: ByteWriter;
+	/** The session messages go out under (the last AUTH's). */
+	session = 0;
+	#s: Settings;
+	#link: OutboxLink;
+	/** Whole messages waiting for the TX buffer (back-pressure, or multipart: sent chunk by chunk). */
+	#queue: Uint8Array[] = [];
+	/** The next chunk of the queue's first message (1-based). */
+	#nextChunk = 1;
+
+	/** A link, not a callback: a closure would cost the heap slots of a function and its scope. */
+	constructor(tx: Uint8Array, s: Settings, link: OutboxLink) {
+		this.writer = new ByteWriter(tx);
+		this.#s = s;
+		this.#link = link;
+	}
+
+	/**
+	 * Sends a message, or a response (`reply` to request `requestId`), after what is already waiting:
+	 * written straight into the TX buffer when it is free and the message fits one chunk; otherwise
+	 * encoded aside into the queue. Throws what the codec throws for a value it cannot write, and
+	 * ENTITY_TOO_LARGE.
+	 */
+	send(t: Transport, msg: Message | null, reply: Reply | null, requestId: number, endpointId: number): void {
+		const at = this.begin(t);
+		if (at === FAILED) return;
+		if (at >= 0) {
+			try {
+				this.compose(this.writer, msg, reply, requestId, endpointId);
+				if (this.writer.position - at <= this.singlePartLimit(at)) {
+					this.commit(t, at);
+					return;
+				}
+			} catch (error) {
+				if (!noRoom(error)) throw error;
+			}
+		}
+		this.#queue.push(this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256));
+		if (at >= 0) this.drain(t);
+	}
+
+	/**
+	 * The offset in the TX buffer where the next message goes (the writer set there); BUSY while the
+	 * queue waits or the TX buffer is still leaving (onWritable follows); FAILED when the transport
+	 * refuses (it is closing: its onClose follows).
+	 */
+	begin(t: Transport): number {
+		if (this.#queue.length !== 0) return BUSY;
+		let at: number;
+		try {
+			at = t.beginMessage(this.#s.chunkSize);
+		} catch (error) {
+			this.#link.report(error);
+			return FAILED;
+		}
+		if (at >= 0) this.writer.position = at;
+		return at;
+	}
+
+	/** Sends the message written from `at` to the writer's position; returns its length. */
+	commit(t: Transport, at: number): number {
+		const length = this.writer.position - at;
+		t.commitMessage(length, true);
+		const stats = this.#link.stats;
+		stats.messagesSent++;
+		stats.bytesSent += length;
+		return length;
+	}
+
+	/** Sends the queue, whole messages or chunk by chunk, while the TX buffer takes it; true when it is empty. */
+	drain(t: Transport): boolean {
+		const queue = this.#queue;
+		const tx = this.writer.buffer;
+		const chunk = this.#s.chunkSize;
+		while (queue.length > 0) {
+			let at: number;
+			try {
+				at = t.beginMessage(chunk);
+			} catch (error) {
+				this.#link.report(error);
+				return false;
+			}
+			if (at < 0) return false;
+			const whole = queue[0];
+			const count = chunkCount(whole, whole.length, chunk);
+			const k = this.#nextChunk;
+			if (count === 1) {
+				tx.set(whole, at);
+				this.writer.position = at + whole.length;
+			} else this.writer.position = at + encodeChunk(whole, whole.length, k, chunk, tx, at);
+			this.commit(t, at);
+			if (queue[0] !== whole) return false; // closed from inside the send: clear() emptied the queue
+			if (k < count) this.#nextChunk = k + 1;
+			else {
+				queue.shift();
+				this.#nextChunk = 1;
+			}
+		}
+		return true;
+	}
+
+	/** The connection is gone: what waited for it goes too. */
+	clear(): void {
+		this.#queue.length = 0;
+		this.#nextChunk = 1;
+	}
+
+	/** Writes `msg`, or the response `reply` to `requestId`, at `w`'s position. */
+	private compose(w: ByteWriter, msg: Message | null, reply: Reply | null, requestId: number, endpointId: number): void {
+		if (msg !== null) {
+			writeMessage(w, msg);
+			return;
+		}
+		const r = reply as Reply;
+		w.u8(1);
+		w.u8(r.code);
+		w.u32(requestId);
+		w.u32(endpointId);
+		w.u32(this.session);
+		w.u8(0); // single part
+		if (r.reason === null) w.u8(0);
+		else {
+			w.u8(1);
+			w.string(r.reason);
+		}
+		if (r.property !== null) {
+			w.u8(BaseType.INFOTABLE);
+			r.property.writeTable(w);
+		} else if (r.content !== null) {
+			w.u8(BaseType.INFOTABLE);
+			encodeInfoTable(w, r.content);
+		} else w.u8(NO_CONTENT);
+	}
+
+	/** Encodes a message into a buffer of its own, from `first` bytes up, doubling, at most maxMessageSize. */
+	private aside(msg: Message | null, reply: Reply | null, requestId: number, endpointId: number, first: number): Uint8Array {
+		const max = this.#s.maxMessageSize;
+		for (let size = first; ; size *= 2) {
+			const w = new ByteWriter(new Uint8Array(size < max ? size : max));
+			try {
+				this.compose(w, msg, reply, requestId, endpointId);
+				return w.buffer.subarray(0, w.position);
+			} catch (error) {
+				if (!noRoom(error)) throw error;
+				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, "a message over maxMessageSize " + max);
+			}
+		}
+	}
+
+	/**
+	 * The longest message at tx[at] that goes single-part (PROTOCOL.md §1.3): a chunk less the multipart
+	 * header and, for a request, the entity address every chunk repeats.
+	 */
+	private singlePartLimit(at: number): number {
+		const tx = this.writer.buffer;
+		let prefix = 0;
+		if (isRequestCode(tx[at + 1])) {
+			const name = tx[at + HEADER_SIZE + 1];
+			prefix = name < 0x80 ? 2 + name : 5 + (((name & 0x7f) << 24) | (tx[at + HEADER_SIZE + 2] << 16) | (tx[at + HEADER_SIZE + 3] << 8) | tx[at + HEADER_SIZE + 4]);
+		}
+		return this.#s.chunkSize - MULTIPART_HEADER_SIZE - prefix;
+	}
+}
+
+function noRoom(error: unknown): boolean {
+	return error instanceof EncodeError && error.reason.startsWith(NO_ROOM);
+}
