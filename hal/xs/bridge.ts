@@ -62,6 +62,8 @@ export class XsHalBridge {
 	#waiters = new Set<LogWaiter>();
 	#closed = false;
 	#clock: NodeJS.Timeout | null = null;
+	/** The clock's advance in flight: close() lets it finish, or the worker looks busy and is killed mid-crank. */
+	#advancing: Promise<unknown> = Promise.resolve();
 
 	constructor(options: XsHalBridgeOptions = {}) {
 		this.#options = options;
@@ -96,7 +98,7 @@ export class XsHalBridge {
 			if (elapsed < 1) return;
 			last += elapsed;
 			busy = true;
-			this.advance(elapsed).then(() => (busy = false), () => (busy = false));
+			this.#advancing = this.advance(elapsed).then(() => (busy = false), () => (busy = false));
 		}, stepMs);
 		this.#clock.unref();
 	}
@@ -140,6 +142,7 @@ export class XsHalBridge {
 	/** Destroys every proxied socket and ends the worker (see XsWorker.close for `graceMs`). */
 	async close(graceMs?: number): Promise<void> {
 		this.stopClock();
+		await this.#advancing;
 		this.#closed = true;
 		for (const socket of this.#sockets.values()) socket.destroy();
 		this.#sockets.clear();
