@@ -35,7 +35,7 @@ import type { AuthMessage, BindMessage, InfoTable, Message, RequestMessage, Resp
 import type { Thing, Reply, ThingLink } from "../thing/thing";
 import type { Property } from "../thing/property";
 import { nameText, ParamsReader } from "../thing/params";
-import { WebSocketClient } from "../ws/client";
+import { rxBufferSize, txBufferSize, WebSocketClient } from "../ws/client";
 import { Backoff } from "./backoff";
 import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import { RequestError } from "./errors";
@@ -57,10 +57,6 @@ const WAITING = 6;
 
 const AUTH_SESSION = 0xffffffff;
 const SWEEP_MS = 1000;
-/** Room for the header of a client frame of up to 65535 bytes (2 + 2 extended length + 4 mask); chunkSize <= 0xffff. */
-const FRAME_HEADER = 8;
-/** The upgrade response goes into the RX buffer too (a header block of this size is accepted). */
-const MIN_RX = 1024;
 const GET_PROPERTY_SUBSCRIPTIONS = "GetPropertySubscriptions";
 const HAS_DEADBAND = '{"hasDeadband":true}';
 
@@ -160,8 +156,9 @@ export class EdgeClient implements ThingLink, OutboxLink {
 		this.things = Object.freeze(config.things.slice());
 		const n = this.things.length;
 		// [TX: frame header + chunk | ring 0 | ring 1 | ... | RX], kept across connections.
-		const txSize = FRAME_HEADER + s.chunkSize;
-		const rxSize = s.chunkSize > MIN_RX ? s.chunkSize : MIN_RX;
+		// Sized by the WebSocket client's own rules: a chunk is one frame out and one message in.
+		const txSize = txBufferSize(s.chunkSize);
+		const rxSize = rxBufferSize(s.chunkSize);
 		const rings = txSize;
 		const mem = new Uint8Array(txSize + n * s.queueBytes + rxSize);
 		const tx = mem.subarray(0, txSize);

@@ -57,6 +57,16 @@ const CLOSE_PAYLOAD = 256;
 /** The RX buffer also holds the upgrade response, so it is never smaller than this. */
 const MIN_RX_BUFFER = 1024;
 
+/** The TX buffer a client needs to send frames of up to `maxFrameSize` bytes: the largest frame header, then the payload. */
+export function txBufferSize(maxFrameSize: number): number {
+	return frameHeaderSize(maxFrameSize) + maxFrameSize;
+}
+
+/** The RX buffer a client needs to receive messages of up to `maxMessageSize` bytes (and the upgrade response). */
+export function rxBufferSize(maxMessageSize: number): number {
+	return maxMessageSize > MIN_RX_BUFFER ? maxMessageSize : MIN_RX_BUFFER;
+}
+
 /**
  * RFC 6455 client over a HAL socket, with buffers allocated once (or lent by the caller):
  * - RX: the reassembly buffer (maxMessageSize) and a 125-byte control buffer, in the FrameReader;
@@ -124,8 +134,8 @@ export class WebSocketClient {
 		const secure = options.tls !== undefined && options.tls !== false;
 		const maxFrame = setting("maxFrameSize", options.maxFrameSize, 8192, 1);
 		const maxMessage = setting("maxMessageSize", options.maxMessageSize, maxFrame, 1);
-		const tx = options.txBuffer ?? new Uint8Array(setting("txBufferSize", options.txBufferSize, frameHeaderSize(maxFrame) + maxFrame, 7));
-		const rx = options.rxBuffer ?? new Uint8Array(maxMessage > MIN_RX_BUFFER ? maxMessage : MIN_RX_BUFFER);
+		const tx = options.txBuffer ?? new Uint8Array(setting("txBufferSize", options.txBufferSize, txBufferSize(maxFrame), 7));
+		const rx = options.rxBuffer ?? new Uint8Array(rxBufferSize(maxMessage));
 		if (tx.length < 7) throw new WebSocketError("usage", `txBuffer must hold at least 7 bytes, not ${tx.length}`);
 		if (rx.length < maxMessage) throw new WebSocketError("usage", `rxBuffer of ${rx.length} bytes cannot hold maxMessageSize ${maxMessage}`);
 		this.#hal = hal;
