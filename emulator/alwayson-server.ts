@@ -78,6 +78,7 @@ export class AlwaysOnHub {
 		into.multipartDroppedOversize += r.droppedOversize;
 		into.multipartDroppedInvalid += r.droppedInvalid;
 		into.multipartDroppedDuplicate += r.droppedDuplicate;
+		into.multipartDroppedBusy += r.droppedTooMany + r.droppedNoRoom;
 	}
 
 	/** Counters including the live connections' reassemblers. */

@@ -46,6 +46,8 @@ export function newCounters() {
 		multipartDroppedOversize: 0,
 		multipartDroppedInvalid: 0,
 		multipartDroppedDuplicate: 0,
+		/** Multipart sets refused because the connection's Reassembler held its maximum of sets or bytes. */
+		multipartDroppedBusy: 0,
 	};
 }
 

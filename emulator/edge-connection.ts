@@ -395,8 +395,9 @@ export class EdgeConnection {
 
 	#chunk(chunk: ChunkMessage): void {
 		const r = this.reassembler;
-		const before = r.droppedOversize + r.droppedInvalid + r.droppedDuplicate;
+		const before = r.droppedOversize + r.droppedInvalid + r.droppedDuplicate + r.droppedTooMany + r.droppedNoRoom;
 		const oversize = r.droppedOversize;
+		const busy = r.droppedTooMany + r.droppedNoRoom;
 		const whole = r.add(chunk, Date.now());
 		this.#counters.chunksIn++;
 		if (whole) {
@@ -404,12 +405,15 @@ export class EdgeConnection {
 			this.#receive(whole, true);
 			return;
 		}
-		if (r.droppedOversize + r.droppedInvalid + r.droppedDuplicate === before) return;
-		this.#log.warn(`${this.label}: dropped chunk ${chunk.chunkId}/${chunk.chunkCount} of #${chunk.requestId} (${r.droppedOversize > oversize ? "set too large" : "invalid or duplicate"})`);
+		if (r.droppedOversize + r.droppedInvalid + r.droppedDuplicate + r.droppedTooMany + r.droppedNoRoom === before) return;
+		const why = r.droppedOversize > oversize ? "set too large" : r.droppedTooMany + r.droppedNoRoom > busy ? "too many sets under way" : "invalid or duplicate";
+		this.#log.warn(`${this.label}: dropped chunk ${chunk.chunkId}/${chunk.chunkCount} of #${chunk.requestId} (${why})`);
 		if (!isRequestCode(chunk.code) || this.#refusedMultipartId === chunk.requestId) return;
 		this.#refusedMultipartId = chunk.requestId;
 		if (r.droppedOversize > oversize) {
 			this.#reply(chunk, { code: Code.ENTITY_TOO_LARGE, reason: `multipart message larger than ${this.#maxMessageSize} bytes` });
+		} else if (r.droppedTooMany + r.droppedNoRoom > busy) {
+			this.#reply(chunk, { code: Code.SERVICE_UNAVAILABLE, reason: "too many multipart messages under way" });
 		} else {
 			this.#reply(chunk, { code: Code.BAD_REQUEST, reason: `invalid chunk ${chunk.chunkId}/${chunk.chunkCount}` });
 		}

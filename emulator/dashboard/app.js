@@ -11,7 +11,7 @@ const FRAMES_MAX = 300;
 const DROP_COUNTERS = ["authFailures", "authTimeouts", "beforeAuth", "textFrames", "oversizeFrames", "unreadableHeaders", "unknownCodes",
 	"malformedMessages", "malformedResponses", "splitBugTails", "badParams", "bindRejected", "rowsUnbound", "unmatchedResponses", "requestTimeouts",
 	"idleCloses", "ignoredAfterClose", "sendsDropped", "socketErrors", "internalErrors", "multipartDroppedStale", "multipartDroppedOversize",
-	"multipartDroppedInvalid", "multipartDroppedDuplicate"];
+	"multipartDroppedInvalid", "multipartDroppedDuplicate", "multipartDroppedBusy"];
 
 const state = { things: new Map(), selected: null, series: new Map(), events: [], frames: [], counters: {}, tableSignature: "", thingsRendered: 0 };
 const $ = (id) => document.getElementById(id);

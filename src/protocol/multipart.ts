@@ -64,117 +64,224 @@ function entityPrefixLength(message: Uint8Array, length: number): number {
 }
 
 export interface ReassemblerOptions {
-	/** Bound on a set's chunkCount * chunkSize and on all buffered chunk data together. Default 1 MiB (§1.4). */
+	/** Bound on a set's chunkCount * chunkSize (the C SDK's check, §1.2). Default 1 MiB (§1.4). */
 	maxMessageSize?: number;
-	/** Incomplete sets older than this are dropped by sweep(). Default 50 000 ms (§1.2). */
+	/** Bound on the memory of all unfinished sets together. Default maxMessageSize. */
+	maxBytes?: number;
+	/** Unfinished sets held at once; the first chunk of one more is refused. Default 4. */
+	maxSets?: number;
+	/** An unfinished set this old is dropped: when its room is wanted, at its next chunk, or by sweep(). Default 50 000 ms (§1.2). */
 	staleMs?: number;
 }
 
+/** One unfinished set: its identity, and one buffer that becomes the whole message. */
 interface ChunkSet {
-	first: ChunkMessage;
+	requestId: number;
+	code: number;
+	chunkCount: number;
+	chunkSize: number;
+	entityType: number;
+	/** null for a response (no entity address in its chunks). */
+	entityName: string | null;
 	startedMs: number;
-	ids: number[];
-	parts: Uint8Array[];
-	bytes: number;
+	/**
+	 * [header + entity address | chunk k's data at start + (k - 1) * room | u16 per chunk: its length + 1,
+	 * 0 while missing]. Allocated whole at the first chunk (what chunkCount and chunkSize allow), counted
+	 * against maxBytes; assembled in place.
+	 */
+	buffer: Uint8Array;
+	start: number;
+	room: number;
+	received: number;
 }
 
 /**
- * Collects chunks by requestId. Each chunk's data is copied (the received view does not outlive the
- * callback). Rejected chunks or sets are counted, never silently lost.
+ * Collects chunks by requestId in a fixed table of `maxSets` sets, each one buffer reserved at its
+ * first chunk: a chunk costs a look-up in that table and one copy, whatever the peer sends (no sweep
+ * of every set, no per-chunk allocation). The owner drops stale sets with sweep() at staleAt (a set is
+ * also found stale lazily, when its room or its next chunk comes). Every refused chunk or set is counted.
  */
 export class Reassembler {
-	/** Incomplete sets dropped by sweep(). */
+	/** Unfinished sets dropped because they were staleMs old. */
 	droppedStale = 0;
-	/** Sets dropped because chunkCount * chunkSize, or all buffered data, would exceed maxMessageSize. */
+	/** Sets refused because their chunkCount * chunkSize exceeds maxMessageSize. */
 	droppedOversize = 0;
-	/** Chunks dropped: chunkId out of range, chunkCount/chunkSize/code/entity unlike the set's, data larger than chunkSize. */
+	/** Sets refused because maxSets were already under way. */
+	droppedTooMany = 0;
+	/** Sets refused because their memory would take the unfinished sets over maxBytes. */
+	droppedNoRoom = 0;
+	/** Chunks dropped: chunkId out of range, chunkCount/chunkSize/code/entity unlike the set's, more data than a chunk holds. */
 	droppedInvalid = 0;
 	/** Chunks dropped because their chunkId was already received. */
 	droppedDuplicate = 0;
 	#maxMessageSize: number;
+	#maxBytes: number;
 	#staleMs: number;
-	#sets = new Map<number, ChunkSet>();
-	#buffered = 0;
+	#sets: Array<ChunkSet | null>;
+	#count = 0;
+	#bytes = 0;
 
 	constructor(options: ReassemblerOptions = {}) {
 		this.#maxMessageSize = options.maxMessageSize ?? 1048576;
+		this.#maxBytes = options.maxBytes ?? this.#maxMessageSize;
 		this.#staleMs = options.staleMs ?? 50000;
+		const maxSets = options.maxSets ?? 4;
+		if (!(Number.isInteger(maxSets) && maxSets >= 1)) throw new RangeError("maxSets must be an integer of at least 1, not " + maxSets);
+		this.#sets = new Array<ChunkSet | null>(maxSets).fill(null);
 	}
 
-	/** Incomplete sets held. */
+	/** Unfinished sets held. */
 	get pending(): number {
-		return this.#sets.size;
+		return this.#count;
+	}
+
+	/** Memory the unfinished sets hold. */
+	get bytes(): number {
+		return this.#bytes;
+	}
+
+	/** When the oldest unfinished set goes stale (its first chunk's time + staleMs); -1 when none is held. */
+	get staleAt(): number {
+		let at = -1;
+		for (const set of this.#sets) if (set !== null && (at < 0 || set.startedMs < at)) at = set.startedMs;
+		return at < 0 ? -1 : at + this.#staleMs;
 	}
 
 	/** Adds one chunk; returns the reassembled single-part message when it completes the set, else null. */
 	add(chunk: ChunkMessage, nowMs: number): Uint8Array | null {
-		this.sweep(nowMs);
-		const { requestId, chunkId, chunkCount, chunkSize, data } = chunk;
-		if (!(chunkId >= 1 && chunkId <= chunkCount) || CHUNK_HEADER + data.length > chunkSize) {
-			this.droppedInvalid++;
-			return null;
+		const { chunkId, chunkCount, data } = chunk;
+		if (!(chunkId >= 1 && chunkId <= chunkCount)) return this.invalid();
+		let slot = this.find(chunk.requestId);
+		let set = slot < 0 ? null : this.#sets[slot];
+		if (set !== null && nowMs - set.startedMs >= this.#staleMs) {
+			this.drop(slot); // a late chunk starts a new set rather than completing the stale one
+			this.droppedStale++;
+			set = null;
 		}
-		let set = this.#sets.get(requestId);
-		if (set === undefined) {
-			if (chunkCount * chunkSize > this.#maxMessageSize) {
-				this.droppedOversize++;
-				return null;
-			}
-			set = { first: chunk, startedMs: nowMs, ids: [], parts: [], bytes: 0 };
-			this.#sets.set(requestId, set);
-		} else if (!sameSet(set.first, chunk)) {
-			this.droppedInvalid++;
-			return null;
+		if (set === null) {
+			slot = this.open(chunk, nowMs);
+			if (slot < 0) return null;
+			set = this.#sets[slot] as ChunkSet;
+		} else if (!sameSet(set, chunk)) return this.invalid();
+		if (data.length > set.room) {
+			if (set.received === 0) this.drop(slot);
+			return this.invalid();
 		}
-		if (set.ids.indexOf(chunkId) >= 0) {
+		const buffer = set.buffer;
+		const mark = set.start + set.chunkCount * set.room + 2 * (chunkId - 1);
+		if (buffer[mark] !== 0 || buffer[mark + 1] !== 0) {
 			this.droppedDuplicate++;
 			return null;
 		}
-		if (this.#buffered + data.length > this.#maxMessageSize) {
-			this.#drop(requestId, set);
-			this.droppedOversize++;
-			return null;
-		}
-		set.ids.push(chunkId);
-		set.parts.push(data.slice());
-		set.bytes += data.length;
-		this.#buffered += data.length;
-		if (set.ids.length < chunkCount) return null;
-		this.#drop(requestId, set);
+		buffer.set(data, set.start + (chunkId - 1) * set.room);
+		buffer[mark] = (data.length + 1) >> 8;
+		buffer[mark + 1] = (data.length + 1) & 0xff;
+		if (++set.received < chunkCount) return null;
+		this.drop(slot);
 		return assemble(chunk, set);
 	}
 
-	/** Drops incomplete sets whose first chunk arrived `staleMs` or more before `nowMs`. */
-	sweep(nowMs: number): void {
-		for (const [requestId, set] of this.#sets) {
-			if (nowMs - set.startedMs >= this.#staleMs) {
-				this.#drop(requestId, set);
+	/** Drops the unfinished sets whose first chunk arrived `staleMs` or more before `nowMs`; returns how many. */
+	sweep(nowMs: number): number {
+		const before = this.droppedStale;
+		const sets = this.#sets;
+		for (let slot = 0; slot < sets.length; slot++) {
+			const set = sets[slot];
+			if (set !== null && nowMs - set.startedMs >= this.#staleMs) {
+				this.drop(slot);
 				this.droppedStale++;
 			}
 		}
+		return this.droppedStale - before;
 	}
 
-	/** Forgets every incomplete set without counting (e.g. on a new connection). */
+	/** Forgets every unfinished set without counting (e.g. on a new connection). */
 	clear(): void {
-		this.#sets.clear();
-		this.#buffered = 0;
+		this.#sets.fill(null);
+		this.#count = 0;
+		this.#bytes = 0;
 	}
 
-	#drop(requestId: number, set: ChunkSet): void {
-		this.#sets.delete(requestId);
-		this.#buffered -= set.bytes;
+	/** The slot of a new set for `chunk`'s request (stale sets make room), or -1 when refused (counted). */
+	private open(chunk: ChunkMessage, nowMs: number): number {
+		const { chunkCount, chunkSize, entity } = chunk;
+		if (chunkCount * chunkSize > this.#maxMessageSize) {
+			this.droppedOversize++;
+			return -1;
+		}
+		// The entity address as the C SDK's sender reserves room for it in every chunk (§1.3).
+		const name = entity === null ? -2 : utf8Length(entity.name);
+		const room = chunkSize - CHUNK_HEADER - (name + 2);
+		if (room < 0) {
+			this.droppedInvalid++;
+			return -1;
+		}
+		const start = HEADER_SIZE + name + 2 + (name < 0x80 ? 0 : 3);
+		const size = start + chunkCount * (room + 2);
+		this.sweep(nowMs);
+		const slot = this.find(-1);
+		if (slot < 0) {
+			this.droppedTooMany++;
+			return -1;
+		}
+		if (this.#bytes + size > this.#maxBytes) {
+			this.droppedNoRoom++;
+			return -1;
+		}
+		const set: ChunkSet = {
+			requestId: chunk.requestId, code: chunk.code, chunkCount, chunkSize, entityType: entity === null ? 0 : entity.type,
+			entityName: entity === null ? null : entity.name, startedMs: nowMs, buffer: new Uint8Array(size), start, room, received: 0,
+		};
+		this.#sets[slot] = set;
+		this.#count++;
+		this.#bytes += size;
+		return slot;
+	}
+
+	/** The slot of the set of `requestId` (-1: a free slot), or -1. */
+	private find(requestId: number): number {
+		const sets = this.#sets;
+		for (let slot = 0; slot < sets.length; slot++) {
+			const set = sets[slot];
+			if (set === null ? requestId < 0 : set.requestId === requestId) return slot;
+		}
+		return -1;
+	}
+
+	private drop(slot: number): void {
+		const set = this.#sets[slot] as ChunkSet;
+		this.#sets[slot] = null;
+		this.#count--;
+		this.#bytes -= set.buffer.length;
+	}
+
+	private invalid(): null {
+		this.droppedInvalid++;
+		return null;
 	}
 }
 
-function sameSet(a: ChunkMessage, b: ChunkMessage): boolean {
-	return a.code === b.code && a.chunkCount === b.chunkCount && a.chunkSize === b.chunkSize &&
-		(a.entity === null ? b.entity === null : b.entity !== null && a.entity.type === b.entity.type && a.entity.name === b.entity.name);
+function sameSet(set: ChunkSet, chunk: ChunkMessage): boolean {
+	const entity = chunk.entity;
+	return set.code === chunk.code && set.chunkCount === chunk.chunkCount && set.chunkSize === chunk.chunkSize &&
+		(entity === null ? set.entityName === null : set.entityType === entity.type && set.entityName === entity.name);
 }
 
-/** Header of the last chunk (as the C SDK does) + entity address for requests + data in chunkId order. */
+/**
+ * In place: the chunks' data moved together in chunkId order after the header of the last chunk (as
+ * the C SDK does) and, for requests, the entity address.
+ */
 function assemble(last: ChunkMessage, set: ChunkSet): Uint8Array {
-	const name = last.entity ? utf8Length(last.entity.name) : -2;
-	const w = new ByteWriter(new Uint8Array(HEADER_SIZE + 2 + name + (name < 0x80 ? 0 : 3) + set.bytes));
+	const buffer = set.buffer;
+	const marks = set.start + set.chunkCount * set.room;
+	let end = set.start;
+	for (let k = 0; k < set.chunkCount; k++) {
+		const length = ((buffer[marks + 2 * k] << 8) | buffer[marks + 2 * k + 1]) - 1;
+		const from = set.start + k * set.room;
+		if (from !== end) buffer.copyWithin(end, from, from + length);
+		end += length;
+	}
+	const w = new ByteWriter(buffer);
 	w.u8(last.version);
 	w.u8(last.code);
 	w.u32(last.requestId);
@@ -185,6 +292,5 @@ function assemble(last: ChunkMessage, set: ChunkSet): Uint8Array {
 		w.u8(last.entity.type);
 		w.string(last.entity.name);
 	}
-	for (let id = 1; id <= set.ids.length; id++) w.bytes(set.parts[set.ids.indexOf(id)]);
-	return w.buffer;
+	return buffer.subarray(0, end);
 }

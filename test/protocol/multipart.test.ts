@@ -201,31 +201,89 @@ test("Reassembler: invalid chunks are dropped and counted", () => {
 	assert.equal(hex(r.add(c2, 0)!), hex(message));
 });
 
-test("Reassembler: sets whose chunkCount * chunkSize exceeds maxMessageSize, or that overflow the buffer, are dropped and counted", () => {
+test("Reassembler: a set whose chunkCount * chunkSize exceeds maxMessageSize is refused and counted", () => {
 	const message = post(9044);
 	const small = new Reassembler({ maxMessageSize: 2 * CHUNK - 1 });
 	assert.equal(small.add(chunkOf(message, 1), 0), null);
-	assert.equal(small.droppedOversize, 1);
-	assert.equal(small.pending, 0);
-	const r = new Reassembler({ maxMessageSize: 2 * CHUNK });
+	assert.equal(small.add(chunkOf(message, 2), 0), null);
+	assert.deepStrictEqual([small.droppedOversize, small.pending, small.bytes], [2, 0, 0]);
+	const exact = new Reassembler({ maxMessageSize: 2 * CHUNK });
+	assert.equal(exact.add(chunkOf(message, 1), 0), null);
+	assert.ok(exact.bytes > 9044 && exact.bytes <= 2 * CHUNK, "a set reserves what its chunks can carry, within chunkCount * chunkSize");
+	assert.equal(hex(exact.add(chunkOf(message, 2), 0)!), hex(message));
+	assert.deepStrictEqual([exact.droppedOversize, exact.pending, exact.bytes], [0, 0, 0]);
+});
+
+test("Reassembler: maxBytes bounds the unfinished sets' memory together; a set that would pass it is refused and counted", () => {
+	const r = new Reassembler({ maxMessageSize: 1 << 20, maxBytes: 2 * CHUNK });
 	assert.equal(r.add(chunkOf(post(9044, 1), 1), 0), null);
+	assert.equal(r.add(chunkOf(post(9044, 2), 2), 0), null, "both sets together would pass maxBytes");
 	assert.equal(r.add(chunkOf(post(9044, 2), 1), 0), null);
-	assert.equal(r.droppedOversize, 0);
-	assert.equal(r.add(chunkOf(post(9044, 2), 2), 0), null, "both sets together would overflow the bounded buffer");
-	assert.equal(r.droppedOversize, 1);
-	assert.equal(r.pending, 1);
-	assert.ok(r.add(chunkOf(post(9044, 1), 2), 0));
+	assert.deepStrictEqual([r.droppedNoRoom, r.pending], [2, 1]);
+	assert.ok(r.bytes <= 2 * CHUNK);
+	assert.equal(hex(r.add(chunkOf(post(9044, 1), 2), 0)!), hex(post(9044, 1)));
+	assert.equal(r.bytes, 0, "a completed set gives its memory back");
+	assert.equal(r.add(chunkOf(post(9044, 2), 1), 0), null);
+	assert.equal(hex(r.add(chunkOf(post(9044, 2), 2), 0)!), hex(post(9044, 2)));
+	assert.equal(r.droppedNoRoom, 2);
+});
+
+test("Reassembler: maxSets bounds the unfinished sets; the first chunk of one more is refused and counted, the sets under way complete", () => {
+	const r = new Reassembler({ maxSets: 3 });
+	for (let id = 1; id <= 3; id++) assert.equal(r.add(chunkOf(post(9044, id), 2), 0), null);
+	assert.equal(r.add(chunkOf(post(9044, 4), 1), 0), null);
+	assert.equal(r.add(chunkOf(post(9044, 4), 2), 0), null);
+	assert.deepStrictEqual([r.droppedTooMany, r.pending], [2, 3]);
+	assert.equal(hex(r.add(chunkOf(post(9044, 2), 1), 0)!), hex(post(9044, 2)));
+	assert.equal(r.add(chunkOf(post(9044, 4), 1), 0), null, "a slot is free again");
+	assert.equal(hex(r.add(chunkOf(post(9044, 4), 2), 0)!), hex(post(9044, 4)));
+	assert.throws(() => new Reassembler({ maxSets: 0 }), RangeError);
+});
+
+test("Reassembler: 40 000 first chunks with new request ids hold at most maxSets sets and maxBytes; each one refused is counted; stale sets make room lazily", () => {
+	const r = new Reassembler({ maxSets: 4, maxBytes: 4 * 2 * CHUNK, staleMs: 50000 });
+	const first = chunkOf(post(9044), 1);
+	let peakBytes = 0;
+	for (let i = 0; i < 40000; i++) {
+		first.requestId = 100000 + i;
+		assert.equal(r.add(first, 1000 + i), null);
+		assert.ok(r.pending <= 4);
+		if (r.bytes > peakBytes) peakBytes = r.bytes;
+	}
+	assert.ok(peakBytes <= 4 * 2 * CHUNK, String(peakBytes));
+	assert.deepStrictEqual([r.pending, r.droppedTooMany, r.droppedStale, r.staleAt], [4, 40000 - 4, 0, 1000 + 50000]);
+	// Once the hostile sets are stale, a real message finds room (no sweep needed) and completes.
+	const message = post(9044, 7);
+	assert.equal(r.add(chunkOf(message, 1), 51003), null);
+	assert.equal(r.droppedStale, 4, "the four hostile sets started at 1000-1003");
+	assert.equal(hex(r.add(chunkOf(message, 2), 51004)!), hex(message));
+	assert.deepStrictEqual([r.pending, r.bytes, r.staleAt], [0, 0, -1]);
+});
+
+test("Reassembler: a chunk with more data than its chunkSize holds is invalid and opens no set; a zero-length last chunk (the C SDK's exact-multiple split) completes", () => {
+	const message = post(9044);
+	const r = new Reassembler();
+	const c1 = chunkOf(message, 1);
+	const c2 = chunkOf(message, 2);
+	assert.equal(r.add({ ...c2, data: new Uint8Array(CHUNK - 21 - 13 + 1) }, 0), null);
+	assert.deepStrictEqual([r.droppedInvalid, r.pending], [1, 0]);
+	assert.equal(r.add({ ...c1, chunkCount: 3 }, 0), null);
+	assert.equal(r.add({ ...c2, chunkCount: 3, chunkId: 3, data: new Uint8Array(0) }, 0), null);
+	assert.equal(hex(r.add({ ...c2, chunkCount: 3 }, 0)!), hex(message));
 });
 
 test("Reassembler: incomplete sets go stale after staleMs (default 50 000 ms) and are counted", () => {
 	const message = post(9044);
 	const r = new Reassembler();
+	assert.equal(r.staleAt, -1);
 	r.add(chunkOf(message, 1), 1000);
+	assert.equal(r.staleAt, 51000);
 	r.sweep(50999);
 	assert.equal(r.pending, 1);
 	r.sweep(51000);
 	assert.equal(r.pending, 0);
 	assert.equal(r.droppedStale, 1);
+	assert.equal(r.sweep(51000), 0);
 	// A late second chunk starts a new set rather than completing the stale one.
 	assert.equal(r.add(chunkOf(message, 2), 51001), null);
 	const short = new Reassembler({ staleMs: 10 });
