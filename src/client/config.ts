@@ -77,6 +77,13 @@ export interface EdgeClientConfig {
 	queueBytes?: number;
 	/** Requests that may wait for an answer at once. Default 8. */
 	maxPending?: number;
+	/**
+	 * Messages that wait to be sent while the connection takes no more (or go chunk by chunk), and the
+	 * memory they may hold; when either is reached the peer is not reading: the connection is failed,
+	 * reported and counted. Defaults 16 and maxMessageSize.
+	 */
+	outboxMessages?: number;
+	outboxBytes?: number;
 	/** Connect for `percent` of every `periodMs`, then UNBIND and close for the rest. Default always on. */
 	dutyCycle?: DutyCycle;
 	/** Sent with BIND and UNBIND when both are set. */
@@ -99,6 +106,8 @@ export interface Settings {
 	requestTimeoutMs: number;
 	queueBytes: number;
 	maxPending: number;
+	outboxMessages: number;
+	outboxBytes: number;
 	tickMs: number;
 	autoPush: boolean;
 	pushRetryMs: number;
@@ -120,7 +129,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "backoffBaseMs", "backoffCapMs",
-	"queueBytes", "maxPending", "dutyCycle", "gateway", "tickMs", "autoPush", "pushRetryMs", "transport",
+	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "tickMs", "autoPush", "pushRetryMs", "transport",
 ]);
 
 /** The option closest to a misspelt one (fewest single-letter edits), to name in the error. */
@@ -172,6 +181,8 @@ export function settings(config: EdgeClientConfig): Settings {
 		requestTimeoutMs: positive(config.requestTimeoutMs, 10000, "requestTimeoutMs"),
 		queueBytes: positive(config.queueBytes, 4096, "queueBytes", 64, 0x7fffffff),
 		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
+		outboxMessages: positive(config.outboxMessages, 16, "outboxMessages"),
+		outboxBytes: positive(config.outboxBytes, maxMessageSize, "outboxBytes", chunkSize),
 		tickMs: positive(config.tickMs, 100, "tickMs", 5),
 		autoPush: config.autoPush !== false,
 		pushRetryMs: positive(config.pushRetryMs, 1000, "pushRetryMs", 0),

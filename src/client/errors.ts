@@ -24,3 +24,18 @@ export class RequestError extends Error {
 		return "RequestError";
 	}
 }
+
+/**
+ * A connection the client gave up on, or a recovery it made (the onRecovery kinds): "outbox-full", the
+ * peer stopped reading while the client had answers to send (the outbound queue reached its bound).
+ */
+export class ConnectionError extends Error {
+	readonly kind: string;
+	constructor(kind: string, message: string) {
+		super(message);
+		this.kind = kind;
+	}
+	override get name() {
+		return "ConnectionError";
+	}
+}

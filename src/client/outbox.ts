@@ -5,6 +5,9 @@
  * whole or chunk by chunk (the codec's encodeChunk) as the TX buffer frees. Encoding it once needs its
  * size in memory for a moment, where streaming chunks would need an encoder that stops and resumes
  * mid-value. One instance for the client's life; the push path through begin/commit allocates nothing.
+ * The queue is bounded by outboxMessages and outboxBytes (the memory its buffers hold): a peer that
+ * stops reading while it keeps asking fills it, and then the connection is failed (closed, reported,
+ * counted) rather than the queue grown. A single message bigger than outboxBytes is ENTITY_TOO_LARGE.
  *
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
@@ -17,13 +20,15 @@ import type { Message } from "../protocol/model";
 import type { Reply } from "../thing/thing";
 import type { ClientStats } from "./client";
 import type { Settings, Transport } from "./config";
-import { RequestError } from "./errors";
+import { ConnectionError, RequestError } from "./errors";
 
 const NO_CONTENT = 0xff;
 /** begin()'s answers besides an offset: the TX buffer is busy (onWritable follows), or the transport is failing. */
 const BUSY = -1;
 const FAILED = -2;
 const NO_ROOM = "no room";
+/** Close code when the peer stopped reading (RFC 6455 §7.4.1: a policy the peer broke). */
+const POLICY_VIOLATION = 1008;
 
 /** What the outbox needs of its client: the counters it adds to, and where the transport's failures go. */
 export interface OutboxLink {
@@ -42,6 +47,12 @@ export class Outbox {
 	#queue: Uint8Array[] = [];
 	/** The next chunk of the queue's first message (1-based). */
 	#nextChunk = 1;
+	/** Memory the queued buffers hold (their whole allocations, not only the bytes used). */
+	#bytes = 0;
+	/** The transport failed for a full queue: begin() answers FAILED for it, silently, until clear(). */
+	#failed: Transport | null = null;
+	/** Connections failed because the queue was full. */
+	overflows = 0;
 
 	/** A link, not a callback: a closure would cost the heap slots of a function and its scope. */
 	constructor(tx: Uint8Array, s: Settings, link: OutboxLink) {
@@ -70,8 +81,30 @@ export class Outbox {
 				if (!noRoom(error)) throw error;
 			}
 		}
-		this.#queue.push(this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256));
+		const queue = this.#queue;
+		if (queue.length >= this.#s.outboxMessages) {
+			this.overflow(t);
+			return;
+		}
+		const whole = this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256);
+		const size = whole.buffer.byteLength;
+		if (this.#bytes + size > this.#s.outboxBytes) {
+			this.overflow(t);
+			return;
+		}
+		queue.push(whole);
+		this.#bytes += size;
 		if (at >= 0) this.drain(t);
+	}
+
+	/** Messages waiting in the queue. */
+	get queued(): number {
+		return this.#queue.length;
+	}
+
+	/** Memory the waiting messages hold. */
+	get queuedBytes(): number {
+		return this.#bytes;
 	}
 
 	/**
@@ -80,6 +113,7 @@ export class Outbox {
 	 * refuses (it is closing: its onClose follows).
 	 */
 	begin(t: Transport): number {
+		if (t === this.#failed) return FAILED;
 		if (this.#queue.length !== 0) return BUSY;
 		let at: number;
 		try {
@@ -127,7 +161,7 @@ export class Outbox {
 			if (queue[0] !== whole) return false; // closed from inside the send: clear() emptied the queue
 			if (k < count) this.#nextChunk = k + 1;
 			else {
-				queue.shift();
+				this.#bytes -= (queue.shift() as Uint8Array).buffer.byteLength;
 				this.#nextChunk = 1;
 			}
 		}
@@ -138,6 +172,21 @@ export class Outbox {
 	clear(): void {
 		this.#queue.length = 0;
 		this.#nextChunk = 1;
+		this.#bytes = 0;
+		this.#failed = null;
+	}
+
+	/** The queue is full: the peer is not reading. The connection fails; what waited goes now. */
+	private overflow(t: Transport): void {
+		const s = this.#s;
+		const what = this.#queue.length + " messages in " + this.#bytes + " bytes wait for the peer to read (outboxMessages " + s.outboxMessages + ", outboxBytes " + s.outboxBytes + ")";
+		this.#failed = t;
+		this.#queue.length = 0;
+		this.#nextChunk = 1;
+		this.#bytes = 0;
+		this.overflows++;
+		this.#link.report(new ConnectionError("outbox-full", what + ": connection closed"));
+		t.close(POLICY_VIOLATION, "outbound queue full");
 	}
 
 	/** Writes `msg`, or the response `reply` to `requestId`, at `w`'s position. */
@@ -167,9 +216,10 @@ export class Outbox {
 		} else w.u8(NO_CONTENT);
 	}
 
-	/** Encodes a message into a buffer of its own, from `first` bytes up, doubling, at most maxMessageSize. */
+	/** Encodes a message into a buffer of its own, from `first` bytes up, doubling, at most maxMessageSize and outboxBytes. */
 	private aside(msg: Message | null, reply: Reply | null, requestId: number, endpointId: number, first: number): Uint8Array {
-		const max = this.#s.maxMessageSize;
+		const s = this.#s;
+		const max = s.maxMessageSize < s.outboxBytes ? s.maxMessageSize : s.outboxBytes;
 		for (let size = first; ; size *= 2) {
 			const w = new ByteWriter(new Uint8Array(size < max ? size : max));
 			try {
@@ -177,7 +227,7 @@ export class Outbox {
 				return w.buffer.subarray(0, w.position);
 			} catch (error) {
 				if (!noRoom(error)) throw error;
-				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, "a message over maxMessageSize " + max);
+				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, "a message over " + (max === s.maxMessageSize ? "maxMessageSize " : "outboxBytes ") + max);
 			}
 		}
 	}

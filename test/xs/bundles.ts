@@ -22,6 +22,7 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
 	"xs-ws-steady-state": "test/xs/suites/ws-steady-state.ts",
 	"xs-drivers": "test/xs/suites/drivers.ts",
 	"xs-client-requests": "test/xs/suites/client-requests.ts",
+	"xs-client-hostile": "test/xs/suites/client-hostile.ts",
 	"xs-app-start": "test/xs/suites/app-start.ts",
 	"xs-app-baseline": "test/xs/suites/app-baseline.ts",
 });
