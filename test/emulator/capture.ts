@@ -1,5 +1,6 @@
 /* The C SDK SteamSensor session capture (PROTOCOL.md §0 CAP): edge frames from the SDK, platform frames from a test emulator. */
 import { readFileSync } from "node:fs";
+import { STEAMSENSOR_CAPTURE } from "../fixtures/capture-path";
 
 export interface CaptureLine {
 	from: "edge" | "platform";
@@ -18,8 +19,6 @@ export interface CaptureLine {
 	};
 }
 
-export const CAPTURE_PATH = new URL("../../../shared/alwayson/captures/steamsensor-session.jsonl", import.meta.url);
-
 export function loadCapture(): CaptureLine[] {
-	return readFileSync(CAPTURE_PATH, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as CaptureLine);
+	return readFileSync(STEAMSENSOR_CAPTURE, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as CaptureLine);
 }

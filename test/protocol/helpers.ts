@@ -1,5 +1,6 @@
 // Shared by the protocol tests: hex conversion and the C SDK capture.
 import { readFileSync } from "node:fs";
+import { STEAMSENSOR_CAPTURE } from "../fixtures/capture-path";
 
 export function unhex(text: string): Uint8Array {
 	const clean = text.replace(/[\s|]/g, "");
@@ -25,11 +26,9 @@ export interface CaptureFrame {
 	decoded?: Record<string, unknown>;
 }
 
-export const capturePath = new URL("../../../shared/alwayson/captures/steamsensor-session.jsonl", import.meta.url);
-
 /** Every capture line that carries a frame (control-frame lines have no hex). */
 export function captureFrames(): CaptureFrame[] {
-	return readFileSync(capturePath, "utf8")
+	return readFileSync(STEAMSENSOR_CAPTURE, "utf8")
 		.split("\n")
 		.map((text, index) => ({ text, line: index + 1 }))
 		.filter(({ text }) => text.trim() !== "")

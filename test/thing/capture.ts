@@ -1,5 +1,6 @@
 /* The C SDK SteamSensor session capture (PROTOCOL.md §10, CAP): frames by direction and request id. */
 import { readFileSync } from "node:fs";
+import { STEAMSENSOR_CAPTURE } from "../fixtures/capture-path";
 import { ByteReader, ByteWriter, Code, decodeInfoTable, encodeMessageToBytes, readRequestHead, RequestHead } from "../../src/protocol";
 import type { RequestMessage } from "../../src/protocol/model";
 import type { Reply, Thing } from "../../src/thing/index";
@@ -12,10 +13,8 @@ interface Frame {
 	decoded?: { reqId?: number; content?: { rows: Array<Array<[number, string]>> } };
 }
 
-const FILE = new URL("../../../shared/alwayson/captures/steamsensor-session.jsonl", import.meta.url);
-
 export function frames(): Frame[] {
-	return readFileSync(FILE, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Frame);
+	return readFileSync(STEAMSENSOR_CAPTURE, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Frame);
 }
 
 /** The hex of the edge frame with this request id (responses carry the platform's id). */
