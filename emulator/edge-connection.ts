@@ -322,7 +322,7 @@ export class EdgeConnection {
 		}
 		if (head.requestId === this.#rejectedRequestId) {
 			this.#counters.splitBugTails++;
-			this.#log.warn(`${this.label}: ignored unparsable second message #${head.requestId} (the C SDK's split near the chunk limit, PROTOCOL.md §1.3)`);
+			this.#log.warn(`${this.label}: ignored unparsable second message #${head.requestId} (the C SDK's split near the chunk limit, docs/protocol.md §1.3)`);
 			return;
 		}
 		this.#rejectedRequestId = head.requestId;

@@ -153,7 +153,7 @@ export function jsonToValue(value: unknown, baseType: BaseTypeName, where: strin
 			return { type: "JSON", value: typeof value === "string" ? value : JSON.stringify(value) };
 		case "TIMESPAN":
 		case "SCHEDULE":
-			throw new ConversionError(`${where}: ${baseType} is not supported on the wire (PROTOCOL.md §5.2)`);
+			throw new ConversionError(`${where}: ${baseType} is not supported on the wire (docs/protocol.md §5.2)`);
 		default:
 			if (typeof value === "object") throw new ConversionError(`${where}: expected text for ${baseType}, got an object`);
 			return { type: baseType, value: String(value) } as TypedValue;

@@ -1,6 +1,6 @@
 /*
  * Services the platform itself implements on every remote thing (history queries, bindings, remote
- * metadata) and the SteamSensor export's platform-local services (PROTOCOL.md §11). Callable through
+ * metadata) and the SteamSensor export's platform-local services (docs/protocol.md §11). Callable through
  * REST, from the dashboard and by the edge itself; parameters arrive as typed values by name.
  */
 import type { BaseTypeName, FieldDefinition, InfoTable, TypedValue } from "../src/protocol/model";

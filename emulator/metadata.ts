@@ -1,5 +1,5 @@
 /*
- * What an edge says about its things through `GetMetadata` (PROTOCOL.md §7.2): property types and
+ * What an edge says about its things through `GetMetadata` (docs/protocol.md §7.2): property types and
  * push settings, service inputs/outputs, event shapes. The emulator asks after every BIND and uses the
  * answer for REST parameter types, default bindings and the dashboard's forms.
  */

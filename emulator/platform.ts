@@ -1,5 +1,5 @@
 /*
- * The platform's behaviour (PROTOCOL.md §4, §7): authentication, binding with its policy, the
+ * The platform's behaviour (docs/protocol.md §4, §7): authentication, binding with its policy, the
  * NotifyPropertyUpdate / GetPropertySubscriptions synchronization, storing pushes and events,
  * answering the edge's own requests, and the platform -> edge GET/PUT/POST used by REST and the
  * dashboard. Connections call it through EdgeHandler; it never touches a socket.

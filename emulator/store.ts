@@ -10,7 +10,7 @@ import { Ring } from "./ring";
 
 const PUSH_TYPES: readonly string[] = Object.freeze(["ALWAYS", "VALUE", "NEVER", "DEADBAND", "ON", "OFF"]);
 
-/** A remote property binding (platform attributes of the SteamSensor export, PROTOCOL.md §7.4). */
+/** A remote property binding (platform attributes of the SteamSensor export, docs/protocol.md §7.4). */
 export interface Binding {
 	/** The edge-side property name (`edgeName` column of GetPropertySubscriptions). */
 	edgeName: string;

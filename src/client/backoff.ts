@@ -1,7 +1,7 @@
 /*
  * Reconnect delays: exponential back-off with full jitter (a uniform delay in [0, min(cap, base * 2^n)]),
  * so a fleet that lost its platform does not come back in lockstep. The C SDK waits a fixed 5 s after a
- * random 0-10 s (PROTOCOL.md §8.7); here the first retry after a stable session comes within `base`.
+ * random 0-10 s (docs/protocol.md §8.7); here the first retry after a stable session comes within `base`.
  */
 import type { Hal } from "../../hal/hal";
 

@@ -1,5 +1,5 @@
 /*
- * The connected-thing client (PROTOCOL.md §7.1): WebSocket upgrade, AUTH first, one BIND of every
+ * The connected-thing client (docs/protocol.md §7.1): WebSocket upgrade, AUTH first, one BIND of every
  * thing, synchronization on each NotifyPropertyUpdate (GetPropertySubscriptions), pushes of the
  * subscribed property queues, answers to the platform's requests, and the edge's own requests.
  * Any loss reconnects with exponential back-off and full jitter, then re-AUTHs, re-BINDs and re-syncs;
@@ -8,7 +8,7 @@
  * Memory: one buffer, allocated once and kept across connections (no 16 KB to find again at each
  * reconnect), holds, for the defaults and one thing (BUDGETS.md's 24 KB XS heap counts them all):
  * - the TX buffer, 8 + 8192 bytes: a frame header (2 + 2 + 4 mask) and one chunk, the most the edge
- *   sends in one frame (PROTOCOL.md §1.3); lent to each WebSocket client, which frames and masks in
+ *   sends in one frame (docs/protocol.md §1.3); lent to each WebSocket client, which frames and masks in
  *   place: messages are written straight into it, pushes copy their rows in with copyWithin;
  * - each thing's row ring (the offline queue), 4096 bytes: the SteamSensor's 5 values of a scan take
  *   215 bytes there, so 19 scans (95 s at the example's 5 s) wait for the platform; rows are encoded
@@ -243,7 +243,7 @@ export class EdgeClient implements ThingLink, OutboxLink {
 		this.flush();
 	}
 
-	/** Fire an event (POST, characteristic EVENTS, PROTOCOL.md §7.3). */
+	/** Fire an event (POST, characteristic EVENTS, docs/protocol.md §7.3). */
 	fireEvent(thingName: string, eventName: string, data: InfoTable): Promise<void> {
 		return this.request(POST, thingName, EVENTS, eventName, data).then(nothing);
 	}

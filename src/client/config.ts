@@ -1,5 +1,5 @@
 /*
- * EdgeClient configuration, its defaults (the C SDK's where it has one: PROTOCOL.md §1.4, §7.1, §8.4)
+ * EdgeClient configuration, its defaults (the C SDK's where it has one: docs/protocol.md §1.4, §7.1, §8.4)
  * and the transport seam: the WebSocket client by default, a fake in unit tests.
  */
 import type { Hal, TlsOptions } from "../../hal/hal";

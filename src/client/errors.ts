@@ -1,6 +1,6 @@
 /*
  * The error a request ends with when the answer is not SUCCESS: the platform's response code by name
- * (PROTOCOL.md §2), or a local code for what never got an answer (GATEWAY_TIMEOUT on timeout,
+ * (docs/protocol.md §2), or a local code for what never got an answer (GATEWAY_TIMEOUT on timeout,
  * SERVICE_UNAVAILABLE when offline), as the C SDK reports them. Service handlers throw it to choose
  * their answer. Messages never carry an application key.
  */

@@ -233,7 +233,7 @@ export class Outbox {
 	}
 
 	/**
-	 * The longest message at tx[at] that goes single-part (PROTOCOL.md §1.3): a chunk less the multipart
+	 * The longest message at tx[at] that goes single-part (docs/protocol.md §1.3): a chunk less the multipart
 	 * header and, for a request, the entity address every chunk repeats.
 	 */
 	private singlePartLimit(at: number): number {

@@ -1,5 +1,5 @@
 /*
- * Requests waiting for their response, matched by requestId alone (PROTOCOL.md §9). A fixed table:
+ * Requests waiting for their response, matched by requestId alone (docs/protocol.md §9). A fixed table:
  * the client's own requests (AUTH, BIND, sync, push) are small integers with a thing index; only
  * application requests carry promise callbacks. Deadlines are checked by the client's tick, so no
  * timer is created per request.

@@ -1,5 +1,5 @@
 /*
- * The subscribed property manager of one thing (PROTOCOL.md §7.4): decides per change whether it is
+ * The subscribed property manager of one thing (docs/protocol.md §7.4): decides per change whether it is
  * queued (ALWAYS, VALUE, NEVER, DEADBAND, ON, OFF with thresholds), keeps folded properties as one
  * pending value each, and fills UpdateSubscribedPropertyValues messages from its row ring.
  *
@@ -54,7 +54,7 @@ export class SubscribedProperties {
 	/**
 	 * The ring takes `mem[ringBase, ringBase + ringSize)`; pushes are written by a writer over
 	 * `mem` from index 0 (the TX buffer), of which `tx` is one (used here to measure the push header).
-	 * A push stays single-part at `chunkSize` (PROTOCOL.md §1.3) and within `maxMessageSize`.
+	 * A push stays single-part at `chunkSize` (docs/protocol.md §1.3) and within `maxMessageSize`.
 	 */
 	constructor(thing: Thing, mem: Uint8Array, tx: ByteWriter, pushWriter: PushWriter, ringBase: number, ringSize: number, chunkSize: number, maxMessageSize: number) {
 		this.thing = thing;

@@ -1,5 +1,5 @@
 /*
- * Base type codes (PROTOCOL.md §5.2), written on the wire as a signed byte (NOTHING = -1 = 0xFF),
+ * Base type codes (docs/protocol.md §5.2), written on the wire as a signed byte (NOTHING = -1 = 0xFF),
  * and the codec options that change how types map to codes.
  */
 import type { BaseTypeName } from "./model";

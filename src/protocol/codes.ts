@@ -1,5 +1,5 @@
 /*
- * Message codes (PROTOCOL.md §2), entity types (§3.1) and characteristics (§3.1).
+ * Message codes (docs/protocol.md §2), entity types (§3.1) and characteristics (§3.1).
  */
 
 // Every message code, and the entity type and characteristics a device uses, as plain constants: a

@@ -1,4 +1,4 @@
-/* The AlwaysOn codec (PROTOCOL.md): the public API. */
+/* The AlwaysOn codec (docs/protocol.md): the public API. */
 export type * from "./model";
 export { Code, codeName, EntityType, Characteristic, isRequestCode, isResponseCode } from "./codes";
 export { BaseType, baseTypeName, baseTypeCode, DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";

@@ -1,5 +1,5 @@
 /*
- * Whole messages (PROTOCOL.md §1.1-§4): header, request, response, AUTH, BIND/UNBIND, KEEP_ALIVE and
+ * Whole messages (docs/protocol.md §1.1-§4): header, request, response, AUTH, BIND/UNBIND, KEEP_ALIVE and
  * the chunk form of a multipart message (§1.2; reassemble with multipart.ts before decoding the body).
  *
  * What the decoder tolerates after a complete body: bytes after a RESPONSE are counted in `trailing`

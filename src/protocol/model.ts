@@ -1,10 +1,10 @@
 /*
- * The AlwaysOn message model (PROTOCOL.md §1-§6): what the decoder returns and the general encoder
+ * The AlwaysOn message model (docs/protocol.md §1-§6): what the decoder returns and the general encoder
  * takes. It is also the JSON form printed by `twx decode` (bytes shown as hex strings there).
  * The push hot path does not use it: see push.ts, which writes rows straight into a buffer.
  */
 
-/** Base type names (PROTOCOL.md §5.2). Codes are in basetypes.ts. */
+/** Base type names (docs/protocol.md §5.2). Codes are in basetypes.ts. */
 export type BaseTypeName =
 	| "NOTHING" | "STRING" | "NUMBER" | "BOOLEAN" | "DATETIME" | "TIMESPAN" | "INFOTABLE" | "LOCATION"
 	| "XML" | "JSON" | "QUERY" | "IMAGE" | "HYPERLINK" | "IMAGELINK" | "PASSWORD" | "HTML" | "TEXT" | "TAGS"
@@ -30,7 +30,7 @@ export type TypedValue =
 	| { type: "NOTHING"; value: null }
 	| { type: "NUMBER"; value: number }
 	| { type: "INTEGER"; value: number }
-	/** int64 on the wire; must be a safe integer here. Provisional code 23 (PROTOCOL.md §5.2 [uncertain]). */
+	/** int64 on the wire; must be a safe integer here. Provisional code 23 (docs/protocol.md §5.2 [uncertain]). */
 	| { type: "LONG"; value: number }
 	| { type: "BOOLEAN"; value: boolean }
 	/** Milliseconds since the Unix epoch, UTC (int64 on the wire). */

@@ -1,5 +1,5 @@
 /*
- * Multipart messages (PROTOCOL.md §1.2-1.3). The sender splits an already-encoded single-part message;
+ * Multipart messages (docs/protocol.md §1.2-1.3). The sender splits an already-encoded single-part message;
  * the receiver collects chunks by requestId and rebuilds the single-part message.
  *
  * Split rule: per-chunk payload `eff = chunkSize - 15 - 6 - entityPrefix - (deflate ? 4 : 0)`, where

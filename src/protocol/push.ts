@@ -1,5 +1,5 @@
 /*
- * The push hot path: UpdateSubscribedPropertyValues (PROTOCOL.md §7.3, byte layout §10.7) written
+ * The push hot path: UpdateSubscribedPropertyValues (docs/protocol.md §7.3, byte layout §10.7) written
  * straight into the TX buffer. Nothing here allocates per call: names and qualities come pre-encoded
  * (encodeName, once, at definition time), the constant shape bytes are built once per PushWriter,
  * DATETIME is two 32-bit halves, and the value goes through encodeTypedValue's allocation-free switch.

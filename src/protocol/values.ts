@@ -1,5 +1,5 @@
 /*
- * Typed primitives (type byte + value, PROTOCOL.md §5.2) and InfoTables (§6).
+ * Typed primitives (type byte + value, docs/protocol.md §5.2) and InfoTables (§6).
  * Nesting depth: a table passed to encodeInfoTable/decodeInfoTable is depth 1 (a request's params);
  * every INFOTABLE or VARIANT value inside adds one; beyond `maxDepth` is an error, never a stack overflow.
  */

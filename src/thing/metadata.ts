@@ -1,6 +1,6 @@
 /*
  * GetMetadata: the JSON the C SDK builds for Composer (twApi.c:845-1012), in the shape captured from
- * the SteamSensor (PROTOCOL.md §7.2): properties with their current push settings first among the
+ * the SteamSensor (docs/protocol.md §7.2): properties with their current push settings first among the
  * aspects, services with Inputs/Outputs, events with EventData. Not on the push path.
  */
 import type { Property } from "./property";

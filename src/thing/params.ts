@@ -1,5 +1,5 @@
 /*
- * A platform request's params (PROTOCOL.md §3.1, §6) read straight from the received bytes: the whole
+ * A platform request's params (docs/protocol.md §3.1, §6) read straight from the received bytes: the whole
  * section is checked once (every marker, type and length against what remains, nothing after the
  * table), then columns are found by name and row 0's cells decoded into plain values. Nothing is
  * allocated but the values handed to the application (a string, a Location, bytes, a nested table);

@@ -118,7 +118,7 @@ export class Property {
 	}
 
 	/**
-	 * Writes the one-row InfoTable a GET is answered with (PROTOCOL.md §7.2): one field named after the
+	 * Writes the one-row InfoTable a GET is answered with (docs/protocol.md §7.2): one field named after the
 	 * property, of its base type, and its current value (NOTHING before the first). No allocation.
 	 */
 	writeTable(w: ByteWriter): void {

@@ -1,11 +1,11 @@
 /*
  * What an application declares about a thing: properties, services and events, in the vocabulary of
- * the C SDK's TW_PROPERTY / TW_SERVICE / TW_EVENT macros (PROTOCOL.md §7.2, §11).
+ * the C SDK's TW_PROPERTY / TW_SERVICE / TW_EVENT macros (docs/protocol.md §7.2, §11).
  */
 import type { BaseTypeName, InfoTable, Location, TypedValue } from "../protocol/model";
 import type { Thing } from "./thing";
 
-/** How a property change reaches the platform (PROTOCOL.md §7.4). */
+/** How a property change reaches the platform (docs/protocol.md §7.4). */
 export type PushType = "ALWAYS" | "VALUE" | "NEVER" | "DEADBAND" | "ON" | "OFF";
 
 /**

@@ -1,6 +1,6 @@
 /*
  * A virtual thing: the properties, services and events an application declares, and the answers to
- * the platform's requests about them (PROTOCOL.md §7.2): GET/PUT of properties, POST of services,
+ * the platform's requests about them (docs/protocol.md §7.2): GET/PUT of properties, POST of services,
  * with the built-ins GetMetadata and NotifyPropertyUpdate. The client attaches itself as the link
  * that carries property changes, events and synchronization requests to the platform.
  *

@@ -45,7 +45,7 @@ export function valueKind(type: BaseTypeName): number {
 }
 
 /**
- * The kind (KIND_*) of a type code as it arrives on the wire (PROTOCOL.md §5.2, LONG at its default 23),
+ * The kind (KIND_*) of a type code as it arrives on the wire (docs/protocol.md §5.2, LONG at its default 23),
  * or -1 for a code that is no base type. Numbers only: under XS a type name costs an allocation.
  */
 export function kindOfCode(code: number): number {

@@ -475,7 +475,7 @@ export class WebSocketClient {
 		return true;
 	}
 
-	/** Our ping's payload (PROTOCOL §8.4): UTC "HH:MM:SS" at #control[at], without a string. */
+	/** Our ping's payload (docs/protocol.md §8.4): UTC "HH:MM:SS" at #control[at], without a string. */
 	private writeClock(at: number): void {
 		const clock = this.#control;
 		const seconds = Math.floor(this.#hal.now() / 1000) % 86400;

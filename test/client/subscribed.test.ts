@@ -49,7 +49,7 @@ function harness(properties: PropertySpec[], options: { queueBytes?: number; chu
 
 const names = (rows: Vtq[]) => rows.map((r) => r.name + "=" + JSON.stringify(r.value));
 
-test("byte-exact: one VTQ push is PROTOCOL.md §10.7's 167-byte message", () => {
+test("byte-exact: one VTQ push is docs/protocol.md §10.7's 167-byte message", () => {
 	const h = harness([{ name: "Temperature", baseType: "NUMBER" }]);
 	h.thing.set("Temperature", 42.5, 1700000000000);
 	const { bytes } = h.push(4, 0xbeef);

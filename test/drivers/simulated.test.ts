@@ -1,4 +1,4 @@
-// Simulated drivers: the C SDK SteamSensor value model (PROTOCOL.md §11), deterministic given the
+// Simulated drivers: the C SDK SteamSensor value model (docs/protocol.md §11), deterministic given the
 // random source. Expected values follow the C expressions: 18 + 5r, 400 + ⌊40r⌋, 10r.
 import { test } from "node:test";
 import assert from "node:assert/strict";

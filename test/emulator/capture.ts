@@ -1,4 +1,4 @@
-/* The C SDK SteamSensor session capture (PROTOCOL.md §0 CAP): edge frames from the SDK, platform frames from a test emulator. */
+/* The C SDK SteamSensor session capture (docs/protocol.md §0 CAP): edge frames from the SDK, platform frames from a test emulator. */
 import { readFileSync } from "node:fs";
 import { STEAMSENSOR_CAPTURE } from "../fixtures/capture-path";
 

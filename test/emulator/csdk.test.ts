@@ -94,7 +94,7 @@ test("the C SDK's SteamSensor works against the emulator (wss, deflate)", { skip
 	assert.ok(emulator.counters().multipartSent >= 1);
 
 	// The SDK pushes the written Logfile back. With deflate its push body lands in the split window
-	// (8154..8171 bytes for an 11-character thing name, PROTOCOL.md §1.3) for 8010..8027 characters:
+	// (8154..8171 bytes for an 11-character thing name, docs/protocol.md §1.3) for 8010..8027 characters:
 	// two non-multipart messages with one request id, the first truncated.
 	assert.equal((await put("Logfile", "L".repeat(8016))).status, 200);
 	await until(() => emulator.counters().splitBugTails === 1, 10000, "the SDK's mis-split push");

@@ -1,4 +1,4 @@
-/* Edge-side metadata (the GetMetadata JSON shape of PROTOCOL.md §7.2) and replies for scripted edges. */
+/* Edge-side metadata (the GetMetadata JSON shape of docs/protocol.md §7.2) and replies for scripted edges. */
 import { Code } from "../../src/protocol";
 import type { BaseTypeName, InfoTable, RequestMessage, TypedValue } from "../../src/protocol/model";
 import type { Responder } from "./scripted-edge";

@@ -1,5 +1,5 @@
 /*
- * Multipart both ways (PROTOCOL.md §1.2-1.3): a 10 KB service result chunked by the edge is
+ * Multipart both ways (docs/protocol.md §1.2-1.3): a 10 KB service result chunked by the edge is
  * reassembled; a large PUT to the edge is chunked at 8192 (or the edge's Max-Frame-Size) with the
  * entity address repeated in every chunk (§15.11); a push chunked by the edge is stored.
  */

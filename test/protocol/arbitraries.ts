@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import type { FieldDefinition, InfoTable, Message, TypedValue } from "../../src/protocol/index";
 
-// PROTOCOL.md §5.2, typed in here independently of the codec's table.
+// docs/protocol.md §5.2, typed in here independently of the codec's table.
 export const STRING_TYPES = [
 	"STRING", "XML", "JSON", "QUERY", "HYPERLINK", "IMAGELINK", "PASSWORD", "HTML", "TEXT", "TAGS", "GUID",
 	"PROPERTYNAME", "SERVICENAME", "EVENTNAME", "THINGNAME", "THINGSHAPENAME", "THINGTEMPLATENAME", "DATASHAPENAME",

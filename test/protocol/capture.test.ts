@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { decodeMessage, encodeMessageToBytes, type InfoTable, type Message, type TypedValue } from "../../src/protocol/index";
 import { captureFrames, hex, unhex } from "./helpers";
 
-// Type codes from PROTOCOL.md §5.2, typed in again here so a wrong table in the codec cannot hide itself.
+// Type codes from docs/protocol.md §5.2, typed in again here so a wrong table in the codec cannot hide itself.
 const CODES: Record<string, number> = {
 	NOTHING: -1, STRING: 0, NUMBER: 1, BOOLEAN: 2, DATETIME: 3, INFOTABLE: 5, LOCATION: 6, XML: 7, JSON: 8, QUERY: 9,
 	IMAGE: 10, HYPERLINK: 11, IMAGELINK: 12, PASSWORD: 13, HTML: 14, TEXT: 15, TAGS: 16, VARIANT: 18, GUID: 20,

@@ -36,7 +36,7 @@ test("twx decode <hex> prints the message as JSON with typed values and the code
 	assert.deepStrictEqual(rows[0][1], { type: "VARIANT", value: { type: "NUMBER", value: 435 } });
 	assert.deepStrictEqual(rows[0][2], { type: "DATETIME", value: 1795245718274 });
 	assert.deepStrictEqual(rows[4][1].value.value, { longitude: -75.67072, latitude: 40.0573, elevation: 0 });
-	// Spaced hex as in PROTOCOL.md §10 is one frame too.
+	// Spaced hex as in docs/protocol.md §10 is one frame too.
 	const spaced = run(["decode", "01 40 00000001 00000000 0000beef 00 | 00 | ff"]);
 	assert.equal(JSON.parse(spaced.out).codeName, "SUCCESS");
 });

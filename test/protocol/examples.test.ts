@@ -1,4 +1,4 @@
-// PROTOCOL.md §10's worked messages (hex transcribed from the document; `"text"` there is ASCII) decode
+// docs/protocol.md §10's worked messages (hex transcribed from the document; `"text"` there is ASCII) decode
 // to the values the document states and encode back byte-identically.
 import { test } from "node:test";
 import assert from "node:assert/strict";

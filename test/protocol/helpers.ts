@@ -12,7 +12,7 @@ export function hex(bytes: Uint8Array): string {
 	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
-/** ASCII text as hex (for transcribing PROTOCOL.md's `"Temperature"` notation). */
+/** ASCII text as hex (for transcribing docs/protocol.md's `"Temperature"` notation). */
 export function ascii(text: string): string {
 	return Buffer.from(text, "latin1").toString("hex");
 }

@@ -15,7 +15,7 @@ function decodeError(text: string, offset: number, reason: RegExp): void {
 	assert.throws(() => decodeMessage(unhex(text)), (e: unknown) => e instanceof DecodeError && e.offset === offset && reason.test(e.reason));
 }
 
-test("code, entity type and characteristic tables match PROTOCOL.md §2 and §3.1", () => {
+test("code, entity type and characteristic tables match docs/protocol.md §2 and §3.1", () => {
 	assert.deepStrictEqual({ ...Code }, {
 		GET: 1, PUT: 2, POST: 3, DEL: 4, BIND: 0x0a, UNBIND: 0x0b, AUTH: 0x14, KEEP_ALIVE: 0x1f, SUCCESS: 0x40, BAD_REQUEST: 0x80,
 		UNAUTHORIZED: 0x81, BAD_OPTION: 0x82, FORBIDDEN: 0x83, NOT_FOUND: 0x84, METHOD_NOT_ALLOWED: 0x85, NOT_ACCEPTABLE: 0x86,

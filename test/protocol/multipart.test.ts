@@ -1,4 +1,4 @@
-// Multipart (PROTOCOL.md §1.2-1.3): the split matches the C SDK's captured chunk sizes, is free of its
+// Multipart (docs/protocol.md §1.2-1.3): the split matches the C SDK's captured chunk sizes, is free of its
 // split bug around the chunk limit, and the Reassembler rebuilds the message within its bounds.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Typed values, InfoTables, the writer/reader and UTF-8: exact encodings (PROTOCOL.md §5-§6), round
+// Typed values, InfoTables, the writer/reader and UTF-8: exact encodings (docs/protocol.md §5-§6), round
 // trips over random values (fast-check), and the typed errors for what cannot be written or read.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,7 +31,7 @@ function encodeError(fn: () => unknown, reason: RegExp): void {
 	assert.throws(fn, (e: unknown) => e instanceof EncodeError && reason.test(e.reason) && e.name === "EncodeError");
 }
 
-test("base type table matches PROTOCOL.md §5.2", () => {
+test("base type table matches docs/protocol.md §5.2", () => {
 	const doc: Record<string, number> = {
 		NOTHING: -1, STRING: 0, NUMBER: 1, BOOLEAN: 2, DATETIME: 3, TIMESPAN: 4, INFOTABLE: 5, LOCATION: 6, XML: 7, JSON: 8,
 		QUERY: 9, IMAGE: 10, HYPERLINK: 11, IMAGELINK: 12, PASSWORD: 13, HTML: 14, TEXT: 15, TAGS: 16, SCHEDULE: 17,

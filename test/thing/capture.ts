@@ -1,4 +1,4 @@
-/* The C SDK SteamSensor session capture (PROTOCOL.md §10, CAP): frames by direction and request id. */
+/* The C SDK SteamSensor session capture (docs/protocol.md §10, CAP): frames by direction and request id. */
 import { readFileSync } from "node:fs";
 import { STEAMSENSOR_CAPTURE } from "../fixtures/capture-path";
 import { ByteReader, ByteWriter, Code, decodeInfoTable, encodeMessageToBytes, readRequestHead, RequestHead } from "../../src/protocol";

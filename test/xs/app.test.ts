@@ -54,7 +54,7 @@ async function stats(): Promise<Record<string, any>> {
 	return JSON.parse((await bridge.worker.evaluateJson<string>("bundles.app.stats()")).value);
 }
 
-/** The C SDK's value model (PROTOCOL.md §11) on the same random draws: TotalFlow, Pressure, Temperature per scan. */
+/** The C SDK's value model (docs/protocol.md §11) on the same random draws: TotalFlow, Pressure, Temperature per scan. */
 function expectedScans(count: number): Array<{ TotalFlow: number; Pressure: number; Temperature: number }> {
 	const random = seeded(SEED);
 	const scans = [];

@@ -1,6 +1,6 @@
 /*
  * The codec on the real XS engine: the rollup bundle of src/protocol, loaded in xsnap, decodes and
- * re-encodes what Node's run of the same code does (captures, PROTOCOL.md §10, every base type,
+ * re-encodes what Node's run of the same code does (captures, docs/protocol.md §10, every base type,
  * malformed input), and its push and request-head paths allocate nothing per message.
  */
 import assert from "node:assert/strict";
@@ -15,7 +15,7 @@ import { costPerUnit, describeCost } from "./measure";
 import { canonical } from "./suites/canonical";
 import type { Outcome } from "./suites/codec";
 
-/** Hex as PROTOCOL.md writes it (spaces and `|` between fields). */
+/** Hex as docs/protocol.md writes it (spaces and `|` between fields). */
 const clean = (text: string) => text.replace(/[\s|]/g, "").toLowerCase();
 const ascii = (text: string) => Buffer.from(text, "latin1").toString("hex");
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -35,7 +35,7 @@ function nodeDecode(text: string): Outcome {
 /** Undefined-free JSON, as the outcome looks after crossing from XS. */
 const json = (value: unknown) => JSON.parse(JSON.stringify(value));
 
-// PROTOCOL.md §10, transcribed from the document.
+// docs/protocol.md §10, transcribed from the document.
 const SECTION_10: ReadonlyArray<[string, string]> = [
 	["10.1 AUTH appKey abc", "01 14 00000001 00000000 ffffffff 00 | 01 | 06 617070 4b6579 | 03 616263"],
 	["10.2 AUTH success", "01 40 00000001 00000000 0000beef 00 | 00 | ff"],
@@ -161,7 +161,7 @@ describe("codec under XS", { timeout: 60000 }, () => {
 		});
 	});
 
-	test("PROTOCOL.md §10 worked messages decode as on Node, with the stated values, and re-encode", async () => {
+	test("docs/protocol.md §10 worked messages decode as on Node, with the stated values, and re-encode", async () => {
 		const texts = SECTION_10.map(([, text]) => clean(text));
 		const results = await call<Outcome[]>(`bundles.codec.decodeFrames(${JSON.stringify(texts)})`);
 		results.forEach((outcome, i) => {

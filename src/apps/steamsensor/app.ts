@@ -1,5 +1,5 @@
 /*
- * The SteamSensor application (SteamThing.c onSteamSensorProcessScanRequest, PROTOCOL.md §11): every
+ * The SteamSensor application (SteamThing.c onSteamSensorProcessScanRequest, docs/protocol.md §11): every
  * scan reads the drivers into TotalFlow, Pressure, Location and Temperature; over TemperatureLimit it
  * sets FaultStatus (never reset here: the operator does that), opens the inlet valve and fires
  * SteamSensorFault; otherwise it closes the valve. Then it pushes, and logs a CSV line while logging

@@ -1,5 +1,5 @@
 /*
- * The SteamSensor of the C SDK example (SteamThing.c; PROTOCOL.md §11): eight properties pushed
+ * The SteamSensor of the C SDK example (SteamThing.c; docs/protocol.md §11): eight properties pushed
  * ALWAYS/0, the SteamSensorFault event, its services and the GenericEdgeThingTemplate's two.
  * Definitions only; the behaviour that drives the values is in app.ts.
  */

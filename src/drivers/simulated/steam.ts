@@ -1,5 +1,5 @@
 /*
- * The ThingWorx C SDK SteamSensor value model (PROTOCOL.md §11, SteamThing.c), one draw per value
+ * The ThingWorx C SDK SteamSensor value model (docs/protocol.md §11, SteamThing.c), one draw per value
  * from an injected source of uniform numbers in [0, 1) (Math.random on a device, a seeded generator
  * in tests). Units are the C SDK's: none are stated there, so the numbers are reproduced as they are.
  *

@@ -10,7 +10,7 @@ import { fromHex } from "./canonical";
 const steam = new SteamPush();
 const writer = new ByteWriter(new Uint8Array(1024));
 
-// PROTOCOL.md §10.4: PUT SteamSensor.Temperature = 42.5.
+// docs/protocol.md §10.4: PUT SteamSensor.Temperature = 42.5.
 const put = fromHex(
 	"01020000000300000000" + "0000beef00" + "0a0b537465616d53656e736f72" + "010b54656d7065726174757265" + "00" + "05" +
 	"010b54656d706572617475726500010000" + "00" + "010001014045400000000000" + "00",

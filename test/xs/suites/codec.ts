@@ -1,7 +1,7 @@
 /*
  * XS side of test/xs/codec.test.ts: the codec, bundled by rollup like the device build, run on real XS.
  * Node passes frames as hex and compares what comes back with its own run of the same codec (and with
- * PROTOCOL.md where the test says so). Every function returns plain JSON (see canonical.ts).
+ * docs/protocol.md where the test says so). Every function returns plain JSON (see canonical.ts).
  */
 import {
 	ByteReader, ByteWriter, chunkCount, decodeMessage, decodeTypedValue, encodeChunk, encodeMessageToBytes, encodeName,
