@@ -13,6 +13,7 @@ import { createNodeHal } from "../hal/node/index";
 import type { Hal, HalSocket } from "../hal/hal";
 import { startEmulator, type Emulator } from "../emulator/index";
 import { EdgeClient } from "../src/client/index";
+import { permessageDeflate } from "../src/ws/deflate";
 import { createSteamSensorThing } from "../src/apps/steamsensor/index";
 import { Thing } from "../src/thing/index";
 
@@ -84,10 +85,11 @@ async function connect(emu: Emulator, thing: Thing, wire: Wire, extra: Partial<C
 	return client;
 }
 
-async function steamSensorPushes(emu: Emulator): Promise<void> {
+/** `deflate`: the client offers permessage-deflate (the emulator accepts it, context takeover both ways). */
+async function steamSensorPushes(emu: Emulator, deflate: boolean): Promise<void> {
 	const wire: Wire = { up: 0, down: 0 };
 	const thing = createSteamSensorThing("SteamSensor", { now: () => Date.now(), setLogging: () => {}, note: () => {} });
-	const client = await connect(emu, thing, wire);
+	const client = await connect(emu, thing, wire, deflate ? { compression: permessageDeflate } : {});
 	const p = ["TemperatureLimit", "Logfile", "TotalFlow", "Pressure", "Location", "Temperature", "InletValve", "FaultStatus"].map((n) => thing.property(n));
 	const here = { longitude: -75.67428, latitude: 40.05971, elevation: 0 };
 	const logfile = "/opt/steam/logs/SteamSensor-log.txt";
@@ -122,7 +124,7 @@ async function steamSensorPushes(emu: Emulator): Promise<void> {
 	const rows = s.rowsAcknowledged - rows0;
 	const up = wire.up - w0.up;
 	const down = wire.down - w0.down;
-	console.log(`SteamSensor 8-value push, one at a time, each answered before the next (${pushes} pushes):`);
+	console.log(`SteamSensor 8-value push, one at a time, each answered before the next (${pushes} pushes${deflate ? ", permessage-deflate" : ""}):`);
 	console.log(`  ${(pushes / seconds).toFixed(0)} pushes/s, ${(rows / seconds).toFixed(0)} values/s`);
 	console.log(`  AlwaysOn bytes per push ${((s.bytesSent - bytes0) / pushes).toFixed(1)} (${((s.bytesSent - bytes0) / rows).toFixed(1)} per value)`);
 	console.log(`  on the wire per value: ${(up / rows).toFixed(1)} B edge->platform + ${(down / rows).toFixed(1)} B platform->edge = ${((up + down) / rows).toFixed(1)} B`);
@@ -199,7 +201,8 @@ async function reconnects(): Promise<void> {
 
 const emu = await startEmulator({ port: 0, appKeys: [KEY], log: null, historySize: 10, frameLogSize: 10 });
 console.log(`node ${process.version}, ${process.platform}/${process.arch}${quick ? ", --quick" : ""}`);
-await steamSensorPushes(emu);
+await steamSensorPushes(emu, false);
+await steamSensorPushes(emu, true);
 await streamedValues(emu);
 await emu.close();
 await reconnects();

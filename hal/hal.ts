@@ -15,11 +15,24 @@ export interface TlsOptions {
 	insecure?: boolean;
 }
 
+/**
+ * An HTTP proxy the socket reaches its host through (a CONNECT tunnel, RFC 9110 §9.3.6); TLS, when
+ * asked for, runs inside the tunnel, end to end with the host. Hosts only: a device HAL refuses it.
+ */
+export interface ProxyOptions {
+	host: string;
+	port: number;
+	/** Basic credentials (Proxy-Authorization), when the proxy asks for them; never logged. */
+	username?: string;
+	password?: string;
+}
+
 export interface SocketOptions {
 	host: string;
 	port: number;
 	/** `true` for TLS with default verification, or the TLS options. */
 	tls?: boolean | TlsOptions;
+	proxy?: ProxyOptions;
 }
 
 /**
@@ -81,6 +94,25 @@ export interface Hal {
 	log(level: LogLevel, message: string): void;
 	/** Small persistent key-value store (Preference on Moddable). */
 	readonly store: HalStore;
+	/** Raw DEFLATE streams for WebSocket permessage-deflate; hosts only (a device HAL leaves it out). */
+	readonly compression?: HalCompression;
+}
+
+/** Raw DEFLATE (RFC 1951) streams that keep their window across calls. */
+export interface HalCompression {
+	/** A compressor with a window of 2^windowBits bytes (9-15). */
+	deflater(windowBits: number): HalDeflateStream;
+	/** A decompressor for windows up to 2^windowBits bytes; output past `maxOutput` bytes throws a RangeError. */
+	inflater(windowBits: number, maxOutput: number): HalDeflateStream;
+}
+
+export interface HalDeflateStream {
+	/**
+	 * Processes `bytes[offset, offset + length)` and sync-flushes: the output ends on a byte boundary
+	 * (a compressor's with the empty stored block 00 00 ff ff). Throws on corrupt input.
+	 */
+	write(bytes: Uint8Array, offset: number, length: number): Uint8Array;
+	close(): void;
 }
 
 export interface HalStore {

@@ -87,6 +87,7 @@ export class ModdableSocket implements HalSocket {
 
 	connect(options: SocketOptions): void {
 		if (this.#state !== State.IDLE) throw new Error("HalSocket.connect called twice");
+		if (options.proxy !== undefined) throw new Error("this HAL has no HTTP proxy support (hal/node has)");
 		const { host, port } = options;
 		this.#target = `${host}:${port}`;
 		if (options.tls === undefined || options.tls === false) this.#resolve(host, port);

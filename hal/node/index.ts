@@ -7,7 +7,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import * as tls from "node:tls";
-import type { Hal, HalSocket, HalStore, HalTimers, LogLevel, SocketOptions, TimerId, TlsOptions } from "../hal";
+import { Deflate, Inflate, Z_SYNC_FLUSH } from "pako";
+import type { Hal, HalCompression, HalDeflateStream, HalSocket, HalStore, HalTimers, LogLevel, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../hal";
 
 export interface NodeHalOptions {
 	/** Lowest level that reaches the sink (default "info"). */
@@ -75,7 +76,56 @@ export function createNodeHal(options: NodeHalOptions = {}): Hal {
 			if (LEVELS[level] >= minLevel) sink(level, message);
 		},
 		store: options.storePath === undefined ? new MemoryStore() : new FileStore(options.storePath),
+		compression: nodeCompression,
 	};
+}
+
+/**
+ * Raw DEFLATE streams for permessage-deflate. Node's zlib has no synchronous stream that survives a
+ * sync flush (its *Sync functions close the stream), so this is pako, the zlib port to JavaScript.
+ */
+const nodeCompression: HalCompression = Object.freeze({
+	deflater: (windowBits: number) => new DeflateStream(new Deflate({ raw: true, windowBits }), Infinity),
+	inflater: (windowBits: number, maxOutput: number) => new DeflateStream(new Inflate({ raw: true, windowBits }), maxOutput),
+});
+
+class DeflateStream implements HalDeflateStream {
+	readonly #engine: Deflate | Inflate;
+	readonly #maxOutput: number;
+	#chunks: Uint8Array[] = [];
+	#length = 0;
+
+	constructor(engine: Deflate | Inflate, maxOutput: number) {
+		this.#engine = engine;
+		this.#maxOutput = maxOutput;
+		// Past the limit, chunks are counted but not kept: an inflation bomb costs time, not memory.
+		engine.onData = (chunk: Uint8Array) => {
+			this.#length += chunk.length;
+			if (this.#length <= this.#maxOutput) this.#chunks.push(chunk);
+		};
+	}
+
+	write(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+		const engine = this.#engine;
+		this.#chunks = [];
+		this.#length = 0;
+		engine.push(bytes.subarray(offset, offset + length), Z_SYNC_FLUSH);
+		if (engine.err !== 0) throw new Error(`DEFLATE stream error: ${engine.msg || engine.err}`);
+		if (this.#length > this.#maxOutput) throw new RangeError(`output over ${this.#maxOutput} bytes`);
+		const chunks = this.#chunks;
+		if (chunks.length === 1) return chunks[0];
+		const out = new Uint8Array(this.#length);
+		let at = 0;
+		for (const chunk of chunks) {
+			out.set(chunk, at);
+			at += chunk.length;
+		}
+		return out;
+	}
+
+	close(): void {
+		this.#chunks = [];
+	}
 }
 
 function writeLogLine(level: LogLevel, message: string): void {
@@ -129,18 +179,50 @@ class NodeSocket implements HalSocket {
 
 	connect(options: SocketOptions): void {
 		if (this.#socket !== null || this.#closed) throw new Error("HalSocket.connect called twice");
-		const { host, port } = options;
+		const { host, port, proxy } = options;
 		this.#target = `${host}:${port}`;
 		const secure = options.tls !== undefined && options.tls !== false;
-		const socket = secure ? tls.connect(tlsConnectOptions(host, port, options.tls === true ? {} : (options.tls as TlsOptions))) : net.connect({ host, port });
+		const tlsOptions = secure ? tlsConnectOptions(host, port, options.tls === true ? {} : (options.tls as TlsOptions)) : null;
+		if (proxy === undefined) {
+			this.#attach(tlsOptions === null ? net.connect({ host, port }) : tls.connect(tlsOptions), tlsOptions === null ? "connect" : "secureConnect", host);
+			return;
+		}
+		const via = `${proxy.host}:${proxy.port}`;
+		const raw = net.connect({ host: proxy.host, port: proxy.port });
+		this.#socket = raw;
+		raw.on("error", (error: NodeJS.ErrnoException) => {
+			if (!this.#closed && this.#error === null) this.#error = describe(error, proxy.host, via, false);
+		});
+		let tunnelled = false;
+		raw.on("close", () => {
+			if (!tunnelled && this.#error === null) this.#error = new SocketError(`proxy ${via} closed the connection before answering CONNECT`, "EPROXY", null);
+			this.#report();
+		});
+		tunnel(raw, proxy, this.#target, (error) => {
+			tunnelled = true;
+			if (this.#closed) return;
+			if (error !== null) {
+				this.#error = error;
+				raw.destroy();
+			} else if (tlsOptions === null) {
+				this.#attach(raw, null, host);
+			} else {
+				this.#attach(tls.connect({ ...tlsOptions, socket: raw }), "secureConnect", host);
+			}
+		});
+	}
+
+	/** Listens to the socket that carries the data; `ready` is its connect event, null when it is already connected. */
+	#attach(socket: net.Socket, ready: "connect" | "secureConnect" | null, host: string): void {
+		const secure = ready === "secureConnect";
 		this.#socket = socket;
 		socket.setNoDelay(true);
-		socket.once(secure ? "secureConnect" : "connect", () => {
+		const connected = (): void => {
 			if (this.#closed) return;
 			this.#connected = true;
 			this.onConnect?.();
 			if (!this.#closed) this.onWritable?.(this.#free());
-		});
+		};
 		socket.on("data", (bytes: Buffer) => {
 			if (!this.#closed) this.onData?.(bytes);
 		});
@@ -148,6 +230,12 @@ class NodeSocket implements HalSocket {
 			if (!this.#closed && this.#error === null) this.#error = describe(error, host, this.#target, secure && !this.#connected);
 		});
 		socket.on("close", () => this.#report());
+		if (ready === null) {
+			socket.resume();
+			connected();
+		} else {
+			socket.once(ready, connected);
+		}
 	}
 
 	write(bytes: Uint8Array, offset: number, length: number): number {
@@ -199,6 +287,40 @@ class NodeSocket implements HalSocket {
 		this.#closed = true;
 		this.onClose?.(this.#error);
 	}
+}
+
+/** The most a proxy's answer to CONNECT may take. */
+const MAX_PROXY_RESPONSE = 8192;
+
+/**
+ * Asks the HTTP proxy on `raw` for a tunnel to `target` (CONNECT, RFC 9110 §9.3.6); `done(null)` once
+ * it answers 2xx, with the socket paused and any bytes past the answer put back. The credentials go in
+ * the request only: an error quotes the proxy's status line, never what we sent.
+ */
+function tunnel(raw: net.Socket, proxy: ProxyOptions, target: string, done: (error: SocketError | null) => void): void {
+	const via = `${proxy.host}:${proxy.port}`;
+	let answer = Buffer.alloc(0);
+	raw.once("connect", () => {
+		let request = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n`;
+		if (proxy.username !== undefined) request += `Proxy-Authorization: Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ""}`).toString("base64")}\r\n`;
+		raw.write(`${request}\r\n`);
+	});
+	const onData = (bytes: Buffer): void => {
+		answer = Buffer.concat([answer, bytes]);
+		const end = answer.indexOf("\r\n\r\n");
+		if (end < 0 && answer.length <= MAX_PROXY_RESPONSE) return;
+		raw.off("data", onData);
+		raw.pause();
+		if (end < 0) {
+			done(new SocketError(`proxy ${via} answered CONNECT with over ${MAX_PROXY_RESPONSE} bytes of headers`, "EPROXY", null));
+			return;
+		}
+		if (end + 4 < answer.length) raw.unshift(answer.subarray(end + 4));
+		const statusLine = answer.toString("latin1", 0, answer.indexOf("\r\n"));
+		if (/^HTTP\/1\.[01] 2\d\d(?: |$)/.test(statusLine)) done(null);
+		else done(new SocketError(`proxy ${via} refused the tunnel to ${target}: "${statusLine.replace(/[^ -~]/g, "?").slice(0, 100)}"`, "EPROXY", null));
+	};
+	raw.on("data", onData);
 }
 
 function tlsConnectOptions(host: string, port: number, options: TlsOptions): tls.ConnectionOptions {

@@ -211,6 +211,7 @@ class XsSocket implements HalSocket {
 
 	connect(options: SocketOptions): void {
 		if (this.#state !== IDLE) throw new Error("xs hal: connect called twice");
+		if (options.proxy !== undefined) throw new Error("this HAL has no HTTP proxy support (hal/node has)");
 		this.#state = CONNECTING;
 		this.#link.requestText(Request.CONNECT, this.#id, JSON.stringify({ host: options.host, port: options.port, tls: tlsOptions(options.tls) }));
 	}

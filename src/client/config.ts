@@ -2,7 +2,8 @@
  * EdgeClient configuration, its defaults (the C SDK's where it has one: docs/protocol.md §1.4, §7.1, §8.4)
  * and the transport seam: the WebSocket client by default, a fake in unit tests.
  */
-import type { Hal, TlsOptions } from "../../hal/hal";
+import type { Hal, ProxyOptions, TlsOptions } from "../../hal/hal";
+import type { WebSocketExtension } from "../ws/client";
 import type { Thing } from "../thing/thing";
 
 /** What the client needs of a WebSocket client (src/ws's WebSocketClient has this shape). */
@@ -30,6 +31,8 @@ export interface TransportOptions {
 	handshakeTimeoutMs: number;
 	pingIntervalMs: number;
 	pongTimeoutMs: number;
+	extension?: (hal: Hal) => WebSocketExtension;
+	proxy?: ProxyOptions;
 	/** The client's TX and RX buffers, lent to every connection in turn. */
 	txBuffer: Uint8Array;
 	rxBuffer: Uint8Array;
@@ -96,6 +99,13 @@ export interface EdgeClientConfig {
 	pushRetryMs?: number;
 	/** Replaces the WebSocket client (tests). */
 	transport?: TransportFactory;
+	/**
+	 * Offer permessage-deflate (`permessageDeflate` from src/ws/deflate.ts; hosts: needs hal.compression),
+	 * used when the platform accepts it. Default none: a device bundle carries no compressor.
+	 */
+	compression?: (hal: Hal) => WebSocketExtension;
+	/** Reach the platform through an HTTP proxy (CONNECT, optional basic credentials); hosts (hal/node) only. */
+	proxy?: ProxyOptions;
 }
 
 /** The client's view of the configuration, every default applied. */
@@ -130,6 +140,7 @@ const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "backoffBaseMs", "backoffCapMs",
 	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "tickMs", "autoPush", "pushRetryMs", "transport",
+	"compression", "proxy",
 ]);
 
 /** The option closest to a misspelt one (fewest single-letter edits), to name in the error. */
@@ -152,6 +163,14 @@ function closestOption(name: string): string {
 		}
 	}
 	return best;
+}
+
+function proxyOptions(proxy: ProxyOptions | undefined): ProxyOptions | undefined {
+	if (proxy === undefined) return undefined;
+	if (typeof proxy.host !== "string" || !proxy.host) throw new TypeError("proxy.host is required");
+	positive(proxy.port, 0, "proxy.port", 1, 65535);
+	if ((proxy.username === undefined) !== (proxy.password === undefined)) throw new TypeError("proxy: give both username and password, or neither");
+	return proxy;
 }
 
 export function settings(config: EdgeClientConfig): Settings {
@@ -201,6 +220,8 @@ export function settings(config: EdgeClientConfig): Settings {
 			handshakeTimeoutMs: positive(config.connectTimeoutMs, 10000, "connectTimeoutMs"),
 			pingIntervalMs: positive(config.pingIntervalMs, 55000, "pingIntervalMs", 0),
 			pongTimeoutMs: positive(config.pongTimeoutMs, 10000, "pongTimeoutMs"),
+			extension: config.compression,
+			proxy: proxyOptions(config.proxy),
 		},
 	};
 }

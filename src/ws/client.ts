@@ -1,9 +1,27 @@
-import type { Hal, HalSocket, TimerId, TlsOptions } from "../../hal/hal";
-import { ABNORMAL, isValidCloseCode, NORMAL, notUtf8, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
+import type { Hal, HalSocket, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../../hal/hal";
+import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, notUtf8, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
 import { CLOSE, ERROR, FrameReader, MESSAGE, PING, PONG } from "./frame-reader";
 import { frameHeaderSize, FrameWriter } from "./frame-writer";
 import { Handshake } from "./handshake";
 import { Utf8Validator } from "./utf8";
+
+/**
+ * A per-message extension made for one connection: permessage-deflate (src/ws/deflate.ts) on hosts.
+ * The client offers it, hands it the server's answer, and from then on passes every data message
+ * through it; messages are marked with RSV1.
+ */
+export interface WebSocketExtension {
+	/** The Sec-WebSocket-Extensions offer. */
+	readonly offer: string;
+	/** Takes the server's answer; returns why it cannot be accepted, or null (then `active`). */
+	accept(answer: string, maxMessageSize: number): string | null;
+	readonly active: boolean;
+	/** A message to send, compressed. */
+	compress(bytes: Uint8Array, offset: number, length: number): Uint8Array;
+	/** A received RSV1 message, inflated; throws a WebSocketError ("too-big", "protocol"). */
+	decompress(bytes: Uint8Array, offset: number, length: number): Uint8Array;
+	close(): void;
+}
 
 export interface WebSocketClientOptions {
 	host: string;
@@ -35,6 +53,10 @@ export interface WebSocketClientOptions {
 	pongTimeoutMs?: number;
 	/** After a close frame is sent, how long to wait for the peer's (default 3000). */
 	closeTimeoutMs?: number;
+	/** Offer an extension (e.g. permessageDeflate from src/ws/deflate.ts): called once per connection. */
+	extension?: (hal: Hal) => WebSocketExtension;
+	/** Reach the host through this HTTP proxy (CONNECT); needs a HAL that supports it. */
+	proxy?: ProxyOptions;
 }
 
 // States.
@@ -92,8 +114,11 @@ export class WebSocketClient {
 	readonly #hal: Hal;
 	readonly #host: string;
 	readonly #port: number;
-	readonly #tls: boolean | TlsOptions | undefined;
+	/** What the socket connects to (made once: a connection per client, a client per connection attempt). */
+	readonly #target: SocketOptions;
+	readonly #extension: WebSocketExtension | null;
 	readonly #maxFrame: number;
+	readonly #maxMessage: number;
 	readonly #handshakeTimeoutMs: number;
 	readonly #pingIntervalMs: number;
 	readonly #pongTimeoutMs: number;
@@ -104,6 +129,8 @@ export class WebSocketClient {
 	readonly #writer: FrameWriter;
 	readonly #outgoingText = new Utf8Validator();
 	readonly #tx: Uint8Array;
+	/** The frames being sent: #tx, or a compressed message's own buffer when it does not fit #tx. */
+	#frames: Uint8Array;
 	/** The control frame being sent, then the pong and close payloads waiting for it (one array: XS spends 7 slots on each). */
 	readonly #control = new Uint8Array(CLOSE_PAYLOAD + 125);
 	#state = IDLE;
@@ -141,18 +168,23 @@ export class WebSocketClient {
 		this.#hal = hal;
 		this.#host = options.host;
 		this.#port = setting("port", options.port, secure ? 443 : 80, 1, 65535);
-		this.#tls = options.tls;
+		this.#target = { host: options.host, port: this.#port, tls: options.tls };
+		if (options.proxy !== undefined) this.#target.proxy = options.proxy;
+		this.#extension = options.extension === undefined ? null : options.extension(hal);
 		this.#maxFrame = maxFrame;
+		this.#maxMessage = maxMessage;
 		this.#handshakeTimeoutMs = setting("handshakeTimeoutMs", options.handshakeTimeoutMs, 10000, 1);
 		this.#pingIntervalMs = setting("pingIntervalMs", options.pingIntervalMs, 55000, 0);
 		this.#pongTimeoutMs = setting("pongTimeoutMs", options.pongTimeoutMs, 10000, 1);
 		this.#closeTimeoutMs = setting("closeTimeoutMs", options.closeTimeoutMs, 3000, 1);
 		this.#reader = new FrameReader(maxFrame, maxMessage, rx);
-		const handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], rx);
+		const offer = this.#extension === null ? null : this.#extension.offer;
+		const handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], offer, rx);
 		if (handshake.requestLength > tx.length) throw new WebSocketError("usage", `the upgrade request needs ${handshake.requestLength} bytes, txBufferSize is ${tx.length}`);
 		this.#handshake = handshake;
 		this.#writer = new FrameWriter(hal);
 		this.#tx = tx;
+		this.#frames = tx;
 	}
 
 	/** The largest frame payload; send() fragments beyond it. */
@@ -176,7 +208,7 @@ export class WebSocketClient {
 		socket.onClose = this.#onSocketClose;
 		this.#socket = socket;
 		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#handshakeTimeoutMs);
-		socket.connect({ host: this.#host, port: this.#port, tls: this.#tls });
+		socket.connect(this.#target);
 	}
 
 	/**
@@ -212,10 +244,42 @@ export class WebSocketClient {
 		if (!(Number.isInteger(length) && length >= 0 && length <= this.#capacity)) throw new WebSocketError("usage", `commitMessage(): length ${length} is over the ${this.#capacity} bytes begun`);
 		if (!binary && !this.isText(this.#tx, payload, payload + length)) throw notUtf8("commitMessage()");
 		this.#payload = -1;
+		if (this.#extension !== null && this.#extension.active) {
+			this.sendCompressed(this.#tx, payload, length, binary);
+			return;
+		}
 		this.#txAt = this.#writer.frameInPlace(this.#tx, payload, binary ? 0x82 : 0x81, length);
 		this.#txEnd = payload + length;
 		this.#refused = false;
 		this.flush();
+	}
+
+	/** A negotiated extension compresses each message (send() asks before it frames one itself). */
+	get compressing(): boolean {
+		return this.#extension !== null && this.#extension.active;
+	}
+
+	/**
+	 * Compresses `bytes[offset, offset + length)` and sends it as frames of up to maxFrameSize, RSV1 on
+	 * the first (RFC 7692 §6.1): in the TX buffer when they fit, else in a buffer of their own (hosts
+	 * only use this path). The TX buffer must be free (claimTx).
+	 */
+	sendCompressed(bytes: Uint8Array, offset: number, length: number, binary: boolean): void {
+		const data = (this.#extension as WebSocketExtension).compress(bytes, offset, length);
+		const frame = this.#maxFrame;
+		const frames = data.length > frame ? Math.ceil(data.length / frame) : 1;
+		const last = data.length - (frames - 1) * frame;
+		const size = (frames - 1) * (frameHeaderSize(frame) + frame) + frameHeaderSize(last) + last;
+		const into = size <= this.#tx.length ? this.#tx : new Uint8Array(size);
+		let at = 0;
+		let head = binary ? 0x42 : 0x41; // RSV1 | opcode
+		for (let sent = 0; sent < data.length || at === 0; head = 0) {
+			const count = data.length - sent < frame ? data.length - sent : frame;
+			at = this.#writer.frame(into, at, sent + count === data.length ? 0x80 | head : head, data, sent, count);
+			sent += count;
+		}
+		this.#frames = into;
+		this.commitFrames(at);
 	}
 
 	// --- send()'s steps (src/ws/send.ts) ---
@@ -296,6 +360,7 @@ export class WebSocketClient {
 				return;
 			}
 			if (i < 0) return;
+			if (!this.negotiated()) return;
 			this.opened();
 		}
 		this.receive(bytes, i);
@@ -340,6 +405,20 @@ export class WebSocketClient {
 		this.flush();
 	};
 
+	/** Hands the server's extension answer to the extension; false when that failed the connection. */
+	private negotiated(): boolean {
+		const answer = (this.#handshake as Handshake).extensions;
+		const extension = this.#extension;
+		if (answer === null || extension === null) return true;
+		const refusal = extension.accept(answer, this.#maxMessage);
+		if (refusal === null) {
+			this.#reader.allowCompressed = true;
+			return true;
+		}
+		this.finish(ABNORMAL, "", new WebSocketError("handshake-header", refusal));
+		return false;
+	}
+
 	private opened(): void {
 		this.#deadline = this.cancel(this.#deadline);
 		this.#handshake = null;
@@ -356,7 +435,8 @@ export class WebSocketClient {
 			i = reader.parse(bytes, i, end);
 			switch (reader.event) {
 				case MESSAGE:
-					this.onMessage?.(reader.message, reader.binary);
+					if (reader.compressed) this.inflated(reader.message, reader.binary);
+					else this.onMessage?.(reader.message, reader.binary);
 					break;
 				case PING:
 					if (this.#state === OPEN) this.queuePong();
@@ -372,6 +452,19 @@ export class WebSocketClient {
 					return;
 			}
 		}
+	}
+
+	/** A compressed message: inflated (within maxMessageSize), checked if text, then delivered. */
+	private inflated(message: Uint8Array, binary: boolean): void {
+		let bytes: Uint8Array;
+		try {
+			bytes = (this.#extension as WebSocketExtension).decompress(message, 0, message.length);
+		} catch (error) {
+			this.fail(error as WebSocketError);
+			return;
+		}
+		if (!binary && !this.isText(bytes, 0, bytes.length)) this.fail(new WebSocketError("bad-utf8", "text is not UTF-8", INVALID_DATA));
+		else this.onMessage?.(bytes, binary);
 	}
 
 	/** Answers the latest ping only (§5.5.3 allows it), echoing its payload. */
@@ -436,10 +529,11 @@ export class WebSocketClient {
 				if (this.#controlAt < this.#controlEnd) return;
 				if (this.#controlIsClose) this.#closeSent = true;
 			} else if (this.#txAt < this.#txEnd) {
-				this.#txAt += socket.write(this.#tx, this.#txAt, this.#txEnd - this.#txAt);
+				this.#txAt += socket.write(this.#frames, this.#txAt, this.#txEnd - this.#txAt);
 				if (this.#txAt < this.#txEnd) return;
 				this.#txAt = 0;
 				this.#txEnd = 0;
+				this.#frames = this.#tx;
 			} else if (!this.encodeControl()) {
 				break;
 			}
@@ -509,6 +603,7 @@ export class WebSocketClient {
 		this.#queued = 0;
 		this.#pingTimer = this.cancel(this.#pingTimer);
 		this.#deadline = this.cancel(this.#deadline);
+		this.#extension?.close();
 		const socket = this.#socket;
 		if (socket !== null) {
 			socket.onConnect = null;

@@ -36,6 +36,10 @@ export class FrameReader {
 	errorCode = 0;
 	errorKind: WebSocketErrorKind = "protocol";
 	errorReason = "";
+	/** A negotiated extension (permessage-deflate) lets a message's first frame carry RSV1. */
+	allowCompressed = false;
+	/** The MESSAGE had RSV1: its bytes are compressed (and its text not yet checked). */
+	compressed = false;
 
 	readonly #maxFrame: number;
 	readonly #maxMessage: number;
@@ -48,6 +52,8 @@ export class FrameReader {
 	#remaining = 0; // payload bytes still due
 	#messageOpcode = 0; // TEXT or BINARY while a message is open
 	#messageLength = 0;
+	#rsv1 = false;
+	#messageCompressed = false;
 	#view: Uint8Array;
 
 	/** `buffer` holds at least maxMessageSize bytes. */
@@ -73,9 +79,10 @@ export class FrameReader {
 			switch (this.#state) {
 				case HEAD: {
 					const b = bytes[i++];
-					if (b & 0x70) return this.fail(i, PROTOCOL_ERROR, "protocol", "reserved bits set");
 					const opcode = b & 0x0f;
+					if (b & 0x70 && ((b & 0x70) !== 0x40 || !this.allowCompressed || opcode === 0 || opcode >= 8)) return this.fail(i, PROTOCOL_ERROR, "protocol", "reserved bits set");
 					this.#fin = (b & 0x80) !== 0;
+					this.#rsv1 = (b & 0x40) !== 0;
 					this.#opcode = opcode;
 					if (opcode >= 8) {
 						if (opcode > 10) return this.fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
@@ -130,7 +137,7 @@ export class FrameReader {
 						const at = this.#messageLength;
 						for (let k = 0; k < count; k++) buffer[at + k] = bytes[i + k];
 						this.#messageLength = at + count;
-						if (this.#messageOpcode === TEXT && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", "text is not UTF-8");
+						if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", "text is not UTF-8");
 					}
 					i += count;
 					this.#remaining -= count;
@@ -155,6 +162,7 @@ export class FrameReader {
 			if (this.#opcode !== 0) {
 				this.#messageOpcode = this.#opcode;
 				this.#messageLength = 0;
+				this.#messageCompressed = this.#rsv1;
 				this.#utf8.reset();
 			}
 			if (this.#messageLength + length > this.#maxMessage) return this.stop(TOO_BIG, "too-big", `message of ${this.#messageLength + length}+ bytes over maxMessageSize ${this.#maxMessage}`);
@@ -174,8 +182,9 @@ export class FrameReader {
 		} else if (opcode === 8) {
 			return this.close();
 		} else if (this.#fin) {
-			if (this.#messageOpcode === TEXT && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
+			if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
 			this.binary = this.#messageOpcode === BINARY;
+			this.compressed = this.#messageCompressed;
 			this.#messageOpcode = 0;
 			this.event = MESSAGE;
 		} else {

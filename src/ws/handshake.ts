@@ -25,11 +25,14 @@ export class Handshake {
 	readonly #block: Uint8Array;
 	readonly #limit: number;
 	#expected = "";
+	/** The extension offer we made, and the server's answer to it (null: none). */
+	readonly #offer: string | null;
+	extensions: string | null = null;
 	#length = 0;
 	#terminator = 0; // how much of CR LF CR LF has been seen
 
 	/** Throws a "usage" WebSocketError for a path or header that cannot go into a request. */
-	constructor(hal: Hal, host: string, port: number, secure: boolean, path: string, headers: ReadonlyArray<readonly [string, string]>, block: Uint8Array) {
+	constructor(hal: Hal, host: string, port: number, secure: boolean, path: string, headers: ReadonlyArray<readonly [string, string]>, offer: string | null, block: Uint8Array) {
 		if (!PATH.test(path)) throw new WebSocketError("usage", `path "${path}" must start with "/" and hold printable ASCII only`);
 		if (!HOST.test(host)) throw new WebSocketError("usage", "host must be printable ASCII (punycode for international names)");
 		let extra = "";
@@ -39,6 +42,8 @@ export class Handshake {
 			if (RESERVED.indexOf(name.toLowerCase()) >= 0) throw new WebSocketError("usage", `header "${name}" is written by the handshake itself`);
 			extra += `${name}: ${value}\r\n`;
 		}
+		if (offer !== null) extra += `Sec-WebSocket-Extensions: ${offer}\r\n`;
+		this.#offer = offer;
 		const hostname = host.indexOf(":") >= 0 ? `[${host}]` : host;
 		const authority = port === (secure ? 443 : 80) ? hostname : `${hostname}:${port}`;
 		this.#hal = hal;
@@ -62,6 +67,7 @@ export class Handshake {
 		this.#expected = hal.base64Encode(hal.sha1(this.#acceptInput));
 		this.#length = 0;
 		this.#terminator = 0;
+		this.extensions = null;
 		return hal.utf8EncodeInto(this.#head + key + this.#tail, into, 0);
 	}
 
@@ -111,7 +117,9 @@ export class Handshake {
 					accept = value;
 					break;
 				case "sec-websocket-extensions":
-					if (value !== "") throw new WebSocketError("handshake-header", `server chose extensions "${printable(value)}" that were not offered`);
+					if (value === "") break;
+					if (this.#offer === null) throw new WebSocketError("handshake-header", `server chose extensions "${printable(value)}" that were not offered`);
+					this.extensions = this.extensions === null ? value : `${this.extensions}, ${value}`;
 					break;
 				case "sec-websocket-protocol":
 					throw new WebSocketError("handshake-header", `server chose subprotocol "${printable(value)}" that was not offered`);

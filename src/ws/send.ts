@@ -8,12 +8,19 @@ import { WebSocketClient } from "./client";
 
 /**
  * Sends `bytes[offset, offset + length)` as one message (copied: the caller's buffer is free on return),
- * as continuation frames past maxFrameSize, all of which must fit the TX buffer ("too-big" otherwise).
+ * as continuation frames past maxFrameSize, all of which must fit the TX buffer ("too-big" otherwise;
+ * compressed messages, permessage-deflate, take a buffer of their own when they do not).
  * False when the previous message is still leaving the TX buffer: retry on onWritable.
  */
 export function send(client: WebSocketClient, bytes: Uint8Array, offset = 0, length: number = bytes.length - offset, binary = true): boolean {
 	if (!client.isOpen) throw client.stateError("send()");
 	if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= bytes.length)) throw new WebSocketError("usage", `send(): offset ${offset} and length ${length} do not fit ${bytes.length} bytes`);
+	if (client.compressing) {
+		if (!binary && !client.isText(bytes, offset, offset + length)) throw notUtf8("send()");
+		if (!client.claimTx()) return false;
+		client.sendCompressed(bytes, offset, length, binary);
+		return true;
+	}
 	const frame = client.maxFrameSize;
 	const tx = client.txBuffer;
 	const frames = length > frame ? Math.ceil(length / frame) : 1;
