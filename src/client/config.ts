@@ -33,6 +33,7 @@ export interface TransportOptions {
 	pongTimeoutMs: number;
 	extension?: (hal: Hal) => WebSocketExtension;
 	proxy?: ProxyOptions;
+	messageTimeoutMs: number;
 	/** The client's TX and RX buffers, lent to every connection in turn. */
 	txBuffer: Uint8Array;
 	rxBuffer: Uint8Array;
@@ -73,6 +74,12 @@ export interface EdgeClientConfig {
 	pingIntervalMs?: number;
 	/** Default 10 000 ms. */
 	pongTimeoutMs?: number;
+	/**
+	 * An incoming message left unfinished this long is a loss: a WebSocket message whose fragments stop
+	 * (the connection is failed, checked at each ping) or an AlwaysOn multipart set whose chunks stop
+	 * (dropped and counted). Default 50 000 ms (the C SDK's stale-message time).
+	 */
+	messageTimeoutMs?: number;
 	/** Exponential back-off with full jitter between reconnect attempts. Defaults 500 ms and 30 000 ms. */
 	backoffBaseMs?: number;
 	backoffCapMs?: number;
@@ -138,7 +145,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 /** Every option EdgeClientConfig names: anything else is a typo, refused rather than silently ignored. */
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
-	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "backoffBaseMs", "backoffCapMs",
+	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
 	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "tickMs", "autoPush", "pushRetryMs", "transport",
 	"compression", "proxy",
 ]);
@@ -222,6 +229,7 @@ export function settings(config: EdgeClientConfig): Settings {
 			pongTimeoutMs: positive(config.pongTimeoutMs, 10000, "pongTimeoutMs"),
 			extension: config.compression,
 			proxy: proxyOptions(config.proxy),
+			messageTimeoutMs: positive(config.messageTimeoutMs, 50000, "messageTimeoutMs"),
 		},
 	};
 }

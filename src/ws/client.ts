@@ -1,5 +1,5 @@
 import type { Hal, HalSocket, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../../hal/hal";
-import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, notUtf8, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
+import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, notUtf8, POLICY_VIOLATION, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
 import { CLOSE, ERROR, FrameReader, MESSAGE, PING, PONG } from "./frame-reader";
 import { frameHeaderSize, FrameWriter } from "./frame-writer";
 import { Handshake } from "./handshake";
@@ -51,6 +51,12 @@ export interface WebSocketClientOptions {
 	pingIntervalMs?: number;
 	/** A ping unanswered this long fails the connection (default 10000). */
 	pongTimeoutMs?: number;
+	/**
+	 * A frame or fragmented message left unfinished this long fails the connection (1008): a peer that
+	 * answers pings but never completes a message. Checked at each ping, so it takes effect within
+	 * pingIntervalMs after it (default 50000).
+	 */
+	messageTimeoutMs?: number;
 	/** After a close frame is sent, how long to wait for the peer's (default 3000). */
 	closeTimeoutMs?: number;
 	/** Offer an extension (e.g. permessageDeflate from src/ws/deflate.ts): called once per connection. */
@@ -122,6 +128,7 @@ export class WebSocketClient {
 	readonly #handshakeTimeoutMs: number;
 	readonly #pingIntervalMs: number;
 	readonly #pongTimeoutMs: number;
+	readonly #messageTimeoutMs: number;
 	readonly #closeTimeoutMs: number;
 	/** Until the connection is open (then its strings and buffers are garbage). */
 	#handshake: Handshake | null;
@@ -153,6 +160,8 @@ export class WebSocketClient {
 	#outcomeReason = "";
 	#outcomeError: WebSocketError | null = null;
 	#pingTimer: TimerId | null = null;
+	/** When the unfinished frame or message began (ticks), -1 when none is. */
+	#receivingSince = -1;
 	/** The one deadline running, by state (they never overlap): the upgrade, our ping's pong, the peer's close. */
 	#deadline: TimerId | null = null;
 
@@ -176,6 +185,7 @@ export class WebSocketClient {
 		this.#handshakeTimeoutMs = setting("handshakeTimeoutMs", options.handshakeTimeoutMs, 10000, 1);
 		this.#pingIntervalMs = setting("pingIntervalMs", options.pingIntervalMs, 55000, 0);
 		this.#pongTimeoutMs = setting("pongTimeoutMs", options.pongTimeoutMs, 10000, 1);
+		this.#messageTimeoutMs = setting("messageTimeoutMs", options.messageTimeoutMs, 50000, 1);
 		this.#closeTimeoutMs = setting("closeTimeoutMs", options.closeTimeoutMs, 3000, 1);
 		this.#reader = new FrameReader(maxFrame, maxMessage, rx);
 		const offer = this.#extension === null ? null : this.#extension.offer;
@@ -399,7 +409,13 @@ export class WebSocketClient {
 	}
 
 	#onPingTick = (): void => {
-		if (this.#state !== OPEN || this.#deadline !== null) return;
+		if (this.#state !== OPEN) return;
+		const since = this.#receivingSince;
+		if (since >= 0 && this.#hal.ticks() - since >= this.#messageTimeoutMs) {
+			this.fail(new WebSocketError("timeout", "a message left unfinished for over " + this.#messageTimeoutMs + " ms", POLICY_VIOLATION));
+			return;
+		}
+		if (this.#deadline !== null) return;
 		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#pongTimeoutMs);
 		this.#queued |= SEND_PING;
 		this.flush();
@@ -435,6 +451,7 @@ export class WebSocketClient {
 			i = reader.parse(bytes, i, end);
 			switch (reader.event) {
 				case MESSAGE:
+					this.#receivingSince = -1;
 					if (reader.compressed) this.inflated(reader.message, reader.binary);
 					else this.onMessage?.(reader.message, reader.binary);
 					break;
@@ -452,6 +469,7 @@ export class WebSocketClient {
 					return;
 			}
 		}
+		if (this.#receivingSince < 0 && reader.receiving) this.#receivingSince = this.#hal.ticks();
 	}
 
 	/** A compressed message: inflated (within maxMessageSize), checked if text, then delivered. */

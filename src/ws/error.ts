@@ -6,7 +6,7 @@ export type WebSocketErrorKind =
 	| "protocol" // the peer broke RFC 6455 framing (1002)
 	| "too-big" // a frame or message over the limits (1009), or send() of more than fits
 	| "bad-utf8" // text that is not UTF-8 (1007)
-	| "timeout" // no upgrade in time, or no close answer in time
+	| "timeout" // no upgrade in time, no close answer in time, or a message left unfinished (messageTimeoutMs)
 	| "pong-timeout" // our ping went unanswered
 	| "socket" // the connection failed or dropped without a close handshake
 	| "state" // a call the current state does not allow (send before open or after close)

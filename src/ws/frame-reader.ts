@@ -71,6 +71,11 @@ export class FrameReader {
 		return this.#view;
 	}
 
+	/** A frame or a fragmented message has begun and is not finished. */
+	get receiving(): boolean {
+		return this.#messageOpcode !== 0 || this.#state !== HEAD;
+	}
+
 	/** Consumes `bytes[start, end)` up to the first event; returns where it stopped. */
 	parse(bytes: Uint8Array, start: number, end: number): number {
 		this.event = NONE;

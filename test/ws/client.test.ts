@@ -321,3 +321,45 @@ describe("masking", () => {
 		assert.ok(calls - before <= 2, `${calls - before} calls into the HAL for 128 keys`);
 	});
 });
+
+describe("an unfinished message (messageTimeoutMs)", () => {
+	/** Pings every 10 s, each answered, for `ms`; the test's peer may do more in `between`. */
+	function answeredPings(o: ReturnType<typeof open>, ms: number, between: (at: number) => void = () => {}): void {
+		for (let at = 10000; at <= ms; at += 10000) {
+			o.hal.advance(10000);
+			if (o.events.closes.length) return;
+			o.socket.deliver(serverFrame(10, o.frames().pop()!.payload));
+			between(at);
+		}
+	}
+
+	test("a fragment never followed by the rest fails the connection (1008) at the first ping after messageTimeoutMs, pongs or not", () => {
+		const o = open({ pingIntervalMs: 10000, pongTimeoutMs: 5000, messageTimeoutMs: 25000 });
+		o.socket.deliver(serverFrame(2, "first part", { fin: false }));
+		answeredPings(o, 20000);
+		assert.equal(o.events.closes.length, 0, "at 20 s it is only 20 s old");
+		o.hal.advance(10000);
+		assert.equal(o.events.closes.length, 1);
+		const { code, error } = o.events.closes[0];
+		assert.deepEqual([code, error?.kind, error?.code], [1008, "timeout", 1008]);
+		assert.match(error!.message, /unfinished for over 25000 ms/);
+		const close = o.frames().pop()!;
+		assert.deepEqual([close.opcode, close.payload.readUInt16BE(0)], [8, 1008]);
+	});
+
+	test("a half-delivered frame blocks the pongs (they cannot come mid-frame): the pong timeout ends it; a message that completes never fails", () => {
+		const half = open({ pingIntervalMs: 10000, pongTimeoutMs: 5000, messageTimeoutMs: 25000 });
+		const frame = serverFrame(2, Buffer.alloc(300, 7));
+		half.socket.deliver(frame.subarray(0, 100));
+		answeredPings(half, 30000);
+		assert.equal(half.events.closes[0]?.error?.kind, "pong-timeout");
+		const slow = open({ pingIntervalMs: 10000, pongTimeoutMs: 5000, messageTimeoutMs: 25000 });
+		slow.socket.deliver(serverFrame(2, "a", { fin: false }));
+		answeredPings(slow, 120000, (at) => {
+			if (at === 20000) slow.socket.deliver(serverFrame(0, "b"));
+			if (at === 60000) slow.socket.deliver(serverFrame(2, "whole"));
+		});
+		assert.equal(slow.events.closes.length, 0);
+		assert.deepEqual(slow.events.messages.map((m) => m.data.toString()), ["ab", "whole"]);
+	});
+});
