@@ -58,6 +58,44 @@ export interface HalSocket {
 	onClose: ((error: Error | null) => void) | null;
 }
 
+/** A listening socket's TLS identity (hosts only: hal/moddable has no TLS server). */
+export interface ServerTlsOptions {
+	/** The server's certificate chain (PEM). */
+	certificate: string;
+	/** Its private key (PEM). Never logged. */
+	privateKey: string;
+}
+
+export interface ListenOptions {
+	/** Address to bind: "127.0.0.1" (loopback only), "0.0.0.0" (every interface), or one interface's address. */
+	host: string;
+	/** 0 for an ephemeral port (read it in onListening). */
+	port: number;
+	/** TLS on every accepted connection. */
+	tls?: ServerTlsOptions;
+}
+
+/**
+ * A listening TCP (or TLS) socket that hands each accepted connection over as a HalSocket.
+ *
+ * Contract:
+ * - `listen` is called once, after the callbacks are set; `onListening(port)` follows once bound
+ *   (never from inside `listen`), or `onClose(error)` when binding failed.
+ * - `onAccept(socket, remoteAddress)`: the socket is already open: `connect` must not be called on it,
+ *   `write` works at once and `onWritable` comes only after a write was cut short. Its other callbacks
+ *   are set inside `onAccept`; no data is delivered before `onAccept` returns. `remoteAddress` is the
+ *   peer's IP address as text ("127.0.0.1", "::1", "::ffff:127.0.0.1").
+ * - `close()` stops accepting (open connections stay open); `onClose(null)` follows, exactly once, never
+ *   from inside `close()`.
+ */
+export interface HalListener {
+	listen(options: ListenOptions): void;
+	close(): void;
+	onListening: ((port: number) => void) | null;
+	onAccept: ((socket: HalSocket, remoteAddress: string) => void) | null;
+	onClose: ((error: Error | null) => void) | null;
+}
+
 /** Opaque timer handle. */
 export type TimerId = unknown;
 
@@ -75,6 +113,8 @@ export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
 
 export interface Hal {
 	createSocket(): HalSocket;
+	/** A listening socket, where the runtime can listen (absent: a gateway refuses to start and says why). */
+	createListener?(): HalListener;
 	readonly timers: HalTimers;
 	/** Wall clock: milliseconds since the Unix epoch (UTC). */
 	now(): number;

@@ -4,7 +4,8 @@
  * `createModdableHal()` or later, at run time.
  *
  * What backs each service:
- * - sockets: ./sockets (ECMA-419 TCP after Net.resolve; TLS through SecureSocket).
+ * - sockets: ./sockets (ECMA-419 TCP after Net.resolve; TLS through SecureSocket); listening: the
+ *   ECMA-419 Listener (`embedded:io/socket/listener`), plain TCP only.
  * - timers: `Timer.set` / `Timer.repeat` / `Timer.clear` (clearing a fired or cleared timer is a no-op).
  * - now: `Date.now()`, set by SNTP in setup/network once Wi-Fi is up (1970-based until then).
  * - ticks: `Time.ticks` is modMilliseconds() as a signed 32-bit integer: negative after 24.8 days and
@@ -30,7 +31,7 @@ import TextDecoder from "text/decoder";
 import Time from "time";
 import Timer from "timer";
 import type { Hal, HalStore, HalTimers, LogLevel, TimerId } from "../hal";
-import { ModdableSocket } from "./sockets";
+import { ModdableListener, ModdableSocket } from "./sockets";
 
 export interface ModdableHalOptions {
 	/** Lowest level that reaches `trace` (default "info"). */
@@ -53,6 +54,7 @@ export function createModdableHal(options: ModdableHalOptions = {}): Hal {
 	const clock = new TickClock();
 	return {
 		createSocket: () => new ModdableSocket(rxBufferSize),
+		createListener: () => new ModdableListener(rxBufferSize),
 		timers: TIMERS,
 		now: () => Date.now(),
 		ticks: () => clock.now(),

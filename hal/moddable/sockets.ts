@@ -16,16 +16,22 @@
  * States: idle -> resolving (TCP only) -> connecting -> open -> closed. `onClose` fires exactly once.
  * After `close()` it is delivered on a zero-delay timer, never from inside the caller's `close()`.
  *
+ * Listening (ModdableListener): the ECMA-419 Listener, whose `read()` hands over each pending
+ * connection as a TCP object; `new TCP({from})` takes it over with our callbacks (lwip's tcp.c moves the
+ * pcb and fires onWritable when the send buffer has room). There is no TLS server here: a listener asked
+ * for TLS reports a SocketError("tls") instead of serving plain text.
+ *
  * Limits of the runtime, not of this code: the ECMA-419 lwip socket calls `onError` for any disconnect,
  * a peer's orderly FIN included, so an established connection that ends is reported as `null` (the
  * WebSocket layer knows from its close handshake whether the end was clean); SecureSocket reports
  * every handshake failure (untrusted certificate, protocol, refused) as the same -2 code.
  */
+import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Net from "net";
 import SecureSocket from "securesocket";
 import Timer from "timer";
-import type { HalSocket, SocketOptions, TlsOptions } from "../hal";
+import type { HalListener, HalSocket, ListenOptions, SocketOptions, TlsOptions } from "../hal";
 
 /** "dns": the host did not resolve; "connect": TCP connect failed; "tls": handshake or certificate; "io": an established connection failed. */
 export type SocketErrorKind = "dns" | "connect" | "tls" | "io";
@@ -92,6 +98,20 @@ export class ModdableSocket implements HalSocket {
 		this.#target = `${host}:${port}`;
 		if (options.tls === undefined || options.tls === false) this.#resolve(host, port);
 		else this.#openTls(host, port, options.tls === true ? {} : options.tls);
+	}
+
+	/** Takes over a connection a Listener accepted: open at once (onWritable follows from lwip). */
+	adopt(from: TCP): void {
+		this.#state = State.OPEN;
+		this.#target = from.remoteAddress + ":" + from.remotePort;
+		// ECMA-419: the new TCP takes the connection over and the one it came in is left empty.
+		this.#tcp = new TCP({
+			from,
+			nodelay: true,
+			onReadable: (count) => this.#readTcp(count),
+			onWritable: (count) => this.#writable(count),
+			onError: () => this.#tcpError(),
+		});
 	}
 
 	write(bytes: Uint8Array, offset: number, length: number): number {
@@ -257,6 +277,74 @@ export class ModdableSocket implements HalSocket {
 		this.#reported = true;
 		if (deferred) Timer.set(() => this.onClose?.(error), 0);
 		else this.onClose?.(error);
+	}
+}
+
+/** The Listener's close(), which neither the 5.6 nor the 8.2 typings declare (modules/io/socket/lwip/listener.js has it). */
+interface ClosableListener {
+	close(): void;
+}
+
+export class ModdableListener implements HalListener {
+	onListening: ((port: number) => void) | null = null;
+	onAccept: ((socket: HalSocket, remoteAddress: string) => void) | null = null;
+	onClose: ((error: Error | null) => void) | null = null;
+	readonly #rxBufferSize: number;
+	#listener: Listener | null = null;
+	#closed = false;
+
+	constructor(rxBufferSize: number) {
+		this.#rxBufferSize = rxBufferSize;
+	}
+
+	listen(options: ListenOptions): void {
+		if (this.#listener !== null || this.#closed) throw new Error("HalListener.listen called twice");
+		if (options.tls !== undefined) {
+			this.#end(new SocketError("tls", "TLS listening is not available on Moddable: serve plain HTTP on the LAN or terminate TLS in front of the device"));
+			return;
+		}
+		let listener: Listener;
+		try {
+			// lwip binds IP_ANY_TYPE when no address is given; "0.0.0.0" means the same.
+			listener = options.host === "0.0.0.0"
+				? new Listener({ port: options.port, onReadable: (count) => this.#accept(count) })
+				: new Listener({ address: options.host, port: options.port, onReadable: (count) => this.#accept(count) });
+		} catch (cause) {
+			this.#end(new SocketError("connect", "cannot listen on " + options.host + ":" + options.port, cause));
+			return;
+		}
+		this.#listener = listener;
+		Timer.set(() => {
+			if (!this.#closed) this.onListening?.(listener.port);
+		}, 0);
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		const listener = this.#listener;
+		this.#listener = null;
+		if (listener !== null) (listener as unknown as ClosableListener).close();
+		this.#end(null);
+	}
+
+	#accept(count: number): void {
+		const listener = this.#listener;
+		while (count-- > 0 && listener !== null) {
+			const from = listener.read();
+			if (from === undefined) return;
+			const remoteAddress = from.remoteAddress ?? ""; // read before adopt(): the TCP it came in is emptied
+			const socket = new ModdableSocket(this.#rxBufferSize);
+			socket.adopt(from);
+			if (this.onAccept === null) socket.close();
+			else this.onAccept(socket, remoteAddress);
+		}
+	}
+
+	/** Reports once, on a timer: never from inside the caller's listen() or close(). */
+	#end(error: Error | null): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		Timer.set(() => this.onClose?.(error), 0);
 	}
 }
 

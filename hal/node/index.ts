@@ -8,7 +8,7 @@ import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import * as tls from "node:tls";
 import { Deflate, Inflate, Z_SYNC_FLUSH } from "pako";
-import type { Hal, HalCompression, HalDeflateStream, HalSocket, HalStore, HalTimers, LogLevel, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../hal";
+import type { Hal, HalCompression, HalDeflateStream, HalListener, HalSocket, HalStore, HalTimers, ListenOptions, LogLevel, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../hal";
 
 export interface NodeHalOptions {
 	/** Lowest level that reaches the sink (default "info"). */
@@ -65,6 +65,7 @@ export function createNodeHal(options: NodeHalOptions = {}): Hal {
 	const lingerMs = options.lingerMs ?? 1000;
 	return {
 		createSocket: () => new NodeSocket(allowance, lingerMs),
+		createListener: () => new NodeListener(allowance, lingerMs),
 		timers: nodeTimers(options.unrefTimers === true),
 		now: () => Date.now(),
 		ticks: () => performance.now(),
@@ -212,6 +213,12 @@ class NodeSocket implements HalSocket {
 		});
 	}
 
+	/** An accepted connection (NodeListener): open from the start; its callbacks are set after this, so no onConnect reaches them. */
+	adopt(socket: net.Socket): void {
+		this.#target = `${socket.remoteAddress}:${socket.remotePort}`;
+		this.#attach(socket, null, socket.remoteAddress ?? "");
+	}
+
 	/** Listens to the socket that carries the data; `ready` is its connect event, null when it is already connected. */
 	#attach(socket: net.Socket, ready: "connect" | "secureConnect" | null, host: string): void {
 		const secure = ready === "secureConnect";
@@ -321,6 +328,66 @@ function tunnel(raw: net.Socket, proxy: ProxyOptions, target: string, done: (err
 		else done(new SocketError(`proxy ${via} refused the tunnel to ${target}: "${statusLine.replace(/[^ -~]/g, "?").slice(0, 100)}"`, "EPROXY", null));
 	};
 	raw.on("data", onData);
+}
+
+/**
+ * A net (or tls) server. Accepted sockets are NodeSockets; a TLS client whose handshake fails never
+ * reaches onAccept (Node drops it after "tlsClientError").
+ */
+class NodeListener implements HalListener {
+	onListening: ((port: number) => void) | null = null;
+	onAccept: ((socket: HalSocket, remoteAddress: string) => void) | null = null;
+	onClose: ((error: Error | null) => void) | null = null;
+	#allowance: number;
+	#lingerMs: number;
+	#server: net.Server | null = null;
+	#closed = false;
+	#reported = false;
+
+	constructor(allowance: number, lingerMs: number) {
+		this.#allowance = allowance;
+		this.#lingerMs = lingerMs;
+	}
+
+	listen(options: ListenOptions): void {
+		if (this.#server !== null || this.#closed) throw new Error("HalListener.listen called twice");
+		const { host, port } = options;
+		const secure = options.tls !== undefined;
+		const server = secure ? tls.createServer({ cert: options.tls!.certificate, key: options.tls!.privateKey }) : net.createServer();
+		this.#server = server;
+		server.on(secure ? "secureConnection" : "connection", (raw: net.Socket) => {
+			if (this.#closed) return void raw.destroy();
+			const socket = new NodeSocket(this.#allowance, this.#lingerMs);
+			socket.adopt(raw);
+			this.onAccept?.(socket, raw.remoteAddress ?? "");
+		});
+		server.once("error", (error: NodeJS.ErrnoException) => {
+			const code = error.code ?? "";
+			const why = code === "EADDRINUSE" ? "the port is in use" : code === "EADDRNOTAVAIL" ? "no interface has that address" : code === "EACCES" ? "permission denied" : error.message;
+			this.#report(new SocketError(`cannot listen on ${host}:${port}: ${why}${code ? ` (${code})` : ""}`, code, error));
+			server.close();
+		});
+		server.listen({ host, port }, () => {
+			if (this.#closed) return;
+			const address = server.address();
+			this.onListening?.(typeof address === "object" && address !== null ? address.port : port);
+		});
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		// server.close()'s callback waits for every open connection: stop listening and report now.
+		if (this.#server?.listening) this.#server.close();
+		queueMicrotask(() => this.#report(null));
+	}
+
+	#report(error: Error | null): void {
+		if (this.#reported) return;
+		this.#reported = true;
+		this.#closed = true;
+		this.onClose?.(error);
+	}
 }
 
 function tlsConnectOptions(host: string, port: number, options: TlsOptions): tls.ConnectionOptions {

@@ -8,7 +8,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { LogLevel } from "../hal";
 import { XsWorker, type BundleOptions, type XsCrank, type XsWorkerOptions } from "./host";
-import { Event, EVENT_HEADER, LOG_LEVELS, Request, REQUEST_HEADER } from "./wire";
+import { ACCEPTED_ID_BASE, Event, EVENT_HEADER, LOG_LEVELS, Request, REQUEST_HEADER } from "./wire";
 
 export interface XsHalBridgeOptions {
 	/** xoshiro128** seed for the device's randomBytes; random when absent. */
@@ -55,6 +55,8 @@ export class XsHalBridge {
 	readonly counts: BridgeCounts = { events: 0, dataEvents: 0, bytesToXs: 0, requests: 0, writes: 0, bytesFromXs: 0 };
 	#options: XsHalBridgeOptions;
 	#sockets = new Map<number, net.Socket>();
+	#servers = new Map<number, net.Server>();
+	#nextAccepted = ACCEPTED_ID_BASE;
 	#flushed = new Map<number, number>();
 	#flushScheduled = false;
 	#inFlight = 0;
@@ -146,6 +148,8 @@ export class XsHalBridge {
 		this.#closed = true;
 		for (const socket of this.#sockets.values()) socket.destroy();
 		this.#sockets.clear();
+		for (const server of this.#servers.values()) server.close();
+		this.#servers.clear();
 		await this.worker.close(graceMs);
 		for (const waiter of this.#waiters) waiter.reject(new Error("bridge closed"));
 	}
@@ -172,6 +176,10 @@ export class XsHalBridge {
 				return void this.#sockets.get(id)?.destroySoon();
 			case Request.LOG:
 				return this.#log({ level: LOG_LEVELS[id] ?? "info", message: Buffer.from(payload).toString("utf8") });
+			case Request.LISTEN:
+				return this.#listen(id, JSON.parse(Buffer.from(payload).toString("utf8")));
+			case Request.UNLISTEN:
+				return this.#unlisten(id);
 			case Request.CHANNEL:
 				if (!this.#options.onChannel) throw new Error(`channel ${id} used without an onChannel handler`);
 				return this.#options.onChannel(id, payload);
@@ -184,17 +192,65 @@ export class XsHalBridge {
 		const { host, port } = options;
 		const socket = options.tls === false ? net.connect({ host, port }) : tls.connect(tlsConnectOptions(host, port, options.tls === true ? {} : options.tls));
 		const secure = options.tls !== false;
+		socket.once(secure ? "secureConnect" : "connect", () => this.#deliver(event(Event.CONNECT, id)));
+		this.#track(id, socket, `${host}:${port}`);
+	}
+
+	#listen(id: number, options: ListenRequest) {
+		const { host, port } = options;
+		const secure = options.tls !== undefined && options.tls !== null;
+		const server = secure ? tls.createServer({ cert: options.tls!.certificate, key: options.tls!.privateKey }) : net.createServer();
+		this.#servers.set(id, server);
+		server.on(secure ? "secureConnection" : "connection", (socket: net.Socket) => {
+			const accepted = this.#acceptedId();
+			if (accepted < 0) return void socket.destroy();
+			const header = Buffer.alloc(2);
+			header.writeUInt16BE(accepted);
+			this.#track(accepted, socket, `${socket.remoteAddress}:${socket.remotePort}`);
+			this.#deliver(Buffer.concat([event(Event.ACCEPT, id), header, Buffer.from(socket.remoteAddress ?? "", "utf8")]));
+		});
+		server.once("error", (error: NodeJS.ErrnoException) => {
+			this.#servers.delete(id);
+			server.close();
+			this.#deliver(Buffer.concat([event(Event.CLOSE, id), Buffer.from(`cannot listen on ${host}:${port}: ${error.code ?? error.message}`, "utf8")]));
+		});
+		server.listen({ host, port }, () => {
+			const address = server.address();
+			const bound = Buffer.alloc(2);
+			bound.writeUInt16BE(typeof address === "object" && address !== null ? address.port : port);
+			this.#deliver(Buffer.concat([event(Event.LISTENING, id), bound]));
+		});
+	}
+
+	#unlisten(id: number) {
+		const server = this.#servers.get(id);
+		this.#servers.delete(id);
+		if (server?.listening) server.close();
+		setImmediate(() => this.#deliver(event(Event.CLOSE, id)));
+	}
+
+	/** A free id for an accepted socket, -1 when all 32 Ki are in use. */
+	#acceptedId(): number {
+		for (let tries = 0; tries < ACCEPTED_ID_BASE; tries++) {
+			const id = this.#nextAccepted;
+			this.#nextAccepted = id === 0xffff ? ACCEPTED_ID_BASE : id + 1;
+			if (!this.#sockets.has(id)) return id;
+		}
+		return -1;
+	}
+
+	/** Relays a connected or accepted socket's data and close to the device. */
+	#track(id: number, socket: net.Socket, target: string) {
 		socket.setNoDelay(true);
 		this.#sockets.set(id, socket);
 		let failure = "";
-		socket.once(secure ? "secureConnect" : "connect", () => this.#deliver(event(Event.CONNECT, id)));
 		socket.on("data", (bytes: Buffer) => {
 			this.counts.dataEvents++;
 			this.counts.bytesToXs += bytes.length;
 			this.#deliver(Buffer.concat([event(Event.DATA, id), bytes]));
 		});
 		socket.on("error", (error: NodeJS.ErrnoException) => {
-			failure ||= `${error.code ?? "error"}: ${error.message} (${host}:${port})`;
+			failure ||= `${error.code ?? "error"}: ${error.message} (${target})`;
 		});
 		socket.on("close", () => {
 			this.#sockets.delete(id);
@@ -272,6 +328,13 @@ interface ConnectOptions {
 	host: string;
 	port: number;
 	tls: boolean | { servername?: string; insecure: boolean; ca?: string[] };
+}
+
+/** LISTEN's JSON payload (device.ts XsListener). */
+interface ListenRequest {
+	host: string;
+	port: number;
+	tls?: { certificate: string; privateKey: string } | null;
 }
 
 function tlsConnectOptions(host: string, port: number, options: { servername?: string; insecure?: boolean; ca?: string[] }): tls.ConnectionOptions {

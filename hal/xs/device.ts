@@ -14,9 +14,9 @@
  * masks every frame, and a round trip per mask would put bridge allocations on every frame. It is not
  * a CSPRNG; it only has to be unpredictable enough for tests and reproducible when a test fixes the seed.
  */
-import type { Hal, HalSocket, HalStore, HalTimers, LogLevel, SocketOptions, TimerId } from "../hal";
+import type { Hal, HalListener, HalSocket, HalStore, HalTimers, ListenOptions, LogLevel, SocketOptions, TimerId } from "../hal";
 import { base64Decode, base64Encode, Sha1, utf8Decode, utf8EncodeInto } from "./text";
-import { Event, EVENT_HEADER, LOG_LEVELS, Request, REQUEST_HEADER } from "./wire";
+import { ACCEPTED_ID_BASE, Event, EVENT_HEADER, LOG_LEVELS, Request, REQUEST_HEADER } from "./wire";
 
 interface XsGlobals {
 	issueCommand(request: ArrayBuffer): ArrayBuffer;
@@ -96,6 +96,7 @@ class BridgedHal implements XsHal {
 	readonly store: HalStore;
 	#link: Link;
 	#sockets = new Map<number, XsSocket>();
+	#listeners = new Map<number, XsListener>();
 	#nextId = 1;
 	#window: number;
 	#wallStart: number;
@@ -115,11 +116,23 @@ class BridgedHal implements XsHal {
 	}
 
 	createSocket(): HalSocket {
-		const id = this.#nextId;
-		this.#nextId = id === 0xffff ? 1 : id + 1;
-		const socket = new XsSocket(this.#link, id, this.#window, this.#sockets);
+		const id = this.#newId();
+		const socket = new XsSocket(this.#link, id, this.#window, this.#sockets, IDLE);
 		this.#sockets.set(id, socket);
 		return socket;
+	}
+
+	createListener(): HalListener {
+		const id = this.#newId();
+		const listener = new XsListener(this.#link, id, this.#listeners);
+		this.#listeners.set(id, listener);
+		return listener;
+	}
+
+	#newId(): number {
+		const id = this.#nextId;
+		this.#nextId = id === ACCEPTED_ID_BASE - 1 ? 1 : id + 1;
+		return id;
 	}
 
 	now(): number {
@@ -169,7 +182,10 @@ class BridgedHal implements XsHal {
 		const event = new Uint8Array(buffer);
 		const op = event[0];
 		if (op === Event.ADVANCE) return this.timers.advance(readU32(event, EVENT_HEADER));
-		const socket = this.#sockets.get((event[1]! << 8) | event[2]!);
+		const id = (event[1]! << 8) | event[2]!;
+		const listener = this.#listeners.get(id);
+		if (listener) return this.#listenerEvent(listener, op!, event);
+		const socket = this.#sockets.get(id);
 		if (!socket) return; // closed here while the event was on its way
 		switch (op) {
 			case Event.CONNECT:
@@ -182,6 +198,23 @@ class BridgedHal implements XsHal {
 				return socket.closed(event.length > EVENT_HEADER ? utf8Decode(event, EVENT_HEADER, event.length - EVENT_HEADER) : null);
 			default:
 				throw new TypeError(`xs hal: unknown event ${op}`);
+		}
+	}
+
+	#listenerEvent(listener: XsListener, op: number, event: Uint8Array): void {
+		switch (op) {
+			case Event.LISTENING:
+				return listener.listening((event[EVENT_HEADER]! << 8) | event[EVENT_HEADER + 1]!);
+			case Event.ACCEPT: {
+				const id = (event[EVENT_HEADER]! << 8) | event[EVENT_HEADER + 1]!;
+				const socket = new XsSocket(this.#link, id, this.#window, this.#sockets, OPEN);
+				this.#sockets.set(id, socket);
+				return listener.accepted(socket, utf8Decode(event, EVENT_HEADER + 2, event.length - EVENT_HEADER - 2));
+			}
+			case Event.CLOSE:
+				return listener.closed(event.length > EVENT_HEADER ? utf8Decode(event, EVENT_HEADER, event.length - EVENT_HEADER) : null);
+			default:
+				throw new TypeError(`xs hal: unknown listener event ${op}`);
 		}
 	}
 }
@@ -199,14 +232,16 @@ class XsSocket implements HalSocket {
 	#id: number;
 	#window: number;
 	#sockets: Map<number, XsSocket>;
-	#state = IDLE;
+	#state: number;
 	#buffered = 0;
 
-	constructor(link: Link, id: number, window: number, sockets: Map<number, XsSocket>) {
+	/** `state` OPEN for an accepted socket. */
+	constructor(link: Link, id: number, window: number, sockets: Map<number, XsSocket>, state: number) {
 		this.#link = link;
 		this.#id = id;
 		this.#window = window;
 		this.#sockets = sockets;
+		this.#state = state;
 	}
 
 	connect(options: SocketOptions): void {
@@ -258,6 +293,52 @@ class XsSocket implements HalSocket {
 		if (this.#state === CLOSED) return;
 		this.#state = CLOSED;
 		this.#sockets.delete(this.#id);
+		this.onClose?.(reason === null ? null : new Error(reason));
+	}
+}
+
+class XsListener implements HalListener {
+	onListening: ((port: number) => void) | null = null;
+	onAccept: ((socket: HalSocket, remoteAddress: string) => void) | null = null;
+	onClose: ((error: Error | null) => void) | null = null;
+	#link: Link;
+	#id: number;
+	#listeners: Map<number, XsListener>;
+	#state = IDLE;
+
+	constructor(link: Link, id: number, listeners: Map<number, XsListener>) {
+		this.#link = link;
+		this.#id = id;
+		this.#listeners = listeners;
+	}
+
+	listen(options: ListenOptions): void {
+		if (this.#state !== IDLE) throw new Error("xs hal: listen called twice");
+		this.#state = CONNECTING;
+		this.#link.requestText(Request.LISTEN, this.#id, JSON.stringify({ host: options.host, port: options.port, tls: options.tls }));
+	}
+
+	close(): void {
+		if (this.#state === CLOSING || this.#state === CLOSED) return;
+		this.#state = CLOSING;
+		this.#link.request(Request.UNLISTEN, this.#id, null, 0, 0);
+	}
+
+	listening(port: number): void {
+		if (this.#state !== CONNECTING) return;
+		this.#state = OPEN;
+		this.onListening?.(port);
+	}
+
+	accepted(socket: XsSocket, remoteAddress: string): void {
+		if (this.#state === OPEN) this.onAccept?.(socket, remoteAddress);
+		else socket.close();
+	}
+
+	closed(reason: string | null): void {
+		if (this.#state === CLOSED) return;
+		this.#state = CLOSED;
+		this.#listeners.delete(this.#id);
 		this.onClose?.(reason === null ? null : new Error(reason));
 	}
 }

@@ -23,7 +23,14 @@ export const Request = Object.freeze({
 	LOG: 5,
 	/** A test harness's own traffic (not part of the HAL): id is the harness's tag; answer: its reply bytes. */
 	CHANNEL: 6,
+	/** id: a listener's (same space as sockets'); payload: JSON {host, port, tls?}. Event.LISTENING or Event.CLOSE follows. */
+	LISTEN: 7,
+	/** Stops a listener; Event.CLOSE follows. */
+	UNLISTEN: 8,
 });
+
+/** Socket ids the device makes (CONNECT, LISTEN) are below this; ids of accepted sockets, made by Node, from it up. */
+export const ACCEPTED_ID_BASE = 0x8000;
 
 /** Node -> XS events. */
 export const Event = Object.freeze({
@@ -36,6 +43,10 @@ export const Event = Object.freeze({
 	CLOSE: 4,
 	/** id 0; payload: uint32 milliseconds to advance the virtual clock by, firing due timers. */
 	ADVANCE: 5,
+	/** id: the listener's; payload: uint16 bound port. */
+	LISTENING: 6,
+	/** id: the listener's; payload: uint16 id of the accepted socket (from ACCEPTED_ID_BASE), then its remote address (UTF-8). */
+	ACCEPT: 7,
 });
 
 export const REQUEST_HEADER = 7;
