@@ -7,12 +7,10 @@
  *   GET  /Thingworx/Things/{thing}/Properties/{name}    one property (from the edge when cacheTime asks)
  *   PUT  /Thingworx/Things/{thing}/Properties/{name}    body {"<name>": value}; "*" writes several
  *   POST /Thingworx/Things/{thing}/Services/{service}   body {param: value}; platform-local or forwarded
- * Edge statuses map to HTTP: BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404,
- * METHOD_NOT_ALLOWED 405, ENTITY_TOO_LARGE 413, SERVICE_UNAVAILABLE (also: not connected) 503,
- * GATEWAY_TIMEOUT (also: no reply in time) 504, anything else 500.
+ * Edge statuses map to HTTP as src/gateway/status.ts says (the gateway's proxy maps them the same way).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Code } from "../src/protocol";
+import { httpStatus } from "../src/gateway/status";
 import type { InfoTable, TypedValue } from "../src/protocol/model";
 import type { Access } from "./access";
 import { HttpError, readJsonObject, segments, sendEmpty, sendJson, sendText } from "./http";
@@ -21,20 +19,7 @@ import { Platform, PlatformError } from "./platform";
 import type { ThingRecord } from "./store";
 import { thingView } from "./views";
 
-const HTTP_STATUS: Readonly<Record<number, number>> = Object.freeze({
-	[Code.BAD_REQUEST]: 400,
-	[Code.UNAUTHORIZED]: 401,
-	[Code.FORBIDDEN]: 403,
-	[Code.NOT_FOUND]: 404,
-	[Code.METHOD_NOT_ALLOWED]: 405,
-	[Code.ENTITY_TOO_LARGE]: 413,
-	[Code.SERVICE_UNAVAILABLE]: 503,
-	[Code.GATEWAY_TIMEOUT]: 504,
-});
-
-export function httpStatus(code: number): number {
-	return HTTP_STATUS[code] ?? 500;
-}
+export { httpStatus };
 
 export class RestApi {
 	#platform: Platform;

@@ -150,12 +150,12 @@ const OPTIONS: readonly string[] = Object.freeze([
 	"compression", "proxy",
 ]);
 
-/** The option closest to a misspelt one (fewest single-letter edits), to name in the error. */
-function closestOption(name: string): string {
+/** The name closest to a misspelt one (fewest single-letter edits), to name in the error. */
+export function closestName(name: string, names: readonly string[]): string {
 	const wanted = name.toLowerCase();
-	let best = OPTIONS[0];
+	let best = names[0];
 	let bestDistance = Infinity;
-	for (const option of OPTIONS) {
+	for (const option of names) {
 		const candidate = option.toLowerCase();
 		let previous = [];
 		for (let j = 0; j <= candidate.length; j++) previous.push(j);
@@ -182,7 +182,7 @@ function proxyOptions(proxy: ProxyOptions | undefined): ProxyOptions | undefined
 
 export function settings(config: EdgeClientConfig): Settings {
 	for (const name of Object.keys(config)) {
-		if (OPTIONS.indexOf(name) < 0) throw new TypeError("unknown option " + name + " (did you mean " + closestOption(name) + "?)");
+		if (OPTIONS.indexOf(name) < 0) throw new TypeError("unknown option " + name + " (did you mean " + closestName(name, OPTIONS) + "?)");
 	}
 	if (typeof config.host !== "string" || !config.host) throw new TypeError("host is required");
 	if (typeof config.appKey !== "function") throw new TypeError("appKey must be a function that returns the key");

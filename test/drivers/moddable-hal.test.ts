@@ -168,6 +168,62 @@ test("close() from inside onData stops the delivery", () => {
 	assert.deepEqual(events.closes, [null]);
 });
 
+test("listener: address and port given to the ECMA-419 Listener, onListening on the next turn, accepted sockets taken over with from", () => {
+	const listener = createModdableHal({ rxBufferSize: 16 }).createListener!();
+	const log: string[] = [];
+	const accepted: HalSocket[] = [];
+	listener.onListening = (port) => void log.push(`listening ${port}`);
+	listener.onAccept = (socket, remote) => {
+		log.push(`accept ${remote}`);
+		accepted.push(socket);
+	};
+	listener.onClose = (error) => void log.push(`close ${error}`);
+	listener.listen({ host: "192.168.4.1", port: 8000 });
+	assert.deepEqual(log, []);
+	assert.equal(runtime.listeners[0].options.address, "192.168.4.1");
+	assert.equal(runtime.listeners[0].options.port, 8000);
+	runtime.runZeroDelay();
+	assert.deepEqual(log, ["listening 8000"]);
+	runtime.listeners[0].connect("192.168.4.7", 500);
+	assert.deepEqual(log, ["listening 8000", "accept 192.168.4.7"]);
+	const events = watch(accepted[0]);
+	const tcp = runtime.tcp[0];
+	assert.equal(tcp.options.from !== undefined, true);
+	assert.equal(accepted[0].write(bytes(40), 0, 40), 40);
+	assert.equal(tcp.sent.length, 40);
+	tcp.receive([...bytes(20)]);
+	assert.deepEqual(events.log, ["data 16", "data 4"]);
+	accepted[0].close();
+	assert.equal(tcp.closed, true);
+	assert.deepEqual(events.closes, []);
+	runtime.runZeroDelay();
+	assert.deepEqual(events.closes, [null]);
+	listener.close();
+	assert.equal(runtime.listeners[0].closed, true);
+	runtime.runZeroDelay();
+	assert.deepEqual(log.slice(-1), ["close null"]);
+});
+
+test("listener: 0.0.0.0 binds every interface (no address); TLS and a failed bind are typed errors after listen() returns", () => {
+	const hal = createModdableHal();
+	const any = hal.createListener!();
+	any.listen({ host: "0.0.0.0", port: 80 });
+	assert.equal("address" in runtime.listeners[0].options, false);
+	const secure = hal.createListener!();
+	const errors: Array<Error | null> = [];
+	secure.onClose = (error) => void errors.push(error);
+	secure.listen({ host: "0.0.0.0", port: 443, tls: { certificate: "c", privateKey: "k" } });
+	assert.equal(errors.length, 0);
+	runtime.runZeroDelay();
+	isSocketError("tls", /TLS listening is not available on Moddable/)(errors[0]);
+	runtime.listenerConstructorThrows = true;
+	const taken = hal.createListener!();
+	taken.onClose = (error) => void errors.push(error);
+	taken.listen({ host: "0.0.0.0", port: 80 });
+	runtime.runZeroDelay();
+	isSocketError("connect", /cannot listen on 0\.0\.0\.0:80/)(errors[1]);
+});
+
 test("the peer ending an open connection is onClose(null), exactly once", () => {
 	const socket = createModdableHal().createSocket();
 	const events = watch(socket);

@@ -2,6 +2,7 @@
 // to the fakes next to this file. Registered with module.register() by moddable-hal.test.ts.
 const FAKES = {
 	"embedded:io/socket/tcp": "tcp.ts",
+	"embedded:io/socket/listener": "listener.ts",
 	net: "net.ts",
 	securesocket: "securesocket.ts",
 	timer: "timer.ts",

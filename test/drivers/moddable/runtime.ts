@@ -1,6 +1,7 @@
 // Shared state of the fake Moddable modules: the test drives the runtime through it.
 import type TcpFake from "./tcp";
 import type SecureSocketFake from "./securesocket";
+import type ListenerFake from "./listener";
 
 export interface PendingTimer {
 	callback: () => void;
@@ -15,6 +16,8 @@ export const runtime = {
 	resolves: [] as Array<{ host: string; callback: (name: string, address?: string) => void }>,
 	resolveThrows: false,
 	tcpConstructorThrows: false,
+	listeners: [] as ListenerFake[],
+	listenerConstructorThrows: false,
 	timers: [] as PendingTimer[],
 	ticks: 0,
 	preferences: new Map<string, unknown>(),
@@ -30,6 +33,8 @@ export const runtime = {
 		this.resolves.length = 0;
 		this.resolveThrows = false;
 		this.tcpConstructorThrows = false;
+		this.listeners.length = 0;
+		this.listenerConstructorThrows = false;
 		this.timers.length = 0;
 		this.ticks = 0;
 		this.preferences.clear();

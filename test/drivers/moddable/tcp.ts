@@ -3,7 +3,8 @@
 import { runtime } from "./runtime";
 
 interface Options {
-	address: string;
+	address?: string;
+	from?: TCP;
 	port: number;
 	nodelay?: boolean;
 	onReadable?: (count: number) => void;
@@ -19,11 +20,40 @@ export default class TCP {
 	#free = 0;
 	#incoming: number[] = [];
 
+	remoteAddress: string | undefined = undefined;
+	remotePort: number | undefined = undefined;
+
 	constructor(options: Options) {
 		if ("host" in options) throw new Error("lwip TCP reads address only");
 		if (runtime.tcpConstructorThrows) throw new Error("no socket");
 		this.options = options;
+		const from = options.from;
+		if (from !== undefined) {
+			// tcp.c: the connection moves over, the old object is left empty; onWritable if there is room.
+			if (from.#taken) throw new Error("invalid from");
+			from.#taken = true;
+			this.remoteAddress = from.remoteAddress;
+			this.remotePort = from.remotePort;
+			this.#ready = from.#ready;
+			this.#free = from.#free;
+			runtime.tcp.push(this);
+			if (this.#free > 0) this.options.onWritable?.(this.#free);
+			return;
+		}
 		runtime.tcp.push(this);
+	}
+
+	#taken = false;
+
+	/** A connection a Listener accepted (not yet taken over). */
+	static incoming(address: string, free: number): TCP {
+		const tcp = new TCP({ address, port: 0 });
+		runtime.tcp.pop(); // made by the listener, not by the code under test
+		tcp.remoteAddress = address;
+		tcp.remotePort = 50000;
+		tcp.#ready = true;
+		tcp.#free = free;
+		return tcp;
 	}
 
 	read(buffer: Uint8Array): void {
