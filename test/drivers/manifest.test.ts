@@ -34,6 +34,7 @@ const SDK_MODULES: Readonly<Record<string, string>> = Object.freeze({
 	Resource: "$(MODDABLE)/examples/manifest_base.json",
 	net: "$(MODDABLE)/examples/manifest_net.json",
 	"embedded:io/socket/tcp": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/socket/listener": "$(MODDABLE)/modules/io/manifest.json",
 	securesocket: "$(MODDABLE)/modules/crypt/tls.json",
 	crypt: "$(MODDABLE)/modules/crypt/digest/manifest.json",
 	"text/decoder": "$(MODDABLE)/modules/data/text/decoder/manifest.json",
