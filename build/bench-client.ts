@@ -134,7 +134,7 @@ async function steamSensorPushes(emu: Emulator, deflate: boolean): Promise<void>
 async function streamedValues(emu: Emulator): Promise<void> {
 	const wire: Wire = { up: 0, down: 0 };
 	const thing = new Thing({ name: "Stream", properties: [{ name: "Temperature", baseType: "NUMBER" }] });
-	const client = await connect(emu, thing, wire, { autoPush: true, tickMs: 5 });
+	const client = await connect(emu, thing, wire, { autoPush: true });
 	const p = thing.property("Temperature");
 	const total = quick ? 50000 : 200000;
 	const s = client.stats;

@@ -73,8 +73,6 @@ const KEY = "bench-xs-Key-0c5e8a41"; // the emulator's application key, provisio
 const THING = "SteamSensor";
 const SCAN_MS = 5000;
 const CYCLES = 20; // N of the N / 2N / N runs
-/** The client's housekeeping ticks in one scan cycle (tickMs default 100). */
-const TICKS = SCAN_MS / 100;
 const GETS = 20;
 /** Client settings over the app's defaults (test/xs/suites/app-start.ts StartOptions.client). */
 type StartClient = { pingIntervalMs?: number; chunkSize?: number; queueBytes?: number };
@@ -123,7 +121,8 @@ export interface AppBudget {
 	/** Values one steady-state push carries (the scan's 5 settings; TemperatureLimit and Logfile are set once). */
 	valuesPerPush: number;
 	/** Scan cycles in steady state: logging on (as shipped: a CSV line per scan) and off (StopLogging). */
-	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; tickCompute: number };
+	/** `timersFired`: timer callbacks per cycle, the app's scan timer included (the client's own wake-ups are the rest). */
+	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; timersFired: number };
 	platformGet: TrafficCost;
 	callgrind?: { encodePerPush: number | string; cyclePerPush: number | string; budget: number };
 	sizes: Record<string, { minified: number; gzip: number }>;
@@ -237,7 +236,7 @@ class AppSession {
 		await this.cycle();
 	}
 
-	/** One scan cycle: 5 s of virtual time (50 housekeeping ticks, one scan, its push), the SUCCESS answered. */
+	/** One scan cycle: 5 s of virtual time (one scan, its push), the SUCCESS answered. */
 	async cycle(): Promise<number> {
 		const data = this.bridge.counts.dataEvents;
 		const { meters } = await this.bridge.advance(SCAN_MS);
@@ -409,7 +408,7 @@ async function measureHeap(binary: string | undefined, app: string, client: Star
 /** Steady state and platform GETs, with WebSocket pings off so that every cycle carries the same traffic. */
 export async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "valuesPerPush">> {
 	const session = await AppSession.open({ name: "steady", binary }, app);
-	let on, off, get, scanCrankCompute, tickCompute, valuesPerPush;
+	let on, off, get, scanCrankCompute, timersFired, valuesPerPush;
 	try {
 		await session.load();
 		await session.start({ pingIntervalMs: 0 });
@@ -423,10 +422,9 @@ export async function measureTraffic(binary: string | undefined, app: string): P
 			throw new Error(`not every cycle pushed once and was answered: ${JSON.stringify({ before, after })}`);
 		}
 		valuesPerPush = (after.rowsAcknowledged - before.rowsAcknowledged) / (5 * CYCLES);
-		// The scan's own crank (ticks, scan, push out), and a housekeeping tick alone (an empty advance subtracted).
+		timersFired = (after.timersFired - before.timersFired) / (5 * CYCLES);
+		// The scan's own crank (scan, push out).
 		scanCrankCompute = await session.cycle();
-		const empty = (await session.bridge.advance(0)).meters.compute;
-		tickCompute = (await session.bridge.advance(100)).meters.compute - empty;
 		await session.readsFromEdge();
 		const asked = session.emu.counters().requestsToEdge;
 		get = await perUnit(session.bridge, () => session.platformGet(), GETS);
@@ -438,7 +436,7 @@ export async function measureTraffic(binary: string | undefined, app: string): P
 	const traffic = (measured: typeof off, bridge: UnitCost): TrafficCost => ({ net: netOf(measured.cost, bridge), gross: measured.cost, bridge, traffic: measured.traffic });
 	return {
 		valuesPerPush,
-		cycle: { loggingOn: traffic(on, baseline.cycle), loggingOff: traffic(off, baseline.cycle), scanCrankCompute, tickCompute },
+		cycle: { loggingOn: traffic(on, baseline.cycle), loggingOff: traffic(off, baseline.cycle), scanCrankCompute, timersFired },
 		platformGet: traffic(get, baseline.get),
 	};
 }
@@ -486,7 +484,7 @@ async function callgrindEncode(): Promise<number> {
 	return ((await total(2 * n)) - (await total(n))) / n;
 }
 
-/** The app's whole scan cycle (ticks, scan, push encoded, framed and masked, written; the SUCCESS read), bridge included. */
+/** The app's whole scan cycle (scan, push encoded, framed and masked, written; the SUCCESS read), bridge included. */
 async function callgrindCycle(app: string): Promise<number> {
 	const n = 10;
 	const total = async (cycles: number) => {
@@ -557,7 +555,8 @@ export function appRows(b: AppBudget): BenchRow[] {
 		row("  hal/xs bridge HAL (harness only)", heapText(b.heap.hal)),
 		row(`alloc per cycle (${b.valuesPerPush} values), log off`, `${allocationText(c.loggingOff, "cycle")}; ${c.loggingOff.net.slots === 0 && c.loggingOff.net.chunks === 0 ? "0: budget met" : "NOT 0"}`),
 		row("alloc per cycle, logging on (shipped)", `${allocationText(c.loggingOn, "cycle")}; the CSV line, and hal/xs's LOG request`),
-		row("compute per cycle (push), log off", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): ${TICKS} housekeeping ticks x ${int(c.tickCompute)} + scan, push and SUCCESS ${int(c.loggingOff.net.compute - TICKS * c.tickCompute)} (${int((c.loggingOff.net.compute - TICKS * c.tickCompute) / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
+		row("compute per cycle (push), log off", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): scan, push and SUCCESS (${int(c.loggingOff.net.compute / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
+		row("timer wake-ups per cycle", `${num(c.timersFired)} (the app's scan timer is 1; the client's own: ${num(c.timersFired - 1)}, ${num(12 * (c.timersFired - 1))} per minute; pings off)`),
 		row("compute per cycle, logging on", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)})`),
 		row("platform GET (decode + answer)", `compute ${int(b.platformGet.net.compute)} net (gross ${int(b.platformGet.gross.compute)}); ${allocationText(b.platformGet, "GET")}`),
 	];
@@ -568,7 +567,7 @@ export function appRows(b: AppBudget): BenchRow[] {
 	if (b.callgrind) {
 		const f = (x: number | string) => (typeof x === "number" ? `${int(x)} instructions` : x);
 		rows.push(row("x86 per push, encode only (callgrind)", `${f(b.callgrind.encodePerPush)} (budget <= ${int(b.callgrind.budget)}, the C SDK's build + serialize)`));
-		rows.push(row("x86 per scan cycle, whole worker", `${f(b.callgrind.cyclePerPush)} (${TICKS} ticks, scan, push, framing, bridge I/O, SUCCESS read); xsnap's release worker is built with mxDebug and mxMetering`));
+		rows.push(row("x86 per scan cycle, whole worker", `${f(b.callgrind.cyclePerPush)} (scan, push, framing, bridge I/O, SUCCESS read); xsnap's release worker is built with mxDebug and mxMetering`));
 	}
 	return rows;
 }

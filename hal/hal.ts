@@ -104,6 +104,13 @@ export interface HalTimers {
 	set(callback: () => void, ms: number): TimerId;
 	/** Call `callback` every `ms`. */
 	repeat(callback: () => void, ms: number): TimerId;
+	/**
+	 * A timer kept until clear() that fires only when scheduled, once per schedule(): a deadline moved
+	 * again and again without allocating (Moddable's Timer.schedule). Nothing is scheduled at first.
+	 */
+	create(callback: () => void): TimerId;
+	/** Fire `id` (made by create) once, `ms` from now, replacing its earlier schedule; a negative `ms` unschedules it. */
+	schedule(id: TimerId, ms: number): void;
 	/** Cancel; a cleared or already fired id is ignored. */
 	clear(id: TimerId): void;
 }

@@ -6,7 +6,9 @@
  * What backs each service:
  * - sockets: ./sockets (ECMA-419 TCP after Net.resolve; TLS through SecureSocket); listening: the
  *   ECMA-419 Listener (`embedded:io/socket/listener`), plain TCP only.
- * - timers: `Timer.set` / `Timer.repeat` / `Timer.clear` (clearing a fired or cleared timer is a no-op).
+ * - timers: `Timer.set` / `Timer.repeat` / `Timer.clear` (clearing a fired or cleared timer is a no-op);
+ *   a kept timer (create/schedule) is a `Timer.repeat` unscheduled at each firing and moved with
+ *   `Timer.schedule`, never freed by firing (its repeat interval is never 0).
  * - now: `Date.now()`, set by SNTP in setup/network once Wi-Fi is up (1970-based until then).
  * - ticks: `Time.ticks` is modMilliseconds() as a signed 32-bit integer: negative after 24.8 days and
  *   wrapping after 49.7. Unsigned deltas are accumulated, so ticks() never goes back as long as it is
@@ -82,9 +84,24 @@ export function createModdableHal(options: ModdableHalOptions = {}): Hal {
 	};
 }
 
+/** A kept timer's repeat interval: the longest Timer takes (a signed 32-bit count of ms). */
+const KEEP = 0x7fffffff;
+
 const TIMERS: HalTimers = Object.freeze({
 	set: (callback: () => void, ms: number): TimerId => Timer.set(callback, ms),
 	repeat: (callback: () => void, ms: number): TimerId => Timer.repeat(callback, ms),
+	create(callback: () => void): TimerId {
+		const timer = Timer.repeat((t: Timer) => {
+			Timer.schedule(t); // once per schedule: unscheduled (not freed) before the callback may schedule it again
+			callback();
+		}, KEEP);
+		Timer.schedule(timer);
+		return timer;
+	},
+	schedule(id: TimerId, ms: number): void {
+		if (ms < 0) Timer.schedule(id as Timer);
+		else Timer.schedule(id as Timer, ms, KEEP);
+	},
 	clear(id: TimerId): void {
 		Timer.clear(id as Timer);
 	},

@@ -133,6 +133,31 @@ function writeLogLine(level: LogLevel, message: string): void {
 	process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
 }
 
+/** A timer made by create(): one setTimeout at a time, replaced at each schedule. */
+class NodeDeadline {
+	#callback: () => void;
+	#unref: boolean;
+	#timeout: NodeJS.Timeout | null = null;
+
+	constructor(callback: () => void, unref: boolean) {
+		this.#callback = callback;
+		this.#unref = unref;
+	}
+
+	schedule(ms: number): void {
+		if (this.#timeout !== null) clearTimeout(this.#timeout);
+		this.#timeout = null;
+		if (ms < 0) return;
+		this.#timeout = setTimeout(this.#fire, ms);
+		if (this.#unref) this.#timeout.unref();
+	}
+
+	#fire = (): void => {
+		this.#timeout = null;
+		this.#callback();
+	};
+}
+
 function nodeTimers(unref: boolean): HalTimers {
 	return {
 		set(callback, ms): TimerId {
@@ -145,9 +170,16 @@ function nodeTimers(unref: boolean): HalTimers {
 			if (unref) t.unref();
 			return t;
 		},
+		create(callback): TimerId {
+			return new NodeDeadline(callback, unref);
+		},
+		schedule(id, ms) {
+			(id as NodeDeadline).schedule(ms);
+		},
 		clear(id) {
+			if (id instanceof NodeDeadline) id.schedule(-1);
 			// Node's clearTimeout also clears intervals.
-			if (id !== null && id !== undefined) clearTimeout(id as NodeJS.Timeout);
+			else if (id !== null && id !== undefined) clearTimeout(id as NodeJS.Timeout);
 		},
 	};
 }

@@ -4,7 +4,7 @@
  */
 import type { Hal, ProxyOptions, TlsOptions } from "../../hal/hal";
 import type { WebSocketExtension } from "../ws/client";
-import type { Thing } from "../thing/thing";
+import type { BoundEntity } from "./entity";
 
 /** What the client needs of a WebSocket client (src/ws's WebSocketClient has this shape). */
 export interface Transport {
@@ -56,7 +56,8 @@ export interface EdgeClientConfig {
 	path?: string;
 	/** Called each time the application key is needed (every AUTH); the key is never stored or logged. */
 	appKey: () => string;
-	things: readonly Thing[];
+	/** What is bound (src/thing's Thing, or any BoundEntity). */
+	things: readonly BoundEntity[];
 	/**
 	 * AlwaysOn chunk size = WebSocket frame and message limit (Max-Frame-Size header); the TX and RX
 	 * buffers hold one chunk each. Default 8192 (the C SDK's and the platform's).
@@ -98,10 +99,17 @@ export interface EdgeClientConfig {
 	dutyCycle?: DutyCycle;
 	/** Sent with BIND and UNBIND when both are set. */
 	gateway?: { name: string; type: string };
-	/** Housekeeping period: timeouts, automatic pushes, retries. Default 100 ms. */
-	tickMs?: number;
-	/** Push queued values at every tick without waiting for `push()`. Default true. */
+	/**
+	 * Push when values change, without waiting for `push()`: `pushDelayMs` after the first change not
+	 * yet pushed. Default true. When false, values wait for `push()` (and failed pushes for their retry).
+	 */
 	autoPush?: boolean;
+	/**
+	 * How long a change waits for more before it is pushed: the changes of that window go in one push.
+	 * Default 0: at the end of the current turn (the values an application sets in one callback go
+	 * together). Calling `push()` pushes at once.
+	 */
+	pushDelayMs?: number;
 	/** Wait after a failed push before the next attempt. Default 1000 ms. */
 	pushRetryMs?: number;
 	/** Replaces the WebSocket client (tests). */
@@ -125,8 +133,8 @@ export interface Settings {
 	maxPending: number;
 	outboxMessages: number;
 	outboxBytes: number;
-	tickMs: number;
 	autoPush: boolean;
+	pushDelayMs: number;
 	pushRetryMs: number;
 	backoffBaseMs: number;
 	backoffCapMs: number;
@@ -146,7 +154,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
-	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "tickMs", "autoPush", "pushRetryMs", "transport",
+	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
 	"compression", "proxy",
 ]);
 
@@ -209,8 +217,8 @@ export function settings(config: EdgeClientConfig): Settings {
 		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
 		outboxMessages: positive(config.outboxMessages, 16, "outboxMessages"),
 		outboxBytes: positive(config.outboxBytes, maxMessageSize, "outboxBytes", chunkSize),
-		tickMs: positive(config.tickMs, 100, "tickMs", 5),
 		autoPush: config.autoPush !== false,
+		pushDelayMs: positive(config.pushDelayMs, 0, "pushDelayMs", 0),
 		pushRetryMs: positive(config.pushRetryMs, 1000, "pushRetryMs", 0),
 		backoffBaseMs,
 		backoffCapMs: positive(config.backoffCapMs, Math.max(30000, backoffBaseMs), "backoffCapMs", backoffBaseMs),

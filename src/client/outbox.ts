@@ -17,10 +17,10 @@ import {
 } from "../protocol";
 import { ENTITY_TOO_LARGE } from "../protocol/codes";
 import type { Message } from "../protocol/model";
-import type { Reply } from "../thing/thing";
-import type { ClientStats } from "./client";
 import type { Settings, Transport } from "./config";
+import type { Reply } from "./entity";
 import { ConnectionError, RequestError } from "./errors";
+import type { ClientStats } from "./stats";
 
 const NO_CONTENT = 0xff;
 /** begin()'s answers besides an offset: the TX buffer is busy (onWritable follows), or the transport is failing. */

@@ -1,8 +1,8 @@
 /*
  * Requests waiting for their response, matched by requestId alone (docs/protocol.md §9). A fixed table:
  * the client's own requests (AUTH, BIND, sync, push) are small integers with a thing index; only
- * application requests carry promise callbacks. Deadlines are checked by the client's tick, so no
- * timer is created per request.
+ * application requests carry promise callbacks. No timer per request: the client's one deadline
+ * timer is set to the earliest deadline here (`earliest`).
  */
 import type { ResponseMessage } from "../protocol/model";
 
@@ -91,6 +91,18 @@ export class PendingTable {
 			if (table[at + KIND] !== FREE && table[at + DEADLINE] <= now) return slot;
 		}
 		return -1;
+	}
+
+	/** The earliest deadline of a waiting request, Infinity when none waits. */
+	earliest(): number {
+		let at = Infinity;
+		if (this.#used === 0) return at;
+		const table = this.#table;
+		for (let slot = 0; slot < this.size; slot++) {
+			const i = slot * STRIDE;
+			if (table[i + KIND] !== FREE && table[i + DEADLINE] < at) at = table[i + DEADLINE];
+		}
+		return at;
 	}
 
 	/** The first busy slot, or -1. */

@@ -1,5 +1,5 @@
 /*
- * The subscribed property manager of one thing (docs/protocol.md §7.4): decides per change whether it is
+ * The subscribed property manager of one bound entity (docs/protocol.md §7.4): decides per change whether it is
  * queued (ALWAYS, VALUE, NEVER, DEADBAND, ON, OFF with thresholds), keeps folded properties as one
  * pending value each, and fills UpdateSubscribedPropertyValues messages from its row ring.
  *
@@ -12,9 +12,8 @@
  */
 import { EncodeError, MULTIPART_HEADER_SIZE, type ByteWriter, type PushWriter, utf8Length, writeVtqRow } from "../protocol";
 import type { Location } from "../protocol/model";
-import { PUSH_DEADBAND, PUSH_NEVER, PUSH_OFF, PUSH_VALUE, type Property } from "../thing/property";
-import type { Thing } from "../thing/thing";
-import { truthy, KIND_BOOLEAN, KIND_BYTES, KIND_INTEGER, KIND_LOCATION, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT } from "../thing/values";
+import { truthy, KIND_BOOLEAN, KIND_BYTES, KIND_INTEGER, KIND_LOCATION, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT } from "../protocol/kinds";
+import { PUSH_DEADBAND, PUSH_NEVER, PUSH_OFF, PUSH_VALUE, type BoundEntity, type PushedProperty } from "./entity";
 import { RowRing } from "./ring";
 
 const END = 2; // inner and outer end-of-rows markers
@@ -32,7 +31,7 @@ const SENT = 6; // the SEQUENCE in the push in flight, -1 for none
 const STRIDE = 7;
 
 export class SubscribedProperties {
-	readonly thing: Thing;
+	readonly thing: BoundEntity;
 	readonly ring: RowRing;
 	/** Largest encoded row a push message can carry (bigger changes are refused and counted). */
 	readonly maxRow: number;
@@ -56,7 +55,7 @@ export class SubscribedProperties {
 	 * `mem` from index 0 (the TX buffer), of which `tx` is one (used here to measure the push header).
 	 * A push stays single-part at `chunkSize` (docs/protocol.md §1.3) and within `maxMessageSize`.
 	 */
-	constructor(thing: Thing, mem: Uint8Array, tx: ByteWriter, pushWriter: PushWriter, ringBase: number, ringSize: number, chunkSize: number, maxMessageSize: number) {
+	constructor(thing: BoundEntity, mem: Uint8Array, tx: ByteWriter, pushWriter: PushWriter, ringBase: number, ringSize: number, chunkSize: number, maxMessageSize: number) {
 		this.thing = thing;
 		this.ring = new RowRing(mem, ringBase, ringSize);
 		this.#mem = mem;
@@ -85,7 +84,7 @@ export class SubscribedProperties {
 	 * change was refused as too big for any message, else 0; rows dropped from the full ring to make
 	 * room show in `ring.dropped`.
 	 */
-	changed(p: Property): number {
+	changed(p: PushedProperty): number {
 		const s = this.#states;
 		const at = p.index * STRIDE;
 		let queue: boolean;
@@ -205,7 +204,7 @@ export class SubscribedProperties {
 	}
 
 	/** Whether p's value (or quality) differs from its reference by more than the threshold. */
-	private differs(p: Property): boolean {
+	private differs(p: PushedProperty): boolean {
 		const s = this.#states;
 		const at = p.index * STRIDE;
 		if (p.quality !== this.#references[2 * p.index + 1]) return true;
@@ -224,7 +223,7 @@ export class SubscribedProperties {
 	}
 
 	/** p's value and quality become its reference. */
-	private remember(p: Property): void {
+	private remember(p: PushedProperty): void {
 		const s = this.#states;
 		const at = p.index * STRIDE;
 		const v = p.value.value;
@@ -250,7 +249,7 @@ export class SubscribedProperties {
  * The bytes of p's VTQ row, `01 0004 00 <name> 12 <value> 03 <int64> 00 <quality>` (PushWriter's
  * layout), the value with its type byte; -1 for INFOTABLE and VARIANT values, known only by encoding.
  */
-function rowSize(p: Property): number {
+function rowSize(p: PushedProperty): number {
 	const v = p.value.value;
 	let value: number;
 	switch (p.kind) {

@@ -11,3 +11,4 @@ export { HEADER_SIZE, messageKind, encodeMessage, encodeMessageToBytes, writeMes
 export { MULTIPART_HEADER_SIZE, chunkCount, encodeChunk, Reassembler, type ReassemblerOptions } from "./multipart";
 export { RequestHead, readRequestHead, bytesEqual } from "./head";
 export { encodeName, writeVtqRow, PushWriter } from "./push";
+export { ParamsReader, nameEquals, nameText } from "./params";

@@ -8,17 +8,9 @@
 import { baseTypeCode, BaseType, type ByteWriter, encodeTypedValue } from "../protocol";
 import type { BaseTypeName, Location, TypedValue } from "../protocol/model";
 import type { AspectValue, PlainValue, PropertySpec, PushType } from "./spec";
-import { fits, plainTypeError, valueKind, KIND_LOCATION } from "./values";
-
-/** Push types by the C SDK's numbers (twSubscribedProps.c:21-26); the index is the code. */
-export const PUSH_TYPES: readonly PushType[] = Object.freeze(["ALWAYS", "NEVER", "VALUE", "ON", "OFF", "DEADBAND"] as PushType[]);
-/** Push type codes: indexes into PUSH_TYPES. */
-export const PUSH_ALWAYS = 0;
-export const PUSH_NEVER = 1;
-export const PUSH_VALUE = 2;
-export const PUSH_ON = 3;
-export const PUSH_OFF = 4;
-export const PUSH_DEADBAND = 5;
+import { PUSH_TYPES, type PushedProperty } from "../client/entity";
+import { KIND_LOCATION, valueKind } from "../protocol/kinds";
+import { fits, plainTypeError } from "./values";
 
 const GOOD = "GOOD";
 
@@ -32,7 +24,7 @@ export interface PropertyOwner {
 	readonly goodQuality: Uint8Array;
 }
 
-export class Property {
+export class Property implements PushedProperty {
 	readonly name: string;
 	/** Length-prefixed UTF-8 name, copied into every row. */
 	readonly nameBytes: Uint8Array;
@@ -86,7 +78,7 @@ export class Property {
 	}
 
 	get pushType(): PushType {
-		return PUSH_TYPES[this.pushCode];
+		return PUSH_TYPES[this.pushCode] as PushType;
 	}
 
 	/** The current value in its plain form. */
@@ -137,7 +129,7 @@ export class Property {
 
 	/** Platform override from GetPropertySubscriptions; false when the push type name is unknown. */
 	applySubscription(pushType: string, threshold: number): boolean {
-		const code = PUSH_TYPES.indexOf(pushType as PushType);
+		const code = PUSH_TYPES.indexOf(pushType);
 		if (code < 0) return false;
 		this.pushCode = code;
 		this.pushThreshold = threshold;

@@ -2,18 +2,16 @@
  * What an application declares about a thing: properties, services and events, in the vocabulary of
  * the C SDK's TW_PROPERTY / TW_SERVICE / TW_EVENT macros (docs/protocol.md §7.2, §11).
  */
-import type { BaseTypeName, InfoTable, Location, TypedValue } from "../protocol/model";
+import type { BaseTypeName } from "../protocol/model";
 import type { Thing } from "./thing";
 
 /** How a property change reaches the platform (docs/protocol.md §7.4). */
 export type PushType = "ALWAYS" | "VALUE" | "NEVER" | "DEADBAND" | "ON" | "OFF";
 
-/**
- * A value in its JavaScript form: number (NUMBER, INTEGER, LONG, DATETIME in ms), boolean, string
- * (STRING and the other text types), Location, Uint8Array (BLOB, IMAGE), InfoTable, TypedValue
- * (VARIANT) or null (NOTHING).
- */
-export type PlainValue = number | boolean | string | Location | Uint8Array | InfoTable | TypedValue | null;
+import type { PlainValue } from "../protocol/kinds";
+
+/** A value in its JavaScript form (see src/protocol/kinds.ts). */
+export type { PlainValue };
 
 /** Aspect values as GetMetadata shows them (JSON scalars). */
 export type AspectValue = string | number | boolean;

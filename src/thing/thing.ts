@@ -1,8 +1,9 @@
 /*
  * A virtual thing: the properties, services and events an application declares, and the answers to
  * the platform's requests about them (docs/protocol.md §7.2): GET/PUT of properties, POST of services,
- * with the built-ins GetMetadata and NotifyPropertyUpdate. The client attaches itself as the link
- * that carries property changes, events and synchronization requests to the platform.
+ * with the built-ins GetMetadata and NotifyPropertyUpdate. A Thing is what the client binds (its
+ * BoundEntity, src/client/entity.ts); the client attaches itself as the link that carries property
+ * changes, events and synchronization requests to the platform.
  *
  * Requests are answered from their received bytes (`answer`): names are compared as bytes or code
  * units, never decoded; a PUT's value or a service's inputs are read from the params in place
@@ -11,35 +12,16 @@
  *
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-import { baseTypeCode, baseTypeName, ByteWriter, bytesEqual, encodeName, type RequestHead, utf8Length } from "../protocol";
+import { baseTypeCode, baseTypeName, ByteWriter, bytesEqual, encodeName, nameEquals, nameText, type ParamsReader, type RequestHead, utf8Length } from "../protocol";
 import { BAD_REQUEST, EVENTS, FORBIDDEN, GET, INTERNAL_SERVER_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, POST, PROPERTIES, PUT, SERVICES, SERVICE_UNAVAILABLE, SUCCESS } from "../protocol/codes";
 import type { FieldDefinition, InfoTable, Location, TypedValue } from "../protocol/model";
+import type { BoundEntity, EntityLink, Reply } from "../client/entity";
 import { RequestError } from "../client/errors";
+import { NOTHING_CODE } from "../protocol/kinds";
 import { metadataJson } from "./metadata";
-import { nameEquals, nameText, type ParamsReader } from "./params";
 import { Property, type PropertyOwner } from "./property";
 import type { DataShapeSpec, EventSpec, PlainValue, ServiceParams, ServiceResult, ServiceSpec, ThingSpec } from "./spec";
-import { acceptsCode, INTEGER_CODE, NOTHING_CODE, typed, VARIANT_CODE } from "./values";
-
-/**
- * What a request is answered with: a code, a reason, and a table (`content`), or for a GET the
- * property whose current value is the answer's one-row table.
- */
-export interface Reply {
-	code: number;
-	reason: string | null;
-	content: InfoTable | null;
-	property: Property | null;
-}
-
-/** The client side of a thing: where changes, events and sync requests go (the EdgeClient is one). */
-export interface ThingLink {
-	now(): number;
-	propertyChanged(thing: Thing, property: Property): void;
-	/** The platform POSTed NotifyPropertyUpdate: synchronize once the reply is out. */
-	propertyUpdateNotified(thing: Thing): void;
-	fireEvent(thingName: string, eventName: string, data: InfoTable): Promise<void>;
-}
+import { acceptsCode, INTEGER_CODE, typed, VARIANT_CODE } from "./values";
 
 /** Distinct quality strings kept encoded per thing (GOOD, BAD, UNKNOWN, ... in practice). */
 const MAX_QUALITIES = 8;
@@ -76,7 +58,7 @@ function failure(error: unknown): Reply {
 	return reply(INTERNAL_SERVER_ERROR, error instanceof Error ? error.message : String(error));
 }
 
-export class Thing implements PropertyOwner {
+export class Thing implements BoundEntity, PropertyOwner {
 	readonly name: string;
 	/** Length-prefixed UTF-8 name (entity address of every message about this thing). */
 	readonly nameBytes: Uint8Array;
@@ -89,7 +71,7 @@ export class Thing implements PropertyOwner {
 	readonly context: unknown;
 	/** Encoded qualities, GOOD first, as [quality, bytes, quality, bytes, ...]. */
 	#qualities: Array<string | Uint8Array>;
-	#link: ThingLink | null = null;
+	#link: EntityLink | null = null;
 	/** A GET's answer, reused: the client writes it out before the next request is read. */
 	#reading: Reply = reply(SUCCESS);
 	/** Where a PUT's LOCATION is read before the property copies it. */
@@ -171,8 +153,8 @@ export class Thing implements PropertyOwner {
 		return metadataJson(this.name, this.description, this.properties, this.services, this.events);
 	}
 
-	/** Called by the client that carries this thing (one client per thing). */
-	attach(link: ThingLink | null): void {
+	/** Called by the client that carries this thing (one client at a time). */
+	attach(link: EntityLink | null): void {
 		if (link && this.#link && this.#link !== link) throw new TypeError(this.name + ": already attached to a client");
 		this.#link = link;
 	}

@@ -403,3 +403,62 @@ test("a misspelt option is refused with the closest valid name, and the key is n
 	const wrongCase = { host: "h", port: 80, appKey: () => KEY, things: [steamThing()], pingintervalms: 0 } as unknown as EdgeClientConfig;
 	assert.throws(() => new EdgeClient(hal, wrongCase), /unknown option pingintervalms \(did you mean pingIntervalMs\?\)/);
 });
+
+test("one deadline timer: an idle connected client never wakes; a push timeout wakes it exactly at its deadline", () => {
+	const h = setup({ requestTimeoutMs: 3000, pushRetryMs: 700 });
+	const t = synchronize(h);
+	h.thing.set("Temperature", 1, 10);
+	h.client.push();
+	t.respond(lastRequest(t, "UpdateSubscribedPropertyValues"));
+	const fired = h.hal.fired;
+	h.hal.advance(60000);
+	assert.equal(h.hal.fired - fired, 0, "no wake-up in an idle minute");
+	assert.deepEqual(h.hal.pendingOneShots(), [], "nothing scheduled while idle");
+	h.thing.set("Temperature", 2, 20);
+	h.client.push();
+	h.hal.advance(2999);
+	assert.equal(h.client.stats.timeouts, 0);
+	const before = h.hal.fired;
+	h.hal.advance(1);
+	assert.deepEqual([h.client.stats.timeouts, h.client.stats.pushFailures, h.hal.fired - before], [1, 1, 1], "one wake-up, at the timeout");
+	h.hal.advance(699);
+	assert.equal(requests(t, "UpdateSubscribedPropertyValues").length, 2, "no retry before pushRetryMs");
+	h.hal.advance(1);
+	assert.equal(requests(t, "UpdateSubscribedPropertyValues").length, 3, "the retry, at pushRetryMs");
+	t.respond(lastRequest(t, "UpdateSubscribedPropertyValues"));
+	assert.deepEqual(h.hal.pendingOneShots(), []);
+	assert.deepEqual(pushed(t), ["Temperature=1@10", "Temperature=2@20", "Temperature=2@20"]);
+});
+
+test("changes are pushed without push(): the values set in one turn go in one push, pushDelayMs batches longer", () => {
+	const now = setup();
+	const t = synchronize(now);
+	now.thing.set("Temperature", 1, 1);
+	now.thing.set("TemperatureLimit", 2, 1);
+	assert.equal(requests(t, "UpdateSubscribedPropertyValues").length, 0, "not inside the turn that set them");
+	now.hal.advance(0);
+	assert.deepEqual(pushed(t), ["Temperature=1@1", "TemperatureLimit=2@1"]);
+
+	const later = setup({ pushDelayMs: 1000 });
+	const u = synchronize(later);
+	later.thing.set("Temperature", 1, 1);
+	later.hal.advance(500);
+	later.thing.set("Temperature", 2, 2);
+	later.hal.advance(499);
+	assert.equal(requests(u, "UpdateSubscribedPropertyValues").length, 0);
+	later.hal.advance(1);
+	assert.deepEqual(pushed(u), ["Temperature=1@1", "Temperature=2@2"], "one push, pushDelayMs after the first change");
+
+	const manual = setup({ autoPush: false });
+	const v = synchronize(manual);
+	manual.thing.set("Temperature", 1, 1);
+	manual.hal.advance(60000);
+	assert.equal(requests(v, "UpdateSubscribedPropertyValues").length, 0, "autoPush false: only push() pushes");
+	manual.client.push();
+	assert.deepEqual(pushed(v), ["Temperature=1@1"]);
+});
+
+test("the polling tick is gone: tickMs is an unknown option", () => {
+	const config = { host: "h", port: 80, appKey: () => KEY, things: [steamThing()], tickMs: 100 } as unknown as EdgeClientConfig;
+	assert.throws(() => new EdgeClient(new FakeHal(), config), /unknown option tickMs/);
+});

@@ -23,13 +23,23 @@ export class FakeHal implements Hal {
 	/** When set, randomBytes fills with this byte (0xff: every back-off delay at its ceiling). */
 	randomByte: number | null = null;
 	#timers: Timer[] = [];
+	/** Timer callbacks run so far. */
+	fired = 0;
 	#nextId = 1;
 	readonly store = new Map<string, string>() as unknown as Hal["store"];
 	readonly timers = {
 		set: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, 0),
 		repeat: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, ms),
+		create: (callback: () => void): TimerId => ({ id: this.#nextId++, at: 0, every: 0, callback }),
+		schedule: (id: TimerId, ms: number): void => {
+			const timer = id as Timer;
+			this.#timers = this.#timers.filter((t) => t !== timer);
+			if (ms < 0) return;
+			timer.at = this.t + ms;
+			this.#timers.push(timer);
+		},
 		clear: (id: TimerId): void => {
-			this.#timers = this.#timers.filter((t) => t.id !== id);
+			this.#timers = this.#timers.filter((t) => t !== id && t.id !== id);
 		},
 	};
 
@@ -50,6 +60,7 @@ export class FakeHal implements Hal {
 			this.t = next.at;
 			if (next.every > 0) next.at += next.every;
 			else this.#timers = this.#timers.filter((t) => t !== next);
+			this.fired++;
 			next.callback();
 		}
 		this.wall += end - this.t;

@@ -23,7 +23,7 @@ function device(port: number, config: Partial<EdgeClientConfig> = {}) {
 	const thing = counterThing();
 	const client = new EdgeClient(d.hal, {
 		host: "127.0.0.1", port, tls: false, appKey: () => KEY, things: [thing],
-		backoffBaseMs: 50, backoffCapMs: 400, requestTimeoutMs: 1000, tickMs: 10, queueBytes: 65536, ...config,
+		backoffBaseMs: 50, backoffCapMs: 400, requestTimeoutMs: 1000, queueBytes: 65536, ...config,
 	});
 	const errors: Error[] = [];
 	client.onError = (e) => errors.push(e);

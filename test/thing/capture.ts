@@ -3,8 +3,9 @@ import { readFileSync } from "node:fs";
 import { STEAMSENSOR_CAPTURE } from "../fixtures/capture-path";
 import { ByteReader, ByteWriter, Code, decodeInfoTable, encodeMessageToBytes, readRequestHead, RequestHead } from "../../src/protocol";
 import type { RequestMessage } from "../../src/protocol/model";
-import type { Reply, Thing } from "../../src/thing/index";
-import { ParamsReader } from "../../src/thing/params";
+import type { Reply } from "../../src/client/entity";
+import type { Thing } from "../../src/thing/index";
+import { ParamsReader } from "../../src/protocol/params";
 
 interface Frame {
 	from: "edge" | "platform";

@@ -4,7 +4,8 @@ import { createSteamSensorThing, bigString, fixed42 } from "../../src/apps/steam
 import { RequestError } from "../../src/client/errors";
 import { Characteristic, Code, decodeMessage, encodeMessageToBytes } from "../../src/protocol";
 import type { InfoTable, Message, RequestMessage, ResponseMessage } from "../../src/protocol/model";
-import { Thing, type Reply, type ThingLink } from "../../src/thing/index";
+import type { EntityLink, Reply } from "../../src/client/entity";
+import { Thing } from "../../src/thing/index";
 import { request } from "../client/fakes";
 import { bytes, capturedMetadata, dispatch, edgeFrame, platformFrame } from "./capture";
 
@@ -164,7 +165,7 @@ test("GetBigString: the 9994-byte response body the C SDK sent as 8192 + 1844 by
 test("fireEvent builds the SteamSensorFault table the C SDK sent (capture reqId 13)", async () => {
 	const thing = steam();
 	const fired: Array<[string, string, InfoTable]> = [];
-	const link: ThingLink = {
+	const link: EntityLink = {
 		now: () => 0,
 		propertyChanged: () => {},
 		propertyUpdateNotified: () => {},

@@ -92,6 +92,14 @@ export class FakeHal implements Hal {
 	readonly timers = {
 		set: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, 0),
 		repeat: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, ms),
+		create: (callback: () => void): TimerId => ({ due: 0, interval: 0, callback }),
+		schedule: (id: TimerId, ms: number): void => {
+			const timer = id as FakeTimer;
+			this.#timers.delete(timer);
+			if (ms < 0) return;
+			timer.due = this.#elapsed + ms;
+			this.#timers.add(timer);
+		},
 		clear: (id: TimerId): void => {
 			this.#timers.delete(id as FakeTimer);
 		},

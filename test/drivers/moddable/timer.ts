@@ -11,6 +11,16 @@ export default {
 		runtime.timers.push(t);
 		return t;
 	},
+	/** Moddable's: without an interval the timer is unscheduled (kept, never due). */
+	schedule(t: PendingTimer, ms?: number, repeat = 0): void {
+		if (ms === undefined) {
+			t.ms = Infinity;
+			return;
+		}
+		t.ms = ms;
+		t.repeat = repeat !== 0;
+		if (runtime.timers.indexOf(t) < 0) runtime.timers.push(t);
+	},
 	clear(t: PendingTimer | undefined | null): void {
 		if (t) t.cleared = true;
 	},

@@ -67,10 +67,10 @@ export function stop(): void {
 	app!.stop().then(() => hal!.log("info", "app: stopped"), (error: Error) => hal!.log("error", "app: stop failed " + error.message));
 }
 
-/** The client's counters and the pushes seen by onPush, as JSON text (read by the host between runs). */
+/** The client's counters, the pushes seen by onPush and the HAL's timer callbacks so far, as JSON text (read by the host between runs). */
 export function stats(): string {
 	const c = app!.client;
-	return JSON.stringify({ ...c.stats, state: c.state, onPush: counts });
+	return JSON.stringify({ ...c.stats, state: c.state, onPush: counts, timersFired: (hal!.timers as unknown as { fired: number }).fired });
 }
 
 /** Current value of a property of the app's thing. */

@@ -57,6 +57,9 @@ let clock = 0;
 const timers: Array<[number, number, number, () => void]> = [];
 let nextTimer = 1;
 
+/** Callbacks of the kept timers (create/schedule), by id. */
+const kept = new Map<number, () => void>();
+
 function addTimer(callback: () => void, ms: number, period: number): TimerId {
 	timers.push([nextTimer, clock + ms, period, callback]);
 	return nextTimer++;
@@ -85,6 +88,14 @@ const hal: Hal = {
 	timers: {
 		set: (callback, ms) => addTimer(callback, ms, 0),
 		repeat: (callback, ms) => addTimer(callback, ms, ms),
+		create(callback) {
+			kept.set(nextTimer, callback);
+			return nextTimer++;
+		},
+		schedule(id, ms) {
+			for (let i = 0; i < timers.length; i++) if (timers[i][0] === id) timers.splice(i, 1);
+			if (ms >= 0) timers.push([id as number, clock + ms, 0, kept.get(id as number)!]);
+		},
 		clear(id) {
 			for (let i = 0; i < timers.length; i++) if (timers[i][0] === id) timers.splice(i, 1);
 		},

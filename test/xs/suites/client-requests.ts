@@ -45,7 +45,7 @@ const hal: Hal = {
 	createSocket(): HalSocket {
 		throw new Error("no sockets here");
 	},
-	timers: { set: () => 1, repeat: () => 2, clear() {} },
+	timers: { set: () => 1, repeat: () => 2, create: () => 3, schedule() {}, clear() {} },
 	now: () => 1700000000000,
 	ticks: () => 0,
 	randomBytes() {},

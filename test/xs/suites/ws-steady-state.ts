@@ -50,6 +50,8 @@ const hal: Hal = {
 			pingTick = callback;
 			return 2;
 		},
+		create: () => 3,
+		schedule() {},
 		clear() {},
 	},
 	now: () => 0,

@@ -9,10 +9,13 @@
  *
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
-import { ByteReader, bytesEqual, decodeTypedValue, DecodeError, utf8Read } from "../protocol";
-import type { Location, TypedValue } from "../protocol/model";
-import type { PlainValue } from "./spec";
-import { kindOfCode, NOTHING_CODE, KIND_BOOLEAN, KIND_BYTES, KIND_INFOTABLE, KIND_INTEGER, KIND_LOCATION, KIND_NONE, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT, KIND_VARIANT } from "./values";
+import { DecodeError } from "./errors";
+import { bytesEqual } from "./head";
+import { kindOfCode, NOTHING_CODE, KIND_BOOLEAN, KIND_BYTES, KIND_INFOTABLE, KIND_INTEGER, KIND_LOCATION, KIND_NONE, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT, KIND_VARIANT, type PlainValue } from "./kinds";
+import type { Location, TypedValue } from "./model";
+import { ByteReader } from "./reader";
+import { utf8Read } from "./utf8";
+import { decodeTypedValue } from "./values";
 
 const INFOTABLE_CODE = 5;
 /** The codec's default nesting limit: the params table is depth 1, each INFOTABLE or VARIANT inside adds one. */

@@ -4,10 +4,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { ByteReader, ByteWriter, decodeInfoTable, DecodeError, encodeInfoTable, encodeName } from "../../src/protocol";
+import { ByteReader, ByteWriter, decodeInfoTable, DecodeError, encodeInfoTable, encodeName, ParamsReader } from "../../src/protocol";
 import type { InfoTable, TypedValue } from "../../src/protocol/model";
-import { ParamsReader } from "../../src/thing/index";
-import { table } from "../protocol/arbitraries";
+import { table } from "./arbitraries";
 
 function params(t: InfoTable): Uint8Array {
 	const w = new ByteWriter(new Uint8Array(1 << 20));

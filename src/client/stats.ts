@@ -1,0 +1,35 @@
+/* The client's counters: what it sent, received, pushed, dropped and missed since construction. */
+
+/** Counters since construction; read them, never write them. */
+export interface ClientStats {
+	/** AlwaysOn messages (chunks count one each) and their bytes, without WebSocket framing. */
+	messagesSent: number;
+	bytesSent: number;
+	messagesReceived: number;
+	bytesReceived: number;
+	/** UpdateSubscribedPropertyValues sent / answered SUCCESS, rows in the answered ones. */
+	pushes: number;
+	pushesAcknowledged: number;
+	rowsAcknowledged: number;
+	/** Pushes answered with an error or not at all (their rows stayed queued). */
+	pushFailures: number;
+	/** Rows dropped from full queues, and changes refused as too big for any message. */
+	rowsDropped: number;
+	rowsRefused: number;
+	/** Requests of any kind that got no answer in time. */
+	timeouts: number;
+	/** Connection attempts after the first. */
+	reconnects: number;
+	/** Received messages that could not be decoded, answers nobody waited for, replies for a closed connection. */
+	decodeErrors: number;
+	unmatchedResponses: number;
+	lateReplies: number;
+}
+
+export function newStats(): ClientStats {
+	return {
+		messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, pushes: 0, pushesAcknowledged: 0,
+		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, timeouts: 0, reconnects: 0,
+		decodeErrors: 0, unmatchedResponses: 0, lateReplies: 0,
+	};
+}
