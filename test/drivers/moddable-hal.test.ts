@@ -368,12 +368,32 @@ test("timers map to Timer; clearing twice is harmless", () => {
 	const once = hal.timers.set(() => fired++, 25);
 	const every = hal.timers.repeat(() => fired++, 1000);
 	assert.deepEqual(runtime.timers.map((t) => [t.ms, t.repeat]), [[25, false], [1000, true]]);
-	runtime.timers[0].callback();
+	runtime.timers[0].callback(runtime.timers[0]);
 	assert.equal(fired, 1);
 	hal.timers.clear(every);
 	hal.timers.clear(every);
 	hal.timers.clear(once);
 	assert.equal(runtime.timers[1].cleared, true);
+});
+
+test("a kept timer (create/schedule) is one Timer, unscheduled until scheduled, fired once per schedule, never freed by firing", () => {
+	const hal = createModdableHal();
+	let fired = 0;
+	const kept = hal.timers.create(() => fired++);
+	assert.equal(runtime.timers.length, 1);
+	const timer = runtime.timers[0];
+	assert.deepEqual([timer.ms, timer.repeat], [Infinity, true], "made unscheduled");
+	hal.timers.schedule(kept, 40);
+	assert.deepEqual([timer.ms, timer.repeat], [40, true], "a non-zero repeat interval: Moddable frees a timer whose repeat is 0 once it fires");
+	timer.callback(timer);
+	assert.equal(fired, 1);
+	assert.equal(timer.ms, Infinity, "unscheduled again before the callback ran");
+	hal.timers.schedule(kept, 0);
+	hal.timers.schedule(kept, -1);
+	assert.equal(timer.ms, Infinity);
+	assert.equal(runtime.timers.length, 1, "rescheduling makes no new Timer");
+	hal.timers.clear(kept);
+	assert.equal(timer.cleared, true);
 });
 
 test("UTF-8 encode matches TextEncoder, writes nothing when it does not fit; decode is strict and keeps a BOM", () => {

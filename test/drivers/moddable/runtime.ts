@@ -4,7 +4,8 @@ import type SecureSocketFake from "./securesocket";
 import type ListenerFake from "./listener";
 
 export interface PendingTimer {
-	callback: () => void;
+	/** Called with the timer, as Moddable's Timer does. */
+	callback: (timer: PendingTimer) => void;
 	ms: number;
 	repeat: boolean;
 	cleared: boolean;
@@ -45,6 +46,6 @@ export const runtime = {
 	},
 	/** Run the timers that are due now (the zero-delay ones), as Moddable's event loop would. */
 	runZeroDelay(): void {
-		for (const t of this.timers.splice(0)) if (!t.cleared && t.ms === 0) t.callback();
+		for (const t of this.timers.splice(0)) if (!t.cleared && t.ms === 0) t.callback(t);
 	},
 };
