@@ -110,8 +110,8 @@ export class XsHalBridge {
 		this.#clock = null;
 	}
 
-	/** Resolves with the first log line (already seen or to come) that matches; rejects on timeout or a device exception. */
-	waitForLog(pattern: RegExp | string, timeoutMs = 5000): Promise<LogLine> {
+	/** Resolves with the first log line (already seen or to come) that matches; rejects on a device exception or after a hang guard far above any real wait (tests assert no speed). */
+	waitForLog(pattern: RegExp | string, timeoutMs = 60_000): Promise<LogLine> {
 		const match = (line: LogLine) => (typeof pattern === "string" ? line.message.includes(pattern) : pattern.test(line.message));
 		const seen = this.logs.find(match);
 		if (seen) return Promise.resolve(seen);

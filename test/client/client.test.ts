@@ -20,7 +20,7 @@ function steamThing(): Thing {
 		],
 		services: [
 			{ name: "Echo", inputs: [{ name: "text", baseType: "STRING" }], output: "STRING", handler: (p) => p.text as string },
-			{ name: "Slow", output: "NUMBER", handler: () => new Promise<number>((resolve) => setTimeout(() => resolve(7), 5)) },
+			{ name: "Slow", output: "NUMBER", handler: () => Promise.resolve().then(() => 7) },
 		],
 	});
 }
@@ -215,7 +215,7 @@ test("platform requests: dispatch, async answers, unknown things, messages not f
 	const garbage = encodeMessageToBytes(request(Code.GET, "SteamSensor", Characteristic.PROPERTIES, "Temperature", null, 2003)).slice(0, 25);
 	t.deliverBytes(garbage);
 	t.deliver(request(Code.POST, "SteamSensor", Characteristic.SERVICES, "Slow", null, 2004));
-	await new Promise((resolve) => setTimeout(resolve, 20));
+	await new Promise((resolve) => setImmediate(resolve)); // the async answer settles in microtasks, all run before this
 	const replies = t.sent.slice(before) as ResponseMessage[];
 	assert.deepEqual(replies.map((r) => [r.requestId, r.code]), [[2001, Code.NOT_FOUND], [2002, Code.BAD_REQUEST], [2003, Code.BAD_REQUEST], [2004, Code.SUCCESS]]);
 	assert.deepEqual(replies[3].content!.rows, [[{ type: "NUMBER", value: 7 }]]);

@@ -29,7 +29,7 @@ after(async () => {
 });
 
 for (const [what, loop, n] of [["a platform GET (read in place, answered from the property)", "gets", 200], ["a platform PUT of a NUMBER (decoded in place, set, answered)", "puts", 200], ["a push of 5 values, answered", "pushes", 100]] as const) {
-	test(`XS: ${what} allocates nothing`, { timeout: 60000 }, async (t) => {
+	test(`XS: ${what} allocates nothing`, async (t) => {
 		const cost = await costPerUnit(worker, `bundles.client.${loop}(N)`, n);
 		t.diagnostic(describeCost(cost));
 		assert.equal(cost.gcDuringRun, false, "no collection inside the runs: the counts are exact");

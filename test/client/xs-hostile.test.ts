@@ -77,7 +77,7 @@ after(async () => {
 	await worker?.close();
 });
 
-test("XS: first chunks of multipart sets that never complete hold no more as they come, and nothing once they are stale", { timeout: 120000 }, async (t) => {
+test("XS: first chunks of multipart sets that never complete hold no more as they come, and nothing once they are stale", async (t) => {
 	await worker.evaluateJson("bundles.client.firstChunks(100) + bundles.client.recover()"); // once: the stale path, a warm table
 	const held = await retainedBy("bundles.client.firstChunks(2000)");
 	const more = await retainedBy("bundles.client.firstChunks(2000)");
@@ -89,7 +89,7 @@ test("XS: first chunks of multipart sets that never complete hold no more as the
 	assert.deepEqual([held.slots + gone.slots, (held.chunks ?? 0) + (gone.chunks ?? 0)], [0, 0], "the heap where it was");
 });
 
-test("XS: a peer that stops reading while it asks: the connection is failed at the outbox's bound, and after the reconnection the heap is where it was", { timeout: 120000 }, async (t) => {
+test("XS: a peer that stops reading while it asks: the connection is failed at the outbox's bound, and after the reconnection the heap is where it was", async (t) => {
 	const once = await worker.evaluateJson<number>("bundles.client.unread(100)");
 	assert.equal(once.value, 1008, "the outbox bound closes the connection");
 	await worker.evaluateJson("bundles.client.recover()");

@@ -15,6 +15,7 @@ import { startEmulator } from "../../emulator";
 import { loadCapture } from "../emulator/capture";
 import { param, resultTable } from "../emulator/fixtures";
 import { ScriptedEdge } from "../emulator/scripted-edge";
+import { DEADLINE_MS } from "../support/deadline";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -65,10 +66,10 @@ async function steamSensor(url: string): Promise<ScriptedEdge> {
 }
 
 async function chartLast(page: Page, value: string): Promise<void> {
-	await page.waitForSelector(`#chart[data-last="${value}"]`, { timeout: 5000 });
+	await page.waitForSelector(`#chart[data-last="${value}"]`, { timeout: DEADLINE_MS });
 }
 
-test("dashboard: a device connects, its value moves the chart, AddNumbers runs", { skip, timeout: 60000 }, async (t) => {
+test("dashboard: a device connects, its value moves the chart, AddNumbers runs", { skip }, async (t) => {
 	const emulator = await startEmulator({ appKeys: [KEY], requestTimeoutMs: 2000 });
 	t.after(() => emulator.close());
 	const { context, close } = await browser();
@@ -87,7 +88,7 @@ test("dashboard: a device connects, its value moves the chart, AddNumbers runs",
 	// A device connects and synchronizes.
 	const edge = await steamSensor(emulator.url);
 	t.after(() => edge.ws.terminate());
-	await page.waitForSelector('#things li[data-thing="SteamSensor"][data-connected="true"][data-synchronized="true"]', { timeout: 5000 });
+	await page.waitForSelector('#things li[data-thing="SteamSensor"][data-connected="true"][data-synchronized="true"]', { timeout: DEADLINE_MS });
 	await page.waitForSelector('#thing-state[data-connected="true"][data-synchronized="true"]');
 	assert.equal(await page.textContent("#thing-name"), "SteamSensor");
 
@@ -131,11 +132,11 @@ test("dashboard: a device connects, its value moves the chart, AddNumbers runs",
 
 	// The device goes away.
 	await edge.close();
-	await page.waitForSelector('#things li[data-thing="SteamSensor"][data-connected="false"]', { timeout: 5000 });
+	await page.waitForSelector('#things li[data-thing="SteamSensor"][data-connected="false"]', { timeout: DEADLINE_MS });
 	assert.deepEqual(errors, []);
 });
 
-test("dashboard: the token works once; afterwards the key is typed into the page", { skip, timeout: 60000 }, async (t) => {
+test("dashboard: the token works once; afterwards the key is typed into the page", { skip }, async (t) => {
 	const emulator = await startEmulator({ appKeys: [KEY] });
 	t.after(() => emulator.close());
 	const first = await browser();

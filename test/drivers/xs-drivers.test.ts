@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { XsWorker } from "../../hal/xs/host";
 import { xsBundle } from "../xs/bundles";
 
-test("drivers under XS: datasheet values, and no allocation per sample", { timeout: 60000 }, async () => {
+test("drivers under XS: datasheet values, and no allocation per sample", async () => {
 	const source = await xsBundle("xs-drivers");
 	const worker = new XsWorker({ name: "drivers" });
 	try {

@@ -7,6 +7,7 @@ import type { LogLevel } from "../../hal/hal";
 import { createNodeHal } from "../../hal/node/index";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/index";
 import type { Hal } from "../../hal/hal";
+import { DEADLINE_MS } from "../support/deadline";
 
 /** A key that must never show up in anything logged. */
 export const KEY = "e2e-Key-4f1c9a77-secret";
@@ -34,7 +35,7 @@ export function deviceHal(): DeviceHal {
 }
 
 
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = DEADLINE_MS): Promise<void> {
 	const end = Date.now() + timeoutMs;
 	while (!condition()) {
 		if (Date.now() > end) throw new Error("timed out waiting for " + what);

@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { EdgeClient, RequestError, type EdgeClientConfig } from "../../src/client/index";
 import { Thing } from "../../src/thing/index";
 import type { Emulator } from "../../emulator/index";
+import { DEADLINE_MS } from "../support/deadline";
 import { CuttingProxy, deviceHal, emulator, KEY, sleep, waitFor } from "./helpers";
 
 function counterThing(): Thing {
@@ -23,7 +24,7 @@ function device(port: number, config: Partial<EdgeClientConfig> = {}) {
 	const thing = counterThing();
 	const client = new EdgeClient(d.hal, {
 		host: "127.0.0.1", port, tls: false, appKey: () => KEY, things: [thing],
-		backoffBaseMs: 50, backoffCapMs: 400, requestTimeoutMs: 1000, queueBytes: 65536, ...config,
+		backoffBaseMs: 50, backoffCapMs: 400, requestTimeoutMs: DEADLINE_MS, queueBytes: 65536, ...config,
 	});
 	const errors: Error[] = [];
 	client.onError = (e) => errors.push(e);
@@ -52,23 +53,24 @@ test("auth failure: a clear UNAUTHORIZED error and a growing back-off (no hot lo
 	d.hal.randomBytes = (into, offset, length) => into.fill(0x80, offset, offset + length); // delays at half their ceiling
 	const attempts: number[] = [];
 	d.client.onStateChange = (s) => {
-		if (s === "connecting") attempts.push(Date.now());
+		if (s === "connecting") attempts.push(d.hal.ticks());
 	};
 	d.client.start();
-	await sleep(1500);
+	await waitFor("six attempts", () => attempts.length >= 6);
 	await d.client.stop();
 	await emu.close();
 	const auth = d.errors.find((e) => e instanceof RequestError) as RequestError;
 	assert.equal(auth.codeName, "UNAUTHORIZED");
 	assert.match(auth.message, /^UNAUTHORIZED: authentication refused/);
-	assert.ok(attempts.length >= 4 && attempts.length <= 8, attempts.length + " attempts in 1.5 s");
 	// full jitter: delay k is uniform in [0, min(cap, base * 2^k)]; with every random byte 0x80 it is that ceiling * 0x80808080 / 2^32
 	const scheduled = d.logs.map(([, m]) => /reconnecting in (\d+) ms/.exec(m)).filter((m) => m !== null).map((m) => Number(m![1]));
+	assert.ok(scheduled.length >= 5, scheduled.length + " back-off delays logged");
 	const expected = scheduled.map((_, k) => Math.floor((0x80808080 / 2 ** 32) * Math.min(1000, 50 * 2 ** k)));
 	assert.deepEqual(scheduled, expected);
+	// No hot loop: no attempt comes before its delay is over (1 ms: Node's timers count whole milliseconds).
 	const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
-	for (let i = 0; i < gaps.length; i++) assert.ok(gaps[i] >= scheduled[i], "an attempt came before its back-off delay: " + gaps.join(", "));
-	assert.ok(emu.counters().authFailures >= 4);
+	for (let i = 0; i < gaps.length; i++) assert.ok(gaps[i] >= scheduled[i] - 1, "an attempt came before its back-off delay: " + gaps.join(", "));
+	assert.ok(emu.counters().authFailures >= 5);
 	const shown = [...d.logs.map(([, m]) => m), ...d.errors.map((e) => e.message)].join("\n");
 	assert.ok(!shown.includes(wrongKey) && !shown.includes(KEY));
 });
@@ -80,12 +82,20 @@ test("cut connections mid-push and an emulator restart: reconnect, re-sync, no v
 	const d = device(proxy.port);
 	const syncs: number[] = [];
 	const connecting: number[] = [];
-	d.client.onSynchronized = () => syncs.push(Date.now());
+	d.client.onSynchronized = () => syncs.push(performance.now());
 	d.client.onStateChange = (s) => {
-		if (s === "connecting") connecting.push(Date.now());
+		if (s === "connecting") connecting.push(performance.now());
+	};
+	let cutAtNextPush = false;
+	let cuts = 0;
+	d.client.onPush = () => {
+		// the push just left and is not acknowledged yet: cut it in flight
+		if (!cutAtNextPush) return;
+		cutAtNextPush = false;
+		cuts += proxy.cut();
 	};
 	d.client.start();
-	await waitFor("synchronized", () => syncs.length === 1);
+	await waitFor("synchronized", () => syncs.length >= 1);
 
 	const setAt = new Map<number, number>();
 	const start = d.hal.now();
@@ -99,28 +109,30 @@ test("cut connections mid-push and an emulator restart: reconnect, re-sync, no v
 	const first: Array<[number, number]> = [];
 
 	// two cuts, each while a push is in flight
-	for (let cut = 0; cut < 2; cut++) {
-		await sleep(150);
-		await waitFor("a push in flight", () => d.client.stats.pushes > d.client.stats.pushesAcknowledged + d.client.stats.pushFailures, 2000);
-		assert.ok(proxy.cut() >= 1);
-		await waitFor("re-synchronized after cut " + (cut + 1), () => syncs.length === cut + 2, 5000);
+	for (let cut = 1; cut <= 2; cut++) {
+		const synced = syncs.length;
+		cutAtNextPush = true;
+		await waitFor("cut " + cut + " at a push", () => cuts >= cut);
+		await waitFor("re-synchronized after cut " + cut, () => syncs.length > synced);
 	}
 
 	// restart: the emulator goes away for 300 ms, a new one (empty store) takes its place
-	await sleep(150);
-	first.push(...stored(emu));
+	await waitFor("more values stored", () => stored(emu).length > 0);
+	const synced = syncs.length;
 	await emu.close();
+	first.push(...stored(emu)); // after the close: every value that old platform acknowledged
 	await sleep(300);
 	emu = await emulator();
-	const back = Date.now();
-	await waitFor("re-synchronized after the restart", () => syncs.length === 4, 5000);
-	const reconnect = syncs[3] - back;
-	const lastAttempt = connecting[connecting.length - 1];
-	const attemptToSync = syncs[3] - Math.max(lastAttempt, back);
+	const back = performance.now();
+	await waitFor("re-synchronized after the restart", () => syncs.length > synced);
+	const resynced = syncs[synced];
+	const reconnect = resynced - back;
+	const lastAttempt = connecting.filter((t) => t <= resynced).pop()!;
+	const attemptToSync = resynced - Math.max(lastAttempt, back);
 
-	await sleep(150);
+	await waitFor("a push after the restart", () => stored(emu).length > 0);
 	clearInterval(writer);
-	await waitFor("queue drained", () => d.client.queued("Counter") === 0, 5000);
+	await waitFor("queue drained", () => d.client.queued("Counter") === 0);
 	const all = [...first, ...stored(emu)];
 	await d.client.stop();
 	await proxy.close();
@@ -135,8 +147,8 @@ test("cut connections mid-push and an emulator restart: reconnect, re-sync, no v
 	assert.equal(d.client.dropped("Counter"), 0);
 	assert.ok(d.client.stats.reconnects >= 3);
 	console.log(`no value lost: ${setAt.size} values set, ${seen.size} stored, ${duplicates} stored twice (pushes cut before their answer)`);
-	console.log(`reconnect after the emulator came back: ${reconnect} ms to synchronized (back-off 50-400 ms full jitter); last attempt to synchronized: ${attemptToSync} ms`);
-	assert.ok(reconnect < 1000, "reconnected in " + reconnect + " ms");
+	// information only (speed is measured by npm run bench:client, never asserted here)
+	console.log(`reconnect after the emulator came back: ${reconnect.toFixed(1)} ms to synchronized (back-off 50-400 ms full jitter); last attempt to synchronized: ${attemptToSync.toFixed(1)} ms`);
 });
 
 test("a full offline queue drops the oldest rows, counts and reports them; the rest arrive in order", async () => {
@@ -152,7 +164,7 @@ test("a full offline queue drops the oldest rows, counts and reports them; the r
 	assert.ok(dropped > 0 && kept > 10);
 	assert.equal(reported, dropped);
 	const emu = await emulator({ port });
-	await waitFor("queue drained", () => d.client.isSynchronized("Counter") && d.client.queued("Counter") === 0, 5000);
+	await waitFor("queue drained", () => d.client.isSynchronized("Counter") && d.client.queued("Counter") === 0);
 	const values = stored(emu);
 	await d.client.stop();
 	await emu.close();

@@ -42,7 +42,7 @@ async function stop(running: Running): Promise<number | null> {
 	return new Promise((resolve) => running.child.once("exit", (code) => resolve(code)));
 }
 
-test("twx emulator: given key printed once, never logged; edges and REST work; SIGINT stops it cleanly", { timeout: 30000 }, async () => {
+test("twx emulator: given key printed once, never logged; edges and REST work; SIGINT stops it cleanly", async () => {
 	const key = "cli-given-key-93a1";
 	const running = await run(["--app-key", key]);
 	assert.match(running.lines.AlwaysOn, /^ws:\/\/127\.0\.0\.1:\d+\/Thingworx\/WS$/);
@@ -62,7 +62,7 @@ test("twx emulator: given key printed once, never logged; edges and REST work; S
 	assert.ok(!running.stderr().includes(key), "the log never shows the key");
 });
 
-test("twx emulator: without --app-key a random key is generated; bad options exit 2", { timeout: 30000 }, async () => {
+test("twx emulator: without --app-key a random key is generated; bad options exit 2", async () => {
 	const running = await run([]);
 	const key = running.lines["App key"];
 	assert.match(key, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -75,7 +75,7 @@ test("twx emulator: without --app-key a random key is generated; bad options exi
 
 const openssl = spawnSync("openssl", ["version"]).status === 0;
 
-test("twx emulator --tls CERT,KEY serves wss:// and https://", { timeout: 30000, skip: openssl ? false : "openssl is not installed: TLS test not run" }, async (t) => {
+test("twx emulator --tls CERT,KEY serves wss:// and https://", { skip: openssl ? false : "openssl is not installed: TLS test not run" }, async (t) => {
 	const dir = mkdtempSync(join(tmpdir(), "twx-tls-"));
 	t.after(() => rmSync(dir, { recursive: true, force: true }));
 	const [cert, keyFile] = [join(dir, "cert.pem"), join(dir, "key.pem")];

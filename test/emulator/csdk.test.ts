@@ -53,7 +53,7 @@ async function emulatorBelow32768(options: EmulatorOptions): Promise<Emulator> {
 	}
 }
 
-test("the C SDK's SteamSensor works against the emulator (wss, deflate)", { skip: why(), timeout: 90000 }, async (t) => {
+test("the C SDK's SteamSensor works against the emulator (wss, deflate)", { skip: why() }, async (t) => {
 	const dir = mkdtempSync(join(tmpdir(), "twx-csdk-"));
 	t.after(() => rmSync(dir, { recursive: true, force: true }));
 	const [certFile, keyFile] = [join(dir, "cert.pem"), join(dir, "key.pem")];

@@ -152,9 +152,8 @@ test("writes and remote services of a disconnected thing are 503", async () => {
 	await gone.bind(["Gone"]);
 	await gone.push("Gone", [["Level", { type: "NUMBER", value: 1 }, 1]]);
 	await gone.close();
-	await new Promise((resolve) => setTimeout(resolve, 30));
 	const thing = emulator.store.get("Gone");
-	assert.equal(thing?.isConnected, false);
+	await until(() => thing?.isConnected === false, undefined, "the platform to see the edge gone");
 	assert.equal(thing?.isReporting, false);
 	assert.equal((await fetch(`${emulator.restUrl}/Things/Gone/Properties/Level`, { method: "PUT", headers, body: JSON.stringify({ Level: 2 }) })).status, 503);
 	assert.equal((await fetch(`${emulator.restUrl}/Things/Gone/Services/Anything`, { method: "POST", headers, body: "{}" })).status, 503);

@@ -6,6 +6,7 @@
 import WebSocket from "ws";
 import { chunkCount, Code, decodeMessage, encodeChunk, encodeMessageToBytes, Reassembler } from "../../src/protocol";
 import type { ChunkMessage, InfoTable, Message, RequestMessage, ResponseMessage, TypedValue } from "../../src/protocol/model";
+import { DEADLINE_MS } from "../support/deadline";
 
 export interface Received {
 	bytes: Uint8Array;
@@ -118,7 +119,7 @@ export class ScriptedEdge {
 	}
 
 	/** The next message (already received or future) matching `match`. */
-	next(match: (message: Message) => boolean, timeoutMs = 2000, what = "message"): Promise<Received> {
+	next(match: (message: Message) => boolean, timeoutMs = DEADLINE_MS, what = "message"): Promise<Received> {
 		const index = this.received.findIndex((r) => match(r.message));
 		if (index >= 0) return Promise.resolve(this.received.splice(index, 1)[0]);
 		return new Promise((resolve, reject) => {
@@ -134,11 +135,11 @@ export class ScriptedEdge {
 		});
 	}
 
-	nextRequest(name: string, timeoutMs = 2000): Promise<Received> {
+	nextRequest(name: string, timeoutMs = DEADLINE_MS): Promise<Received> {
 		return this.next((m) => m.kind === "request" && m.characteristicName === name, timeoutMs, `request ${name}`);
 	}
 
-	responseTo(requestId: number, timeoutMs = 2000): Promise<Received> {
+	responseTo(requestId: number, timeoutMs = DEADLINE_MS): Promise<Received> {
 		return this.next((m) => m.kind === "response" && m.requestId === requestId, timeoutMs, `response #${requestId}`);
 	}
 
@@ -198,7 +199,7 @@ export async function json(response: Response | Promise<Response>): Promise<any>
 }
 
 /** Resolves once `condition()` holds (polled), rejects after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 2000, what = "condition"): Promise<void> {
+export async function until(condition: () => boolean, timeoutMs = DEADLINE_MS, what = "condition"): Promise<void> {
 	const end = Date.now() + timeoutMs;
 	while (!condition()) {
 		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

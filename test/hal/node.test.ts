@@ -10,6 +10,7 @@ import { after, describe, test } from "node:test";
 import * as tls from "node:tls";
 import type { Hal, HalSocket, SocketOptions } from "../../hal/hal";
 import { createNodeHal, SocketError } from "../../hal/node/index";
+import { DEADLINE_MS } from "../support/deadline";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const certificate = readFileSync(new URL("cert.pem", fixtures), "utf8");
@@ -55,7 +56,7 @@ async function listen(server: net.Server): Promise<number> {
 	return (server.address() as net.AddressInfo).port;
 }
 
-async function until(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+async function until(condition: () => boolean, what: string, ms = DEADLINE_MS): Promise<void> {
 	const end = Date.now() + ms;
 	while (!condition()) {
 		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

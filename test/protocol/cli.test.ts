@@ -4,11 +4,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ascii, captureFrames } from "./helpers";
+import { DEADLINE_MS } from "../support/deadline";
 
 const twx = fileURLToPath(new URL("../../bin/twx.mjs", import.meta.url));
 
 function run(args: string[], input?: string) {
-	const r = spawnSync(process.execPath, [twx, ...args], { input, encoding: "utf8", timeout: 30000 });
+	const r = spawnSync(process.execPath, [twx, ...args], { input, encoding: "utf8", timeout: DEADLINE_MS });
 	return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

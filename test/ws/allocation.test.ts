@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { test } from "node:test";
 import { xsBundle } from "../xs/bundles";
 
-test("no allocation per frame under XS", { timeout: 60000 }, async (t) => {
+test("no allocation per frame under XS", async (t) => {
 	let host: typeof import("../../hal/xs/host");
 	try {
 		host = await import("../../hal/xs/host");

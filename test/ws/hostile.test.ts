@@ -8,6 +8,7 @@ import { createNodeHal } from "../../hal/node/index";
 import type { WebSocketClientOptions } from "../../src/ws/index";
 import { closePayload, rawServer, serverFrame, upgradeResponse, type RawConnection } from "./peer";
 import { halClients, Session } from "./session";
+import { DEADLINE_MS } from "../support/deadline";
 
 const clients = halClients(() => createNodeHal({ logLevel: "error" }));
 
@@ -105,7 +106,7 @@ async function runCase(c: HostileCase): Promise<void> {
 /** The client closes its side after failing the connection. */
 async function withEnd(socket: net.Socket): Promise<void> {
 	if (socket.readableEnded) return;
-	await Promise.race([once(socket, "end"), once(socket, "close"), new Promise((_, reject) => setTimeout(() => reject(new Error("the client did not close TCP")), 3000))]);
+	await Promise.race([once(socket, "end"), once(socket, "close"), new Promise((_, reject) => setTimeout(() => reject(new Error("the client did not close TCP")), DEADLINE_MS))]);
 }
 
 describe("hostile opening handshakes", () => {

@@ -14,6 +14,7 @@ import type { WebSocketClientOptions } from "../../src/ws/index";
 import { seeded } from "../support/seeded";
 import { rawServer, randomBytes, utf8Text, withTimeout } from "./peer";
 import { Session, type ClientFactory } from "./session";
+import { DEADLINE_MS } from "../support/deadline";
 
 export interface InteropContext {
 	/** A Session on `port` (routed), with test-friendly defaults under `options`. */
@@ -68,7 +69,7 @@ function sha1(data: Uint8Array): string {
 }
 
 /** Resolves with the next `event` of `emitter`'s args, bounded. */
-function next<T extends unknown[]>(emitter: WebSocket, event: string, ms = 5000): Promise<T> {
+function next<T extends unknown[]>(emitter: WebSocket, event: string, ms = DEADLINE_MS): Promise<T> {
 	return withTimeout(once(emitter, event) as Promise<T>, ms, `no ${event}`);
 }
 
@@ -161,7 +162,7 @@ export const interopCases: readonly InteropCase[] = [
 				(async () => {
 					while (peer === undefined) await new Promise((r) => setTimeout(r, 5));
 				})(),
-				2000,
+				DEADLINE_MS,
 				"no server connection",
 			);
 			const ws = peer as WebSocket;
@@ -188,7 +189,7 @@ export const interopCases: readonly InteropCase[] = [
 				await session.opened;
 				session.client.close(code, reason);
 				assert.deepEqual(await session.waitClosed(), { code, reason, error: null });
-				const [seenCode, seenReason] = await withTimeout(serverSaw as Promise<[number, Buffer]>, 5000, "no server close");
+				const [seenCode, seenReason] = await withTimeout(serverSaw as Promise<[number, Buffer]>, DEADLINE_MS, "no server close");
 				assert.deepEqual([seenCode, seenReason.toString()], [code, reason]);
 				assert.equal(session.closeCount, 1);
 			}
@@ -206,7 +207,7 @@ export const interopCases: readonly InteropCase[] = [
 				context.track(server);
 				const session = await context.connect(server.port);
 				assert.deepEqual(await session.waitClosed(), { code: expected, reason: reason ?? "", error: null });
-				const [echoed, echoedReason] = await withTimeout(serverSaw as Promise<[number, Buffer]>, 5000, "no server close");
+				const [echoed, echoedReason] = await withTimeout(serverSaw as Promise<[number, Buffer]>, DEADLINE_MS, "no server close");
 				assert.equal(echoed, expected, "the client echoes the code");
 				assert.equal(echoedReason.toString(), reason ?? "");
 			}
@@ -224,7 +225,7 @@ export const interopCases: readonly InteropCase[] = [
 				(async () => {
 					while (pings.length < 3) await new Promise((r) => setTimeout(r, 10));
 				})(),
-				5000,
+				DEADLINE_MS,
 				"three pings",
 			);
 			for (const ping of pings) assert.match(ping, /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/);
@@ -274,7 +275,7 @@ export function registerInteropSuite(label: string, makeClient: ClientFactory, o
 		for (const c of interopCases) {
 			if (options.only !== undefined && options.only.indexOf(c.name) < 0) continue;
 			if (c.needs !== undefined && c.needs > (options.maxBytes ?? MIB)) continue;
-			test(c.name, { timeout: 60000 }, async () => {
+			test(c.name, async () => {
 				const closeables: Array<{ close(): unknown }> = [];
 				const context: InteropContext = {
 					async connect(port, more = {}) {

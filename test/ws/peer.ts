@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import * as net from "node:net";
+import { DEADLINE_MS } from "../support/deadline";
 
 export const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -189,7 +190,7 @@ function makeConnection(socket: net.Socket, request: UpgradeRequest): RawConnect
 		socket,
 		request,
 		parser,
-		nextFrame(timeoutMs = 3000) {
+		nextFrame(timeoutMs = DEADLINE_MS) {
 			if (delivered < parser.frames.length) return Promise.resolve(parser.frames[delivered++]);
 			return withTimeout(new Promise<ClientFrame>((resolve) => waiting.push(resolve)), timeoutMs, "no client frame");
 		},

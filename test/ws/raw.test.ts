@@ -7,6 +7,7 @@ import { createNodeHal } from "../../hal/node/index";
 import type { WebSocketClientOptions } from "../../src/ws/index";
 import { acceptFor, closePayload, type ClientFrame, rawServer, serverFrame, upgradeResponse, withTimeout, type RawConnection, type RawServer } from "./peer";
 import { halClients, Session } from "./session";
+import { DEADLINE_MS } from "../support/deadline";
 
 const clients = halClients(() => createNodeHal({ logLevel: "error" }));
 
@@ -122,7 +123,7 @@ describe("on the wire", () => {
 				const frame = await c.nextFrame();
 				assert.deepEqual([frame.opcode, frame.masked], [8, true]);
 				assert.ok(frame.payload.equals(closePayload(1001, "Going to Sleep")));
-				await withTimeout(once(c.socket, "end"), 3000, "no FIN from the client");
+				await withTimeout(once(c.socket, "end"), DEADLINE_MS, "no FIN from the client");
 			},
 		));
 });

@@ -6,6 +6,7 @@
 import type { Hal } from "../../hal/hal";
 import { WebSocketClient, type WebSocketClientOptions, type WebSocketError } from "../../src/ws/index";
 import { withTimeout } from "./peer";
+import { DEADLINE_MS } from "../support/deadline";
 
 export interface ClientUnderTest {
 	open(): void;
@@ -76,7 +77,7 @@ export class Session {
 	}
 
 	/** The next message not yet taken. */
-	async next(timeoutMs = 5000): Promise<Received> {
+	async next(timeoutMs = DEADLINE_MS): Promise<Received> {
 		if (this.#read < this.messages.length) return this.messages[this.#read++];
 		await withTimeout(
 			new Promise<void>((resolve) => {
@@ -91,7 +92,7 @@ export class Session {
 	}
 
 	/** send(), waiting for onWritable while it says false. */
-	async send(data: Uint8Array, binary = true, timeoutMs = 10000): Promise<void> {
+	async send(data: Uint8Array, binary = true, timeoutMs = DEADLINE_MS): Promise<void> {
 		while (!this.client.send(data, 0, data.length, binary)) {
 			await withTimeout(
 				new Promise<void>((resolve) => {
@@ -104,7 +105,7 @@ export class Session {
 		}
 	}
 
-	async waitClosed(timeoutMs = 5000): Promise<CloseResult> {
+	async waitClosed(timeoutMs = DEADLINE_MS): Promise<CloseResult> {
 		return withTimeout(this.closed, timeoutMs, "no onClose");
 	}
 }

@@ -11,6 +11,7 @@ import { XsHalBridge } from "../../hal/xs/bridge";
 import { startEmulator, type Emulator, type Vtq } from "../../emulator/index";
 import { seeded } from "../support/seeded";
 import { deviceBundle, xsBundle } from "./bundles";
+import { DEADLINE_MS } from "../support/deadline";
 
 const KEY = "xs-app-Key-7d3e1b20-secret";
 /** The device's wall clock at virtual time 0 (2026-03-01T00:00:00Z). */
@@ -41,7 +42,7 @@ function history(property: string): Vtq[] {
 	return emu.store.get(THING)?.properties.get(property)?.history.toArray() ?? [];
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = DEADLINE_MS): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await condition())) {
 		if (bridge.errors.length) throw bridge.errors[0];
@@ -66,8 +67,8 @@ function expectedScans(count: number): Array<{ TotalFlow: number; Pressure: numb
 	return scans;
 }
 
-test("XS: connected, authenticated, bound, synchronized (the emulator agrees); the first values pushed", { timeout: 30000 }, async () => {
-	await bridge.waitForLog("app: synchronized SteamSensor", 10000);
+test("XS: connected, authenticated, bound, synchronized (the emulator agrees); the first values pushed", async () => {
+	await bridge.waitForLog("app: synchronized SteamSensor", DEADLINE_MS);
 	const sequence = bridge.logs.map((l) => l.message).filter((m) => m.startsWith("app: ") && !m.startsWith("app: error"));
 	assert.deepEqual(sequence, [
 		"app: state connecting", "app: state authenticating", "app: authenticated appKey", "app: state binding",
@@ -95,7 +96,7 @@ test("XS: connected, authenticated, bound, synchronized (the emulator agrees); t
 	assert.equal(history("FaultStatus").length, faulted);
 });
 
-test("XS: each 5 s scan cycle pushes one value of every scanned property, with the device's time", { timeout: 30000 }, async () => {
+test("XS: each 5 s scan cycle pushes one value of every scanned property, with the device's time", async () => {
 	const cycles = 4;
 	const before = await stats();
 	const expected = expectedScans(1 + cycles);
@@ -121,7 +122,7 @@ test("XS: each 5 s scan cycle pushes one value of every scanned property, with t
 	assert.equal(after.timeouts, 0);
 });
 
-test("XS: AddNumbers invoked from the REST API is answered by the app in XS", { timeout: 30000 }, async () => {
+test("XS: AddNumbers invoked from the REST API is answered by the app in XS", async () => {
 	const received = (await stats()).messagesReceived;
 	const response = await fetch(`${emu.restUrl}/Things/${THING}/Services/AddNumbers`, {
 		method: "POST",
@@ -140,7 +141,7 @@ test("XS: AddNumbers invoked from the REST API is answered by the app in XS", { 
 	assert.ok(refused.status >= 400 && refused.status < 500, `a non-number is refused by the edge (${refused.status})`);
 });
 
-test("XS: stop() UNBINDs and closes with 1000; the platform sees the thing go", { timeout: 30000 }, async () => {
+test("XS: stop() UNBINDs and closes with 1000; the platform sees the thing go", async () => {
 	// An UNBIND releases the thing while the connection is still open; without one the platform
 	// releases it only when it handles the close, after logging "closed".
 	let closedLoggedAtRelease: boolean | null = null;
@@ -150,7 +151,7 @@ test("XS: stop() UNBINDs and closes with 1000; the platform sees the thing go", 
 		}
 	});
 	await bridge.worker.evaluate("bundles.app.stop()");
-	await bridge.waitForLog("app: stopped", 10000);
+	await bridge.waitForLog("app: stopped", DEADLINE_MS);
 	const tail = bridge.logs.map((l) => l.message).filter((m) => m.startsWith("app: "));
 	assert.deepEqual(tail.slice(-4), ["app: state disconnecting", "app: unbound SteamSensor", "app: state stopped", "app: stopped"]);
 	assert.equal((await stats()).state, "stopped");
@@ -169,7 +170,7 @@ test("XS: no errors in the device or the bridge, and the key never reaches a log
 
 // The shipped (minified) bundle, not the sources: a minifier can add allocation the sources do not have
 // (terser's reduce_vars once turned single-use functions into per-call closures: 11 slots a property set).
-test("XS: the shipped bundle allocates nothing per scan-and-push cycle or per platform GET, net of the bridge", { timeout: 120000 }, async (t) => {
+test("XS: the shipped bundle allocates nothing per scan-and-push cycle or per platform GET, net of the bridge", async (t) => {
 	const { measureTraffic } = await import("../../build/bench-xs");
 	const { meterWorker, meterWorkerProblem } = await import("../../hal/xs/meter-worker");
 	const binary = meterWorker();

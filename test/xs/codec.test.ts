@@ -136,7 +136,7 @@ function malformed(frames: string[]): string[] {
 	return out;
 }
 
-describe("codec under XS", { timeout: 60000 }, () => {
+describe("codec under XS", () => {
 	let worker: XsWorker;
 	const frames = captureFrames().map((f) => f.hex);
 	let outcomes: Outcome[];

@@ -12,6 +12,7 @@ import { registerInteropSuite, wsServer } from "../ws/interop";
 import { xsBundle } from "./bundles";
 import { costPerRun, describeCost, type UnitCost } from "./measure";
 import { XsClients } from "./ws-clients";
+import { DEADLINE_MS } from "../support/deadline";
 
 const clients = new XsClients();
 after(async () => {
@@ -40,7 +41,7 @@ async function echoCost(mode: "ws" | "raw", size: number, rounds: number): Promi
 		const counts = { ...bridge.counts };
 		const cost = await costPerRun(bridge.worker, async (start, token) => {
 			await bridge.worker.evaluate(`${start} bundles.ws.rounds(N, token);`);
-			await bridge.waitForLog(`echo done ${token}`, 20000);
+			await bridge.waitForLog(`echo done ${token}`, DEADLINE_MS);
 			// A flush notice for the last write may still be on its way: let it land in this run.
 			await bridge.idle();
 			await new Promise((resolve) => setTimeout(resolve, 20));
@@ -80,7 +81,7 @@ async function rawEchoServer(out: number, back: number): Promise<{ port: number;
 
 describe("WebSocket client in XS: steady state", () => {
 	for (const size of [100, 1000]) {
-		test(`an echo round of ${size} B allocates nothing in the client, beyond the bridge's own`, { timeout: 60000 }, async (t) => {
+		test(`an echo round of ${size} B allocates nothing in the client, beyond the bridge's own`, async (t) => {
 			const rounds = 100;
 			const ws = await echoCost("ws", size, rounds);
 			const raw = await echoCost("raw", size, rounds);

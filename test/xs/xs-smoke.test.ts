@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { XsHalBridge } from "../../hal/xs/bridge";
 import { XsWorker } from "../../hal/xs/host";
 import { xsBundle } from "./bundles";
+import { DEADLINE_MS } from "../support/deadline";
 
 function alive(pid: number | undefined): boolean {
 	try {
@@ -22,7 +23,7 @@ function alive(pid: number | undefined): boolean {
 	}
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => boolean, timeoutMs = DEADLINE_MS): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!condition()) {
 		if (Date.now() > deadline) throw new Error("timed out waiting");
