@@ -1,7 +1,8 @@
 /*
  * Who may use the HTTP side: a request with a valid `appKey` header (as on the platform), or a
- * browser holding a dashboard session cookie. A session comes from the one-time token in the printed
- * dashboard URL or from typing an application key once into the page.
+ * browser holding a dashboard session cookie. A session comes from the token in the printed dashboard
+ * URL or from typing an application key once into the page. The token works once, unless the
+ * emulator is a throw-away one on loopback whose link must keep working (`dashboardLink: "reusable"`).
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -12,14 +13,16 @@ const MAX_SESSIONS = 256;
 export class Access {
 	#checkKey: (key: string | undefined) => boolean;
 	#token: string | null;
+	#reusable: boolean;
 	#sessions: string[] = [];
 
-	constructor(checkKey: (key: string | undefined) => boolean) {
+	constructor(checkKey: (key: string | undefined) => boolean, reusable = false) {
 		this.#checkKey = checkKey;
+		this.#reusable = reusable;
 		this.#token = randomBytes(18).toString("base64url");
 	}
 
-	/** The one-time token for the dashboard URL (null once used). */
+	/** The token for the dashboard URL (null once used, unless reusable). */
 	get token(): string | null {
 		return this.#token;
 	}
@@ -43,11 +46,11 @@ export class Access {
 		return session !== undefined && this.#sessions.includes(session);
 	}
 
-	/** A new session for a valid key or the unused one-time token; null otherwise. */
+	/** A new session for a valid key or the token (unused, or reusable); null otherwise. */
 	open(key: string | undefined, token: string | undefined): string | null {
 		const tokenOk = this.#token !== null && token === this.#token;
 		if (!tokenOk && !this.#checkKey(key)) return null;
-		if (tokenOk) this.#token = null;
+		if (tokenOk && !this.#reusable) this.#token = null;
 		const session = randomBytes(24).toString("base64url");
 		this.#sessions.push(session);
 		if (this.#sessions.length > MAX_SESSIONS) this.#sessions.shift();

@@ -56,6 +56,11 @@ export interface EmulatorOptions {
 	metadataWaitMs?: number;
 	/** Accept permessage-deflate when offered. Default true. */
 	perMessageDeflate?: boolean;
+	/**
+	 * The printed dashboard link's token: "once" (default) logs one browser in; "reusable" keeps working
+	 * for the emulator's lifetime, for a throw-away emulator on loopback only (`npm start`).
+	 */
+	dashboardLink?: "once" | "reusable";
 }
 
 /** Raw platform -> edge requests: the edge's response with its own status (rejects on timeout or no connection). */
@@ -81,6 +86,8 @@ export interface Emulator {
 	close(): Promise<void>;
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
 	const requestTimeoutMs = options.requestTimeoutMs ?? 30000;
 	const log = new Logger(options.log ?? null, options.appKeys, options.logLevel ?? "info");
@@ -103,7 +110,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 		staleMs: options.multipartStaleMs ?? 50000,
 		perMessageDeflate: options.perMessageDeflate ?? true,
 	}, platform, counters, log, frames);
-	const access = new Access((key) => platform.checkKey(key));
+	const access = new Access((key) => platform.checkKey(key), options.dashboardLink === "reusable");
 	const rest = new RestApi(platform, access);
 	const dashboard = new Dashboard(platform, hub, access, frames);
 
@@ -134,6 +141,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 	});
 	server.on("clientError", (_error, socket) => socket.destroy());
 	const host = options.host ?? "127.0.0.1";
+	if (options.dashboardLink === "reusable" && !LOOPBACK.has(host)) throw new Error(`dashboardLink "reusable" is for an emulator on loopback only, not ${host}`);
 	await new Promise<void>((resolve, reject) => {
 		server.once("error", reject);
 		server.listen(options.port ?? 0, host, () => {

@@ -87,7 +87,8 @@ function say(text: string): void {
 }
 
 async function listen(port: number, appKey: string, verbose: boolean): Promise<Emulator> {
-	const options = { port, appKeys: [appKey], log: verbose ? stderrSink : null, logLevel: "info" as const };
+	// A throw-away emulator on loopback: its dashboard link keeps working for as long as this runs.
+	const options = { port, appKeys: [appKey], log: verbose ? stderrSink : null, logLevel: "info" as const, dashboardLink: "reusable" as const };
 	try {
 		return await startEmulator(options);
 	} catch (error) {
@@ -119,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
 		const appKey = randomBytes(16).toString("hex");
 		emulator = await listen(o.emulatorPort, appKey, o.verbose);
 		say(`emulator listening: AlwaysOn ${emulator.url}, REST ${emulator.restUrl}`);
-		say(`dashboard: ${emulator.dashboardUrl}`);
+		say(`dashboard: ${emulator.dashboardUrl} (works until you stop npm start, in any browser on this machine)`);
 		target = { host: emulator.host === "0.0.0.0" ? "127.0.0.1" : emulator.host, port: emulator.port, appKey, thingName: "SteamSensor" };
 	}
 	const secret = target.appKey;

@@ -5,6 +5,8 @@
  * when /usr/bin/chromium is not installed.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -159,4 +161,69 @@ test("dashboard: the token works once; afterwards the key is typed into the page
 	assert.equal(await other.isVisible("#login"), false);
 	assert.equal(await other.isVisible("#app"), true);
 	assert.equal(await other.inputValue("#login-key"), "");
+});
+
+/** Starts `npm start` (bin/start.ts, its throw-away emulator on loopback); resolves with its dashboard link. */
+async function npmStart(t: import("node:test").TestContext): Promise<string> {
+	const child = spawn(process.execPath, ["--import", "tsx", "bin/start.ts", "--emulator-port=0", "--scan-rate=1000"], { stdio: ["ignore", "pipe", "pipe"] });
+	let out = "";
+	child.stdout.on("data", (d) => (out += d));
+	child.stderr.on("data", (d) => (out += d));
+	t.after(() => {
+		child.kill("SIGINT");
+		return once(child, "exit");
+	});
+	const end = Date.now() + DEADLINE_MS;
+	for (;;) {
+		const link = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/dashboard\/#token=\S+)/.exec(out);
+		if (link && /synchronized SteamSensor/.test(out)) return link[1];
+		if (child.exitCode !== null || Date.now() > end) throw new Error("npm start did not print its dashboard link:\n" + out);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/** The page logged in (no key asked) and showing the SteamSensor connected. */
+async function loggedIn(page: Page): Promise<void> {
+	await page.waitForSelector("#app:not([hidden])", { timeout: DEADLINE_MS });
+	await page.waitForSelector('#things li[data-thing="SteamSensor"][data-connected="true"]', { timeout: DEADLINE_MS });
+	assert.equal(await page.isVisible("#login"), false, "no key asked");
+}
+
+test("npm start: its dashboard link keeps working: opened twice, reloaded, and from a second browser", { skip }, async (t) => {
+	const link = await npmStart(t);
+	const first = await browser();
+	t.after(first.close);
+	const page = await first.context.newPage();
+	await page.goto(link);
+	await loggedIn(page);
+	// the same link again in a fresh page of the same browser, then a reload
+	const again = await first.context.newPage();
+	await again.goto(link);
+	await loggedIn(again);
+	await again.reload();
+	await loggedIn(again);
+	// another browser (no cookie), as a link preview or a second person on this machine would
+	const second = await browser();
+	t.after(second.close);
+	const other = await second.context.newPage();
+	await other.goto(link);
+	await loggedIn(other);
+});
+
+test("a reusable dashboard link is for a loopback emulator only; the default link still works once", async () => {
+	await assert.rejects(startEmulator({ appKeys: [KEY], host: "0.0.0.0", dashboardLink: "reusable" }), /loopback only/);
+	const once = await startEmulator({ appKeys: [KEY] });
+	const reusable = await startEmulator({ appKeys: [KEY], dashboardLink: "reusable" });
+	try {
+		const open = (emulator: typeof once) => {
+			const token = new URL(emulator.dashboardUrl).hash.slice("#token=".length);
+			return fetch(`${emulator.restUrl.replace("/Thingworx", "")}/Emulator/Session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+		};
+		assert.equal((await open(once)).status, 204);
+		assert.equal((await open(once)).status, 401, "the default token works once");
+		for (let i = 0; i < 3; i++) assert.equal((await open(reusable)).status, 204, "the reusable token keeps working");
+	} finally {
+		await once.close();
+		await reusable.close();
+	}
 });
