@@ -4,7 +4,7 @@
  * one UpdateSubscribedPropertyValues a second, phases spread over the second. The emulator runs in a
  * child process so its CPU and memory are its own; the table gives ack latency (push sent -> SUCCESS
  * received, measured by the edges), the emulator's CPU % and RSS, and pushes acknowledged vs sent.
- * Budget (BUDGETS.md): 1000 connections, p99 ack < 20 ms on 2 cores. Reported, never asserted.
+ * Budget (the budgets: README.md, "Figures"): 1000 connections, p99 ack < 20 ms on 2 cores. Reported, never asserted.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";

@@ -5,11 +5,11 @@
 // Codec: each figure is the difference between runs of N and 2N messages in one xsnap worker (XS 13.3),
 // after a warm-up, in cranks that start with gc() (test/xs/measure.ts):
 // - compute: XS's compute meter per message;
-// - allocate: xsnap's `allocate` meter per message (BUDGETS.md's measure; it only moves when a heap grows);
+// - allocate: xsnap's `allocate` meter per message (the budget's measure; it only moves when a heap grows);
 // - allocated: what the message really allocated, slots x 32 B + chunk bytes (chunks from the metering
 //   worker, hal/xs/meter-worker.ts), live or garbage.
 //
-// The SteamSensor app (BUDGETS.md's XS budgets): build/dist/steamsensor.js, unchanged, started by
+// The SteamSensor app (the XS budgets in README.md): build/dist/steamsensor.js, unchanged, started by
 // test/xs/suites/app-start.ts on hal/xs against the emulator in this process (loopback, no TLS):
 // - the XS heap after synchronization, after gc(): slots and chunk bytes, I/O buffers included;
 // - per scan cycle in steady state (the virtual clock moved 5 s: the scan sets its values, pushes them,
@@ -32,8 +32,8 @@ import { costPerRun, costPerUnit, type UnitCost } from "../test/xs/measure";
 import type { BenchRow } from "./bench";
 
 const ENGINE = "xs 13.3 xsnap";
-const BUDGET_INSTRUCTIONS = 97963; // BUDGETS.md: the C SDK's build + serialize of one push
-const BUDGET_HEAP = 24 * 1024; // BUDGETS.md: XS heap after synchronization, SteamSensor, no TLS
+const BUDGET_INSTRUCTIONS = 97963; // budget: the C SDK's build + serialize of one push
+const BUDGET_HEAP = 24 * 1024; // budget: XS heap after synchronization, SteamSensor, no TLS
 /** Bytes per XS slot on a 32-bit MCU (ESP32: txSlot = next pointer + id/flag/kind + 8-byte value). */
 const ESP32_SLOT_SIZE = 16;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -467,7 +467,7 @@ function collected(worker: XsWorker): number {
 	return Number(match[1]);
 }
 
-/** The codec's encode of one 8-row push (what BUDGETS.md's C SDK figure covers). */
+/** The codec's encode of one 8-row push (what the budget's C SDK figure covers). */
 async function callgrindEncode(): Promise<number> {
 	const n = 200;
 	const total = async (pushes: number) => {
@@ -581,7 +581,7 @@ export async function run(options: { callgrind?: boolean; app?: boolean } = {}):
 	return rows;
 }
 
-const HEAP_NOTE = `Slot sizes: xsnap on x86-64 has ${XS_SLOT_SIZE}-byte slots (txSlot: 8-byte next pointer, kind/flag/ID padded to 8, 16-byte value); a 32-bit MCU (ESP32) has ${ESP32_SLOT_SIZE}-byte slots (TOOLCHAIN.md 5.3: 4928 slots x 16 B). ESP32 est. = slots x ${ESP32_SLOT_SIZE} + xsnap chunk bytes: an upper bound, since a 64-bit chunk has a 16-byte header and 8-byte alignment (8 and 4 on 32-bit) and array items are slots (32 B here, 16 B there). Heaps are measured after gc(), differences between stages.`;
+const HEAP_NOTE = `Slot sizes: xsnap on x86-64 has ${XS_SLOT_SIZE}-byte slots (txSlot: 8-byte next pointer, kind/flag/ID padded to 8, 16-byte value); a 32-bit MCU (ESP32) has ${ESP32_SLOT_SIZE}-byte slots. ESP32 est. = slots x ${ESP32_SLOT_SIZE} + xsnap chunk bytes: an upper bound, since a 64-bit chunk has a 16-byte header and 8-byte alignment (8 and 4 on 32-bit) and array items are slots (32 B here, 16 B there). Heaps are measured after gc(), differences between stages.`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
 	const callgrind = process.argv.includes("--callgrind");

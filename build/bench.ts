@@ -1,5 +1,5 @@
 // `npm run bench`: encode and decode the SteamSensor's 8-value UpdateSubscribedPropertyValues
-// (BUDGETS.md) on Node: messages per second and ns per message, median of several runs.
+// (the budgets: README.md, "Figures") on Node: messages per second and ns per message, median of several runs.
 // An XS section joins without editing this file: a module build/bench-xs.ts exporting
 // `run(): Promise<BenchRow[]>` is loaded when present and its rows are printed with these.
 import { existsSync } from "node:fs";
@@ -16,7 +16,7 @@ export interface BenchRow {
 }
 
 const RUNS = 7;
-const BUDGET_BYTES = 472; // BUDGETS.md: the C SDK's push with a 31-byte Logfile path
+const BUDGET_BYTES = 472; // budget: the C SDK's push with a 31-byte Logfile path
 
 function median(values: number[]): number {
 	const sorted = values.slice().sort((a, b) => a - b);
@@ -69,7 +69,7 @@ function print(rows: BenchRow[]): void {
 }
 
 const { rows, size } = nodeSection();
-console.log(`SteamSensor push: 8 rows, ${size} bytes on the wire (BUDGETS.md: ${BUDGET_BYTES} B; the Logfile path here is the capture's ${STEAM_LOGFILE.length}-byte "${STEAM_LOGFILE}", ${size - BUDGET_BYTES >= 0 ? "+" : ""}${size - BUDGET_BYTES} B)`);
+console.log(`SteamSensor push: 8 rows, ${size} bytes on the wire (budget: ${BUDGET_BYTES} B; the Logfile path here is the capture's ${STEAM_LOGFILE.length}-byte "${STEAM_LOGFILE}", ${size - BUDGET_BYTES >= 0 ? "+" : ""}${size - BUDGET_BYTES} B)`);
 console.log(`median of ${RUNS} runs after a warm-up; budget: encode <= 1000 ns/msg on Node (C SDK: 9 700 ns build+serialize, 2 600 ns serialize only)`);
 const xs = new URL("./bench-xs.ts", import.meta.url);
 if (existsSync(xs)) rows.push(...(await (await import(xs.href)).run() as BenchRow[]));

@@ -16,7 +16,7 @@ function bundle(name, input) {
 			// module: top-level names mangled and unused ones dropped. pure_getters: our getters have no side
 			// effects; unsafe_arrows: no function expression here is a constructor or reads its prototype
 			// (XS runs arrows natively). Together ~0.3% of the client bundle; XS ships bytecode, so the
-			// flash saving is tree-shaking's, not terser's (moddable/TOOLCHAIN.md §1.3).
+			// flash saving is tree-shaking's, not terser's.
 			// reduce_vars off: with it terser inlines single-use functions as function expressions called
 			// in place, and XS allocates a closure for each such call (measured: 11 slots a property set
 			// on the push path); it also folds string constants back into literals, which xsnap allocates.

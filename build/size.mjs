@@ -1,4 +1,4 @@
-// `npm run size`: minified and gzipped bytes of every device bundle, against BUDGETS.md.
+// `npm run size`: minified and gzipped bytes of every device bundle, against the budgets (README.md, "Figures").
 // Run after `npm run build` (npm test builds too). Exits 1 when a budget is exceeded.
 // `npm run size -- --modules` adds, per bundle, the minified bytes each source file contributes,
 // attributed through the bundle's source map (so it is the share after tree-shaking and terser),
@@ -8,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { parseAst } from "rollup/parseAst";
 import { deviceEntries } from "./entries.mjs";
 
-// BUDGETS.md: codec alone <= 5 KB minified; full client bundle <= 20 KB minified / 8 KB gzip.
+// budget: codec alone <= 5 KB minified; full client bundle <= 20 KB minified / 8 KB gzip.
 // "codec-device" (src/protocol/device.ts, when build/entries.mjs lists it) is the codec a device carries.
 const budgets = {
 	codec: { min: 5 * 1024 },

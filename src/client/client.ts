@@ -15,7 +15,7 @@
  * polls: an idle connected client never wakes (the WebSocket client keeps its own ping timer).
  *
  * Memory: one buffer, allocated once and kept across connections (no 16 KB to find again at each
- * reconnect), holds, for the defaults and one thing (BUDGETS.md's 24 KB XS heap counts them all):
+ * reconnect), holds, for the defaults and one thing (the 24 KB XS heap budget counts them all):
  * - the TX buffer, 8 + 8192 bytes: a frame header (2 + 2 + 4 mask) and one chunk, the most the edge
  *   sends in one frame (docs/protocol.md §1.3); lent to each WebSocket client, which frames and masks in
  *   place: messages are written straight into it, pushes copy their rows in with copyWithin;

@@ -26,7 +26,7 @@ function load(path: string): Manifest {
 	return JSON.parse(readFileSync(join(root, path), "utf8")) as Manifest;
 }
 
-/** SDK module specifiers device code may import, and the SDK manifest (TOOLCHAIN.md §1, §2) that provides each. */
+/** SDK module specifiers device code may import, and the SDK manifest that provides each. */
 const SDK_MODULES: Readonly<Record<string, string>> = Object.freeze({
 	"mc/config": "(mcconfig)",
 	timer: "$(MODDABLE)/examples/manifest_base.json",
@@ -134,8 +134,8 @@ test("TypeScript 5.x overrides the es2025 target mcconfig 8.2.3 generates", () =
 
 test("ESP32 creation: fixed heaps that hold the app budget plus a TLS handshake and a full TLS record", () => {
 	const creation = manifest.platforms?.esp32?.creation as { static: number; chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number };
-	const SLOT = 16; // bytes per slot on a 32-bit MCU (TOOLCHAIN.md §5.3)
-	// BUDGETS.md: <= 24 KB XS heap after synchronization; securesocket.md: a handshake needs 10 KB chunk,
+	const SLOT = 16; // bytes per slot on a 32-bit MCU
+	// budget: <= 24 KB XS heap after synchronization; securesocket.md: a handshake needs 10 KB chunk,
 	// 6 KB slots, 4 KB stack free; a TLS record is up to 16 KB + 2 KB of overhead, buffered whole.
 	assert.ok(creation.chunk.initial >= 24 * 1024 + 10 * 1024 + 18 * 1024, "chunk heap");
 	assert.ok(creation.heap.initial * SLOT >= 6 * 1024 + 24 * 1024, "slot heap");

@@ -28,7 +28,7 @@ test("PushWriter reproduces the C SDK's first captured push byte for byte (7 row
 	assert.equal(hex(w.buffer.subarray(0, w.position)), frame.hex);
 });
 
-test("the SteamSensor 8-value push: 476 bytes with the capture's 35-byte Logfile path (BUDGETS' 472 implies 31)", () => {
+test("the SteamSensor 8-value push: 476 bytes with the capture's 35-byte Logfile path (the budget's 472 implies 31)", () => {
 	const steam = new SteamPush();
 	const w = new ByteWriter(new Uint8Array(1024));
 	const length = steam.write(w, 4, 0xbeef, 1795245718363);

@@ -7,7 +7,7 @@
  * cost = ((B - A) - (C - B)) / 2N.
  * - compute: XS compute units per unit.
  * - allocate: xsnap's `allocate` meter (heap obtained from the OS): it moves only when a heap grows,
- *   so it is 0 for garbage too; kept because BUDGETS.md names it.
+ *   so it is 0 for garbage too; kept because the budget is stated in it.
  * - slots / chunks: what was allocated, live or garbage (slots counted by currentHeapCount, chunk bytes
  *   by the metering worker); bytes = slots x 32 + chunks. Exact as long as no collection ran inside
  *   the loop, which a FinalizationRegistry probe reports (gcDuringRun).
