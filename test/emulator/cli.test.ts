@@ -75,7 +75,7 @@ test("twx emulator: without --app-key a random key is generated; bad options exi
 
 const openssl = spawnSync("openssl", ["version"]).status === 0;
 
-test("twx emulator --tls CERT,KEY serves wss:// and https://", { skip: openssl ? false : "openssl is not installed: TLS test not run" }, async (t) => {
+test("twx emulator --tls CERT,KEY serves wss:// and https://", { skip: openssl ? false : "openssl is not installed (apt-get install openssl): TLS test not run" }, async (t) => {
 	const dir = mkdtempSync(join(tmpdir(), "twx-tls-"));
 	t.after(() => rmSync(dir, { recursive: true, force: true }));
 	const [cert, keyFile] = [join(dir, "cert.pem"), join(dir, "key.pem")];

@@ -11,7 +11,7 @@ test("no allocation per frame under XS", async (t) => {
 	try {
 		host = await import("../../hal/xs/host");
 	} catch (error) {
-		t.skip(`hal/xs/host is not available: ${(error as Error).message}`);
+		t.skip(`hal/xs/host is not available (npm ci builds the XS engine; it needs a C compiler, cc): ${(error as Error).message}`);
 		return;
 	}
 	const source = await xsBundle("xs-ws-steady-state");
