@@ -13,8 +13,9 @@
  *   -1 disconnected, -2 error. `write()` without arguments returns the free space (send buffer minus an
  *   estimated 128 bytes of TLS overhead); a larger write throws, so the same cap applies.
  *
- * States: idle -> resolving (TCP only) -> connecting -> open -> closed. `onClose` fires exactly once.
- * After `close()` it is delivered on a zero-delay timer, never from inside the caller's `close()`.
+ * States: idle -> resolving (TCP only) -> connecting -> open -> closed. `onClose` fires exactly once,
+ * on a zero-delay timer after the transport is closed: never from inside the caller's `close()`, and the
+ * transport is never closed from inside its own callback (see #end).
  *
  * Listening (ModdableListener): the ECMA-419 Listener, whose `read()` hands over each pending
  * connection as a TCP object; `new TCP({from})` takes it over with our callbacks (lwip's tcp.c moves the
@@ -127,7 +128,7 @@ export class ModdableSocket implements HalSocket {
 			}
 			else this.#tls?.write(chunk);
 		} catch (cause) {
-			this.#end(new SocketError("io", `write to ${this.#target} failed`, cause), true);
+			this.#end(new SocketError("io", `write to ${this.#target} failed`, cause));
 			return 0;
 		}
 		return count;
@@ -135,7 +136,7 @@ export class ModdableSocket implements HalSocket {
 
 	close(): void {
 		if (this.#state === State.CLOSED) return;
-		this.#end(null, true);
+		this.#end(null);
 	}
 
 	#free(): number {
@@ -150,14 +151,14 @@ export class ModdableSocket implements HalSocket {
 			Net.resolve(host, (_name, address) => this.#openTcp(host, port, address));
 		} catch (cause) {
 			// lwip's resolver queue is full.
-			this.#end(new SocketError("dns", `cannot resolve ${host}: resolver busy`, cause), true);
+			this.#end(new SocketError("dns", `cannot resolve ${host}: resolver busy`, cause));
 		}
 	}
 
 	#openTcp(host: string, port: number, address: string | undefined): void {
 		if (this.#state !== State.RESOLVING) return;
 		if (address === undefined) {
-			this.#end(new SocketError("dns", `cannot resolve ${host}`), false);
+			this.#end(new SocketError("dns", `cannot resolve ${host}`));
 			return;
 		}
 		this.#state = State.CONNECTING;
@@ -171,7 +172,7 @@ export class ModdableSocket implements HalSocket {
 				onError: () => this.#tcpError(),
 			});
 		} catch (cause) {
-			this.#end(new SocketError("connect", `cannot connect to ${this.#target} (${address})`, cause), false);
+			this.#end(new SocketError("connect", `cannot connect to ${this.#target} (${address})`, cause));
 		}
 	}
 
@@ -188,7 +189,7 @@ export class ModdableSocket implements HalSocket {
 			try {
 				tcp.read(view);
 			} catch (cause) {
-				this.#end(new SocketError("io", `read from ${this.#target} failed`, cause), false);
+				this.#end(new SocketError("io", `read from ${this.#target} failed`, cause));
 				return;
 			}
 			count -= size;
@@ -197,6 +198,7 @@ export class ModdableSocket implements HalSocket {
 	}
 
 	#writable(free: number): void {
+		if (this.#state === State.CLOSED) return;
 		this.#budget = free;
 		if (this.#state === State.CONNECTING) this.#opened();
 		if (this.#state !== State.OPEN) return;
@@ -205,8 +207,8 @@ export class ModdableSocket implements HalSocket {
 	}
 
 	#tcpError(): void {
-		if (this.#state === State.CONNECTING) this.#end(new SocketError("connect", `cannot connect to ${this.#target} (refused, unreachable or timed out)`), false);
-		else if (this.#state === State.OPEN) this.#end(null, false);
+		if (this.#state === State.CONNECTING) this.#end(new SocketError("connect", `cannot connect to ${this.#target} (refused, unreachable or timed out)`));
+		else if (this.#state === State.OPEN) this.#end(null);
 	}
 
 	#openTls(host: string, port: number, tls: TlsOptions): void {
@@ -219,7 +221,7 @@ export class ModdableSocket implements HalSocket {
 			if (certificate !== undefined) secure.certificate = certificate;
 			socket = new SecureSocket({ host, port, noDelay: true, secure }) as unknown as SecureSocketInstance;
 		} catch (cause) {
-			this.#end(cause instanceof SocketError ? cause : new SocketError("tls", `cannot start TLS to ${this.#target}`, cause), true);
+			this.#end(cause instanceof SocketError ? cause : new SocketError("tls", `cannot start TLS to ${this.#target}`, cause));
 			return;
 		}
 		this.#tls = socket;
@@ -244,12 +246,12 @@ export class ModdableSocket implements HalSocket {
 				if (this.#state === State.OPEN && value > 0) this.onWritable?.(value);
 				break;
 			case Message.DISCONNECTED:
-				if (this.#state === State.OPEN) this.#end(null, false);
-				else this.#end(new SocketError("tls", `${this.#target} closed the connection during the TLS handshake`), false);
+				if (this.#state === State.OPEN) this.#end(null);
+				else this.#end(new SocketError("tls", `${this.#target} closed the connection during the TLS handshake`));
 				break;
 			default:
-				if (this.#state === State.OPEN) this.#end(new SocketError("io", `TLS connection to ${this.#target} failed`), false);
-				else this.#end(new SocketError("tls", `TLS handshake with ${this.#target} failed (untrusted certificate, protocol mismatch, or refused)`), false);
+				if (this.#state === State.OPEN) this.#end(new SocketError("io", `TLS connection to ${this.#target} failed`));
+				else this.#end(new SocketError("tls", `TLS handshake with ${this.#target} failed (untrusted certificate, protocol mismatch, or refused)`));
 				break;
 		}
 	}
@@ -259,24 +261,31 @@ export class ModdableSocket implements HalSocket {
 		this.onConnect?.();
 	}
 
-	/** Release the transport and report once; `deferred` when called from inside a caller's method. */
-	#end(error: Error | null, deferred: boolean): void {
+	/**
+	 * Detach the transport and report once. Both the transport's close() and onClose run on a zero-delay
+	 * timer: never inside the caller's method, and never inside the transport's own callback, where the
+	 * SDK would free a socket it is still using (mcsim crashed in modSocket.c socketReadable when a TLS
+	 * socket was closed from its read callback after a failed handshake). Until then the detached
+	 * transport's callbacks find #tcp/#tls null or the state CLOSED and do nothing.
+	 */
+	#end(error: Error | null): void {
 		this.#state = State.CLOSED;
 		const tcp = this.#tcp;
 		const tls = this.#tls;
 		this.#tcp = null;
 		this.#tls = null;
 		this.#budget = 0;
-		try {
-			tcp?.close();
-			tls?.close();
-		} catch {
-			// Already torn down by the runtime; nothing left to release.
-		}
-		if (this.#reported) return;
+		const report = !this.#reported;
 		this.#reported = true;
-		if (deferred) Timer.set(() => this.onClose?.(error), 0);
-		else this.onClose?.(error);
+		Timer.set(() => {
+			try {
+				tcp?.close();
+				tls?.close();
+			} catch {
+				// Already torn down by the runtime; nothing left to release.
+			}
+			if (report) this.onClose?.(error);
+		}, 0);
 	}
 }
 

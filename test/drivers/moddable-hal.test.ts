@@ -4,7 +4,7 @@
 // never from inside the caller's close(), DNS/connect/TLS failures as typed errors), the TLS option
 // mapping, the tick wrap, UTF-8/base64/SHA-1 results against Node's own, and the store's NVS limits.
 // What it cannot prove: that the SDK behaves as the fakes do; that needs a Moddable build.
-import { test, beforeEach } from "node:test";
+import { test, afterEach, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { register } from "node:module";
 import type { Hal, HalSocket, LogLevel } from "../../hal/hal";
@@ -34,6 +34,11 @@ const { SocketError } = (await import(socketsUrl)) as { SocketError: new (...arg
 beforeEach(() => {
 	runtime.reset();
 	traced.length = 0;
+});
+
+afterEach(() => {
+	runtime.runZeroDelay();
+	assert.deepEqual(runtime.closedInOwnCallback, [], "a socket closed from inside its own callback (the SDK frees it while still in use)");
 });
 
 interface Events {
@@ -135,7 +140,7 @@ test("data delivered before the connect's onWritable still starts with onConnect
 	assert.deepEqual(events.log, ["connect", "data 3", "writable 2920"]);
 });
 
-test("close(): the socket is released at once, onClose(null) comes once, on the next turn", () => {
+test("close(): the socket stops at once; it is released and onClose(null) comes once, on the next turn", () => {
 	const socket = createModdableHal().createSocket();
 	const events = watch(socket);
 	socket.connect({ host: "h", port: 80 });
@@ -143,13 +148,16 @@ test("close(): the socket is released at once, onClose(null) comes once, on the 
 	const tcp = runtime.tcp[0];
 	tcp.connected(100);
 	socket.close();
-	assert.equal(tcp.closed, true);
+	assert.equal(socket.write(bytes(10), 0, 10), 0);
 	assert.deepEqual(events.closes, [], "not from inside close()");
 	socket.close();
 	tcp.fail();
+	tcp.acked(100);
+	tcp.receive([1]);
+	assert.deepEqual(events.log, ["connect", "writable 100"], "the released transport's callbacks are ignored");
 	runtime.runZeroDelay();
+	assert.equal(tcp.closed, true);
 	assert.deepEqual(events.closes, [null]);
-	assert.equal(socket.write(bytes(10), 0, 10), 0);
 });
 
 test("close() from inside onData stops the delivery", () => {
@@ -164,7 +172,9 @@ test("close() from inside onData stops the delivery", () => {
 	};
 	runtime.tcp[0].receive([...bytes(40)]);
 	assert.deepEqual(events.log, ["connect", "writable 100", "data"]);
+	assert.equal(runtime.tcp[0].closed, false, "not closed inside its own onReadable");
 	runtime.runZeroDelay();
+	assert.equal(runtime.tcp[0].closed, true);
 	assert.deepEqual(events.closes, [null]);
 });
 
@@ -194,9 +204,9 @@ test("listener: address and port given to the ECMA-419 Listener, onListening on 
 	tcp.receive([...bytes(20)]);
 	assert.deepEqual(events.log, ["data 16", "data 4"]);
 	accepted[0].close();
-	assert.equal(tcp.closed, true);
 	assert.deepEqual(events.closes, []);
 	runtime.runZeroDelay();
+	assert.equal(tcp.closed, true);
 	assert.deepEqual(events.closes, [null]);
 	listener.close();
 	assert.equal(runtime.listeners[0].closed, true);
@@ -244,6 +254,8 @@ test("refused connection, unknown host and a busy resolver are typed errors", ()
 	refused.connect({ host: "h", port: 81 });
 	runtime.resolves[0].callback("h", "10.0.0.1");
 	runtime.tcp[0].fail();
+	assert.deepEqual(a.closes, [], "not from inside the socket's onError");
+	runtime.runZeroDelay();
 	assert.equal(a.closes.length, 1);
 	isSocketError("connect", /h:81/)(a.closes[0]);
 
@@ -251,6 +263,7 @@ test("refused connection, unknown host and a busy resolver are typed errors", ()
 	const b = watch(unknown);
 	unknown.connect({ host: "nowhere.invalid", port: 443, tls: false });
 	runtime.resolves[1].callback("nowhere.invalid", undefined);
+	runtime.runZeroDelay();
 	isSocketError("dns", /nowhere\.invalid/)(b.closes[0]);
 
 	runtime.resolveThrows = true;
@@ -279,6 +292,7 @@ test("a runtime that refuses to create the socket is a connect error, not an exc
 	socket.connect({ host: "h", port: 80 });
 	runtime.tcpConstructorThrows = true;
 	runtime.resolves[0].callback("h", "10.0.0.1");
+	runtime.runZeroDelay();
 	isSocketError("connect", /h:80 \(10\.0\.0\.1\)/)(events.closes[0]);
 });
 
@@ -295,18 +309,20 @@ test("TLS: SecureSocket dictionary, callback codes mapped, writes capped by writ
 		secure: { protocolVersion: 0x303, verify: true, certificate: ca, tls_server_name: "platform.example" },
 	});
 	tls.free = 3000;
-	tls.callback?.(1);
+	tls.signal(1);
 	assert.deepEqual(events.log, ["connect", "writable 3000"]);
 	const payload = bytes(5000);
 	assert.equal(socket.write(payload, 0, 5000), 3000);
 	assert.equal(socket.write(payload, 3000, 2000), 0);
 	tls.free = 4000;
-	tls.callback?.(3, 4000);
+	tls.signal(3, 4000);
 	assert.equal(socket.write(payload, 3000, 2000), 2000);
 	assert.deepEqual(tls.sent, [...payload]);
 	tls.deliver([9, 8, 7]);
 	assert.deepEqual(events.data, [9, 8, 7]);
-	tls.callback?.(-1);
+	tls.signal(-1);
+	assert.equal(tls.closed, false, "not closed inside its own callback");
+	runtime.runZeroDelay();
 	assert.deepEqual(events.closes, [null]);
 	assert.equal(tls.closed, true);
 });
@@ -317,21 +333,24 @@ test("TLS: defaults verify the certificate; insecure is explicit; failures befor
 	const a = watch(plain);
 	plain.connect({ host: "h", port: 443, tls: true });
 	assert.deepEqual(runtime.tls[0].dict.secure, { protocolVersion: 0x303, verify: true });
-	runtime.tls[0].callback?.(-2);
+	runtime.tls[0].signal(-2);
+	runtime.runZeroDelay();
 	isSocketError("tls", /handshake with h:443 failed/)(a.closes[0]);
 
 	const insecure = hal.createSocket();
 	const b = watch(insecure);
 	insecure.connect({ host: "h", port: 8443, tls: { insecure: true } });
 	assert.equal((runtime.tls[1].dict.secure as { verify: boolean }).verify, false);
-	runtime.tls[1].callback?.(1);
-	runtime.tls[1].callback?.(-2);
+	runtime.tls[1].signal(1);
+	runtime.tls[1].signal(-2);
+	runtime.runZeroDelay();
 	isSocketError("io", /TLS connection to h:8443 failed/)(b.closes[0]);
 
 	const hungUp = hal.createSocket();
 	const c = watch(hungUp);
 	hungUp.connect({ host: "h", port: 443, tls: true });
-	runtime.tls[2].callback?.(-1);
+	runtime.tls[2].signal(-1);
+	runtime.runZeroDelay();
 	isSocketError("tls", /during the TLS handshake/)(c.closes[0]);
 });
 

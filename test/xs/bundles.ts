@@ -25,13 +25,22 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
 	"xs-client-hostile": "test/xs/suites/client-hostile.ts",
 	"xs-app-start": "test/xs/suites/app-start.ts",
 	"xs-app-baseline": "test/xs/suites/app-baseline.ts",
+	"xs-moddable-tls": "test/xs/suites/moddable-tls.ts",
 });
+
+/**
+ * Bundles that carry hal/moddable: inside it, the Moddable specifiers resolve to the fakes of
+ * test/drivers/moddable (fakes.json, as the Node tests' loader maps them), except where XS needs its
+ * own stand-in (the crypt fake uses node:crypto).
+ */
+const WITH_MODDABLE_FAKES: ReadonlySet<string> = new Set(["xs-moddable-tls"]);
+const XS_STAND_INS: Readonly<Record<string, string>> = Object.freeze({ crypt: "test/xs/suites/moddable-crypt.ts" });
 
 /** Modules an XS bundle imports from a device bundle loaded next to it (build/dist/<name>.js, unchanged). */
 const DEVICE_MODULES: ReadonlySet<string> = new Set(["steamsensor"]);
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SOURCE_DIRS = ["src", "hal", "test/xs"];
+const SOURCE_DIRS = ["src", "hal", "test/xs", "test/drivers/moddable"];
 const OWN = /^(hal\/xs|test\/xs)\//;
 
 /** The text of build/dist/<name>.js, rebuilt first when stale. */
@@ -39,7 +48,7 @@ export async function xsBundle(name: string): Promise<string> {
 	const entry = XS_BUNDLES[name];
 	if (!entry) throw new Error(`unknown XS bundle ${name}`);
 	const file = join(ROOT, "build/dist", `${name}.js`);
-	if (mtime(file) < newestSource()) await build(entry, file);
+	if (mtime(file) < newestSource()) await build(entry, file, WITH_MODDABLE_FAKES.has(name));
 	return readFileSync(file, "utf8");
 }
 
@@ -57,14 +66,17 @@ export function deviceBundle(name: string): string {
 	return readFileSync(file, "utf8");
 }
 
-async function build(entry: string, file: string) {
+async function build(entry: string, file: string, moddableFakes: boolean) {
 	const configs = (await import(join(ROOT, "build/rollup.config.mjs"))).default as RollupOptions[];
 	const ownErrors: string[] = [];
+	const fake = moddableFakes ? moddableFakeResolver() : () => null;
 	const bundle = await rollup({
 		input: join(ROOT, entry),
-		external: (id, ...rest) => DEVICE_MODULES.has(id) || (configs[0]!.external as (id: string, ...rest: unknown[]) => boolean)(id, ...rest), // + the Moddable specifiers
+		external: (id, importer, ...rest) =>
+			fake(id, importer) === null && (DEVICE_MODULES.has(id) || (configs[0]!.external as (id: string, ...rest: unknown[]) => boolean)(id, importer, ...rest)), // + the Moddable specifiers
 		treeshake: configs[0]!.treeshake,
 		plugins: [
+			{ name: "moddable-fakes", resolveId: (id, importer) => fake(id, importer) },
 			typescript({
 				tsconfig: join(ROOT, "test/xs/tsconfig.json"),
 				noEmitOnError: false,
@@ -82,6 +94,18 @@ async function build(entry: string, file: string) {
 	} finally {
 		await bundle.close();
 	}
+}
+
+/** Inside hal/moddable: a Moddable specifier -> the file that stands in for it under XS, or null. */
+function moddableFakeResolver(): (id: string, importer: string | undefined) => string | null {
+	const fakes = JSON.parse(readFileSync(join(ROOT, "test/drivers/moddable/fakes.json"), "utf8")) as Record<string, string>;
+	return (id, importer) => {
+		if (importer === undefined || !importer.includes("/hal/moddable/")) return null;
+		const standIn = XS_STAND_INS[id];
+		if (standIn !== undefined) return join(ROOT, standIn);
+		const fake = fakes[id];
+		return fake === undefined ? null : join(ROOT, "test/drivers/moddable", fake);
+	};
 }
 
 function mtime(path: string): number {

@@ -1,19 +1,9 @@
 // Node module hook for the hal/moddable tests: inside hal/moddable, Moddable module specifiers resolve
-// to the fakes next to this file. Registered with module.register() by moddable-hal.test.ts.
-const FAKES = {
-	"embedded:io/socket/tcp": "tcp.ts",
-	"embedded:io/socket/listener": "listener.ts",
-	net: "net.ts",
-	securesocket: "securesocket.ts",
-	timer: "timer.ts",
-	time: "time.ts",
-	crypt: "crypt.ts",
-	preference: "preference.ts",
-	"text/decoder": "textdecoder.ts",
-	"mc/config": "config.ts",
-	Resource: "resource.ts",
-	steamsensor: "steamsensor.ts",
-};
+// to the fakes next to this file (fakes.json: specifier -> file; test/xs/bundles.ts maps the same under XS).
+// Registered with module.register() by moddable-hal.test.ts.
+import { readFileSync } from "node:fs";
+
+const FAKES = JSON.parse(readFileSync(new URL("fakes.json", import.meta.url), "utf8"));
 
 export async function resolve(specifier, context, nextResolve) {
 	const fake = FAKES[specifier];

@@ -20,6 +20,11 @@ export const runtime = {
 	listeners: [] as ListenerFake[],
 	listenerConstructorThrows: false,
 	timers: [] as PendingTimer[],
+	/**
+	 * Sockets closed from inside one of their own callbacks, which the SDK does not survive (mcsim
+	 * crashed in modSocket.c socketReadable: the socket was freed while its callback still used it).
+	 */
+	closedInOwnCallback: [] as string[],
 	ticks: 0,
 	preferences: new Map<string, unknown>(),
 	preferenceSetThrows: false,
@@ -37,6 +42,7 @@ export const runtime = {
 		this.listeners.length = 0;
 		this.listenerConstructorThrows = false;
 		this.timers.length = 0;
+		this.closedInOwnCallback.length = 0;
 		this.ticks = 0;
 		this.preferences.clear();
 		this.preferenceSetThrows = false;

@@ -19,6 +19,7 @@ export default class TCP {
 	#ready = false;
 	#free = 0;
 	#incoming: number[] = [];
+	#inCallback = 0;
 
 	remoteAddress: string | undefined = undefined;
 	remotePort: number | undefined = undefined;
@@ -37,7 +38,7 @@ export default class TCP {
 			this.#ready = from.#ready;
 			this.#free = from.#free;
 			runtime.tcp.push(this);
-			if (this.#free > 0) this.options.onWritable?.(this.#free);
+			if (this.#free > 0) this.#call(this.options.onWritable, this.#free);
 			return;
 		}
 		runtime.tcp.push(this);
@@ -69,25 +70,35 @@ export default class TCP {
 	}
 
 	close(): void {
+		if (this.#inCallback > 0) runtime.closedInOwnCallback.push("tcp");
 		this.closed = true;
+	}
+
+	#call(callback: ((count: number) => void) | undefined, count: number): void {
+		this.#inCallback++;
+		try {
+			callback?.(count);
+		} finally {
+			this.#inCallback--;
+		}
 	}
 
 	// The test's side of the wire.
 	connected(free: number): void {
 		this.#ready = true;
 		this.#free = free;
-		this.options.onWritable?.(free);
+		this.#call(this.options.onWritable, free);
 	}
 	acked(free: number): void {
 		this.#free = free;
-		this.options.onWritable?.(free);
+		this.#call(this.options.onWritable, free);
 	}
 	receive(bytes: number[]): void {
 		this.#ready = true;
 		this.#incoming.push(...bytes);
-		this.options.onReadable?.(this.#incoming.length);
+		this.#call(this.options.onReadable, this.#incoming.length);
 	}
 	fail(): void {
-		this.options.onError?.();
+		this.#call(this.options.onError, 0);
 	}
 }
