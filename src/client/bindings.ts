@@ -1,6 +1,9 @@
 /*
- * The bound set and its synchronization (docs/protocol.md §7.1 steps 5-9): the entities one BIND names,
- * each with its subscribed property manager (push rules and offline queue, subscribed.ts); on each
+ * The registered set, its BINDs and its synchronization (docs/protocol.md §4.2, §7.1 steps 5-9): the
+ * entities by slot (at most maxThings), each with its subscribed property manager (push rules and
+ * offline queue, subscribed.ts) and binding state. The BIND after AUTH names every registered entity;
+ * one registered on a live connection (or to be bound again) waits for the next startBinds, which names
+ * every such entity in one BIND; one removed gets an UNBIND of its own. On each
  * NotifyPropertyUpdate an entity asks GetPropertySubscriptions and applies the platform's push types
  * before anything of it is pushed; a failed synchronization is retried after pushRetryMs.
  *
@@ -8,12 +11,12 @@
  */
 import type { Hal } from "../../hal/hal";
 import { bytesEqual, type RequestHead } from "../protocol";
-import { POST, SERVICES, SUCCESS, THING } from "../protocol/codes";
+import { BIND, POST, SERVICES, SUCCESS, THING, UNBIND } from "../protocol/codes";
 import type { BindMessage, InfoTable, RequestMessage, ResponseMessage } from "../protocol/model";
 import type { Settings } from "./config";
 import type { BoundEntity } from "./entity";
 import { RequestError } from "./errors";
-import { FOR_SYNC, type PendingTable } from "./pending";
+import { FOR_BIND_SOME, FOR_PUSH, FOR_SYNC, FOR_UNBIND_SOME, type PendingTable } from "./pending";
 import { column } from "./requests";
 import { NEVER, type Session } from "./session";
 import type { SubscribedProperties } from "./subscribed";
@@ -21,20 +24,29 @@ import type { SubscribedProperties } from "./subscribed";
 const GET_PROPERTY_SUBSCRIPTIONS = "GetPropertySubscriptions";
 const HAS_DEADBAND = '{"hasDeadband":true}';
 
+// A registered entity's binding (SubscribedProperties.bindState).
+export const UNBOUND = 0; // not bound on this connection (yet)
+export const BINDING = 1; // named by a BIND waiting for its answer (bindId)
+export const BOUND = 2;
+export const REFUSED = 3; // the platform refused its own BIND: left out of later BINDs until bindAgain
+
 export class Bindings {
-	/** What one BIND names, in order. */
-	readonly entities: BoundEntity[] = [];
+	/** The registered entities by slot (null: a free slot); a slot's index is the thing index everywhere. */
+	readonly entities: Array<BoundEntity | null> = [];
 	/** Each entity's subscribed property manager, at the same index. */
-	readonly managers: SubscribedProperties[] = [];
-	/** The last BIND was answered SUCCESS on this connection. */
-	bound = false;
+	readonly managers: Array<SubscribedProperties | null> = [];
+	/** Entities registered. */
+	count = 0;
 	/** The earliest synchronization retry (ticks), NEVER when none waits. */
 	syncAt = NEVER;
+	/** When entities registered (or to bind again) on a live connection get their BIND (ticks), NEVER for none. */
+	bindAt = NEVER;
 	#hal: Hal;
 	#s: Settings;
 	#pending: PendingTable;
 	#session: Session;
 	#gateway: { name: string; type: string } | null;
+	#maxThings: number;
 
 	constructor(hal: Hal, s: Settings, pending: PendingTable, session: Session, gateway: { name: string; type: string } | null) {
 		this.#hal = hal;
@@ -42,17 +54,56 @@ export class Bindings {
 		this.#pending = pending;
 		this.#session = session;
 		this.#gateway = gateway;
+		this.#maxThings = s.maxThings;
 	}
 
-	add(entity: BoundEntity, manager: SubscribedProperties): void {
-		this.entities.push(entity);
-		this.managers.push(manager);
+	/** A free slot (its index), or -1 when maxThings entities are registered. */
+	freeSlot(): number {
+		const entities = this.entities;
+		for (let i = 0; i < entities.length; i++) if (entities[i] === null) return i;
+		return entities.length < this.#maxThings ? entities.length : -1;
+	}
+
+	/** Registers `entity` in `slot` (freeSlot). On a live connection it is bound at `bindAt`. */
+	add(slot: number, entity: BoundEntity, manager: SubscribedProperties): void {
+		if (slot === this.entities.length) {
+			this.entities.push(entity);
+			this.managers.push(manager);
+		} else {
+			this.entities[slot] = entity;
+			this.managers[slot] = manager;
+		}
+		this.count++;
+		if (this.#session.ready() !== null) this.bindLater(manager);
+	}
+
+	/**
+	 * Forgets entity `index`: its requests waiting are dropped (their answers will match nothing) and,
+	 * when the platform has it bound or is binding it, an UNBIND of it alone goes out.
+	 */
+	remove(index: number): void {
+		const entity = this.entities[index]!;
+		const m = this.managers[index]!;
+		this.entities[index] = null;
+		this.managers[index] = null;
+		this.count--;
+		const pending = this.#pending;
+		for (let slot = pending.findKind(FOR_SYNC, index); slot >= 0; slot = pending.findKind(FOR_SYNC, index)) pending.free(slot);
+		for (let slot = pending.findKind(FOR_PUSH, index); slot >= 0; slot = pending.findKind(FOR_PUSH, index)) pending.free(slot);
+		if (m.bindState === BINDING || m.bindState === BOUND) {
+			const id = this.#session.nextId();
+			// untracked when every slot is busy: its answer then only counts as unmatched
+			pending.add(FOR_UNBIND_SOME, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, null, null);
+			this.#session.send(this.message(UNBIND, id, [entity.name]));
+		}
+		if (m.bindState === BOUND && this.#session.onUnbound !== null) this.#session.onUnbound(entity.name);
+		m.bindState = UNBOUND;
 	}
 
 	/** The index of the entity named `name`, or -1. */
 	index(name: string): number {
 		const entities = this.entities;
-		for (let i = 0; i < entities.length; i++) if (entities[i].name === name) return i;
+		for (let i = 0; i < entities.length; i++) if (entities[i]?.name === name) return i;
 		return -1;
 	}
 
@@ -63,41 +114,127 @@ export class Bindings {
 	/** The index of the entity a request addresses (its name's bytes), or -1. */
 	at(bytes: Uint8Array, head: RequestHead): number {
 		const entities = this.entities;
-		for (let i = 0; i < entities.length; i++) if (bytesEqual(bytes, head.entityNameOffset, head.entityNameLength, entities[i].nameBytes)) return i;
+		for (let i = 0; i < entities.length; i++) {
+			const e = entities[i];
+			if (e !== null && bytesEqual(bytes, head.entityNameOffset, head.entityNameLength, e.nameBytes)) return i;
+		}
 		return -1;
 	}
 
-	/** BIND (or UNBIND) of every entity, with the gateway when one is configured. */
-	bindMessage(code: number, requestId: number, sessionId: number, kind: "bind" | "unbind"): BindMessage {
+	/**
+	 * The BIND after AUTH (every registered entity but those refused, each then BINDING under
+	 * `requestId`), or the UNBIND before closing (every bound one); null when it would name none.
+	 */
+	allMessage(code: number, requestId: number): BindMessage | null {
 		const names: string[] = [];
-		for (const entity of this.entities) names.push(entity.name);
-		return { kind, version: 1, code, requestId, endpointId: 0, sessionId, gateway: this.#gateway, names };
+		const managers = this.managers;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m === null) continue;
+			if (code === BIND ? m.bindState === REFUSED : m.bindState === UNBOUND || m.bindState === REFUSED) continue;
+			if (code === BIND) this.binding(m, requestId);
+			names.push(m.thing.name);
+		}
+		return names.length === 0 ? null : this.message(code, requestId, names);
 	}
 
-	/** The BIND was answered SUCCESS. */
-	boundAll(): void {
-		this.bound = true;
-		this.#hal.log("info", "bound " + this.entities.length + " thing(s)");
-		const onBound = this.#session.onBound;
-		if (onBound !== null) for (let i = 0; i < this.entities.length; i++) onBound(this.entities[i].name);
+	/**
+	 * Entity `index` is bound again with a BIND of its own (at `bindAt`), then synchronized before it
+	 * pushes (the platform sends NotifyPropertyUpdate after a BIND), its values queued meanwhile: after
+	 * a refused BIND, or when the platform has lost its binding (a push answered FORBIDDEN).
+	 */
+	bindAgain(index: number): void {
+		const m = this.managers[index];
+		if (m !== null && this.#session.ready() !== null) this.bindLater(m);
+	}
+
+	/** Sends one BIND naming every entity that waits for one (an entity's own BIND, batched per turn). */
+	startBinds(): void {
+		this.bindAt = NEVER;
+		if (this.#session.ready() === null) return;
+		const managers = this.managers;
+		let waiting = 0;
+		for (let i = 0; i < managers.length; i++) if (waitsForBind(managers[i])) waiting++;
+		if (waiting === 0) return;
+		const now = this.#hal.ticks();
+		const id = this.#session.nextId();
+		if (this.#pending.add(FOR_BIND_SOME, id, now + this.#s.requestTimeoutMs, -1, null, null) < 0) {
+			this.bindAt = now + this.#s.pushRetryMs; // every slot busy: try again once one may have freed
+			return;
+		}
+		const names: string[] = [];
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (!waitsForBind(m)) continue;
+			m!.bindId = id;
+			names.push(m!.thing.name);
+		}
+		this.#session.send(this.message(BIND, id, names));
+	}
+
+	/**
+	 * The answer to BIND `requestId`: its entities are bound (the platform synchronizes them next), or,
+	 * refused, left out of later BINDs (`all`: the BIND after AUTH, whose refusal fails the connection).
+	 */
+	bindAnswered(requestId: number, response: ResponseMessage, all: boolean): void {
+		const refused = response.code !== SUCCESS;
+		const managers = this.managers;
+		let bound = 0;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m === null || m.bindState !== BINDING || m.bindId !== requestId) continue;
+			m.bindId = 0;
+			m.bindState = refused ? (all ? UNBOUND : REFUSED) : BOUND;
+			if (refused) continue;
+			bound++;
+			if (this.#session.onBound !== null) this.#session.onBound(m.thing.name);
+		}
+		if (refused && !all) this.#session.report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "") + "; not bound until bound again"));
+		if (bound > 0) this.#hal.log("info", "bound " + bound + " thing(s)");
+		// registered while the BIND after AUTH was on its way: their own BIND now
+		if (all && !refused) for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m !== null && m.bindState === UNBOUND) this.bindLater(m);
+		}
 	}
 
 	/** The connection is gone: nothing is bound or synchronized any more. */
 	lost(): void {
 		const onUnbound = this.#session.onUnbound;
-		for (let i = 0; i < this.entities.length; i++) {
-			const m = this.managers[i];
+		const managers = this.managers;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m === null) continue;
+			const was = m.bindState;
+			m.bindState = was === REFUSED ? REFUSED : UNBOUND;
+			m.bindId = 0;
 			m.synchronized = false;
 			m.syncWanted = false;
-			if (this.bound && onUnbound !== null) onUnbound(this.entities[i].name);
+			if (was === BOUND && onUnbound !== null) onUnbound(m.thing.name);
 		}
-		this.bound = false;
 		this.syncAt = NEVER;
+		this.bindAt = NEVER;
+	}
+
+	private bindLater(m: SubscribedProperties): void {
+		this.binding(m, 0);
+		this.bindAt = 0;
+	}
+
+	/** `m` waits for BIND `requestId` (0: the next startBinds); nothing of it is pushed before it is synchronized again. */
+	private binding(m: SubscribedProperties, requestId: number): void {
+		m.bindState = BINDING;
+		m.bindId = requestId;
+		m.synchronized = false;
+	}
+
+	private message(code: number, requestId: number, names: string[]): BindMessage {
+		return { kind: code === BIND ? "bind" : "unbind", version: 1, code, requestId, endpointId: 0, sessionId: this.#session.sessionId, gateway: this.#gateway, names };
 	}
 
 	/** The platform POSTed NotifyPropertyUpdate to entity `index`: synchronize it now (startSyncs). */
 	wantSync(index: number): void {
-		const m = this.managers[index];
+		const m = this.managers[index]!;
 		m.syncWanted = true;
 		m.syncRetryAt = 0;
 		this.syncAt = 0;
@@ -111,9 +248,10 @@ export class Bindings {
 		}
 		const now = this.#hal.ticks();
 		let next = NEVER;
-		for (let i = 0; i < this.entities.length; i++) {
-			const m = this.managers[i];
-			if (!m.syncWanted) continue;
+		const managers = this.managers;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m === null || !m.syncWanted) continue;
 			if (now < m.syncRetryAt || this.#pending.findKind(FOR_SYNC, i) >= 0) {
 				if (m.syncRetryAt < next) next = m.syncRetryAt;
 				continue;
@@ -125,7 +263,7 @@ export class Bindings {
 				continue;
 			}
 			m.syncWanted = false;
-			this.#session.send(subscriptionsRequest(id, this.#session.sessionId, this.entities[i].name));
+			this.#session.send(subscriptionsRequest(id, this.#session.sessionId, m.thing.name));
 		}
 		this.syncAt = next;
 	}
@@ -135,7 +273,7 @@ export class Bindings {
 	 * synchronized (true), or the synchronization waits for its retry (false).
 	 */
 	subscribed(index: number, response: ResponseMessage): boolean {
-		const entity = this.entities[index];
+		const entity = this.entities[index]!;
 		if (response.code !== SUCCESS) {
 			this.syncFailed(index, new RequestError(response.code, GET_PROPERTY_SUBSCRIPTIONS + " of " + entity.name + " refused" + (response.reason ? " (" + response.reason + ")" : "")));
 			return false;
@@ -157,7 +295,7 @@ export class Bindings {
 				}
 			}
 		}
-		this.managers[index].synchronized = true;
+		this.managers[index]!.synchronized = true;
 		this.#hal.log("info", entity.name + " synchronized");
 		const onSynchronized = this.#session.onSynchronized;
 		if (onSynchronized !== null) onSynchronized(entity.name);
@@ -166,7 +304,7 @@ export class Bindings {
 
 	/** Entity `index`'s synchronization failed (refused, or no answer): retried after pushRetryMs. */
 	syncFailed(index: number, error: RequestError): void {
-		const m = this.managers[index];
+		const m = this.managers[index]!;
 		m.syncWanted = true;
 		m.syncRetryAt = this.#hal.ticks() + this.#s.pushRetryMs;
 		if (m.syncRetryAt < this.syncAt) this.syncAt = m.syncRetryAt;
@@ -181,6 +319,10 @@ function subscriptionsRequest(requestId: number, sessionId: number, entityName: 
 		kind: "request", version: 1, code: POST, requestId, endpointId: 0, sessionId, entityType: THING,
 		entityName, characteristicType: SERVICES, characteristicName: GET_PROPERTY_SUBSCRIPTIONS, headers: [], params,
 	};
+}
+
+function waitsForBind(m: SubscribedProperties | null): boolean {
+	return m !== null && m.bindState === BINDING && m.bindId === 0;
 }
 
 function find(entity: BoundEntity, name: string) {

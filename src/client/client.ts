@@ -1,9 +1,11 @@
 /*
  * The connected-thing client (docs/protocol.md §7.1): the connection and session state machine. WebSocket
- * upgrade, AUTH first, one BIND of every entity, then serving; any loss reconnects with exponential
- * back-off and full jitter, then re-AUTHs, re-BINDs and re-synchronizes; stop() UNBINDs and closes
- * with 1000. Its parts, one concern each:
- * - bindings.ts: the bound set and its synchronization (NotifyPropertyUpdate -> GetPropertySubscriptions);
+ * upgrade, AUTH first, one BIND of every registered entity, then serving; any loss reconnects with
+ * exponential back-off and full jitter, then re-AUTHs, re-BINDs and re-synchronizes; stop() UNBINDs and
+ * closes with 1000. Entities registered or removed while connected get a BIND or UNBIND of their own.
+ * Its parts, one concern each:
+ * - bindings.ts: the registered set, each entity's BIND and its synchronization (NotifyPropertyUpdate ->
+ *   GetPropertySubscriptions);
  * - pusher.ts: the push path (change -> push rules -> offline queue -> push -> SUCCESS);
  * - responder.ts: answers to the platform's requests;
  * - pending.ts: requests waiting for their answer, matched by id, with their deadlines;
@@ -19,7 +21,8 @@
  * - the TX buffer, 8 + 8192 bytes: a frame header (2 + 2 + 4 mask) and one chunk, the most the edge
  *   sends in one frame (docs/protocol.md §1.3); lent to each WebSocket client, which frames and masks in
  *   place: messages are written straight into it, pushes copy their rows in with copyWithin;
- * - each thing's row ring (the offline queue), 4096 bytes: the SteamSensor's 5 values of a scan take
+ * - each thing's row ring (the offline queue), 4096 bytes, for maxThings things (each registered thing
+ *   takes a free slot's ring; a removed thing frees it): the SteamSensor's 5 values of a scan take
  *   215 bytes there, so 19 scans (95 s at the example's 5 s) wait for the platform; rows are encoded
  *   in place;
  * - the RX buffer, 8192 bytes: one chunk, lent too. The platform never sends a frame over its chunk
@@ -38,12 +41,12 @@ import { AUTH, BAD_REQUEST, BIND, EVENTS, GATEWAY_TIMEOUT, POST, SERVICE_UNAVAIL
 import type { AuthMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../protocol/model";
 import { rxBufferSize, txBufferSize, WebSocketClient } from "../ws/client";
 import { Backoff } from "./backoff";
-import { Bindings } from "./bindings";
+import { BOUND, Bindings } from "./bindings";
 import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import type { BoundEntity, EntityLink, PushedProperty, Reply } from "./entity";
 import { RequestError } from "./errors";
 import { Outbox, type OutboxLink } from "./outbox";
-import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_PUSH, FOR_SYNC, FOR_UNBIND, PendingTable } from "./pending";
+import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_BIND_SOME, FOR_PUSH, FOR_SYNC, FOR_UNBIND, FOR_UNBIND_SOME, PendingTable } from "./pending";
 import { Pusher } from "./pusher";
 import { nothing } from "./requests";
 import { Responder } from "./responder";
@@ -74,7 +77,6 @@ function webSocket(hal: Hal, options: ConstructorParameters<typeof WebSocketClie
 
 /** Also the entities' link (EntityLink), its parts' session (Session) and the outbox's link (OutboxLink). */
 export class EdgeClient implements EntityLink, Session, OutboxLink {
-	readonly things: readonly BoundEntity[];
 	readonly stats: ClientStats = newStats();
 	onStateChange: ((state: ClientState) => void) | null = null;
 	/** AUTH succeeded; the argument is the credential type ("appKey"), never the key. */
@@ -103,6 +105,10 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	#pending: PendingTable;
 	#bindings: Bindings;
 	#pusher: Pusher;
+	/** Where pushes are written (the TX buffer's writer) and measured; each thing's ring starts after the TX buffer. */
+	#mem: Uint8Array;
+	#pushWriter = new PushWriter();
+	#rings: number;
 	#responder: Responder;
 	/** Made when the first chunk arrives (most devices never see one). */
 	#reassembler: Reassembler | null = null;
@@ -126,15 +132,16 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#s = s;
 		this.#appKey = config.appKey;
 		this.#factory = config.transport ?? webSocket;
-		this.things = Object.freeze(config.things.slice());
-		const n = this.things.length;
-		// [TX: frame header + chunk | ring 0 | ring 1 | ... | RX], kept across connections.
+		const n = s.maxThings;
+		// [TX: frame header + chunk | ring 0 | ring 1 | ... | ring maxThings-1 | RX], kept across connections.
 		// Sized by the WebSocket client's own rules: a chunk is one frame out and one message in.
 		const txSize = txBufferSize(s.chunkSize);
 		const rxSize = rxBufferSize(s.chunkSize);
 		const rings = txSize;
 		const mem = new Uint8Array(txSize + n * s.queueBytes + rxSize);
 		const tx = mem.subarray(0, txSize);
+		this.#mem = mem;
+		this.#rings = rings;
 		this.#out = new Outbox(tx, s, this);
 		const options = s.transport as TransportOptions; // completed in place: one object for the client's life
 		options.txBuffer = tx;
@@ -148,14 +155,62 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#pusher = new Pusher(hal, s, this.#pending, this.#out, bindings, this);
 		this.#responder = new Responder(hal, bindings, this);
 		this.#timer = hal.timers.create(this.#onDeadline);
-		const pushWriter = new PushWriter();
-		for (let i = 0; i < n; i++) {
-			const thing = this.things[i];
-			for (let j = 0; j < i; j++) if (this.things[j].name === thing.name) throw new TypeError("thing " + thing.name + " given twice");
-			bindings.add(thing, new SubscribedProperties(thing, mem, this.#out.writer, pushWriter, rings + i * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize));
-			thing.attach(this);
-			for (const p of thing.properties) if (p.time > 0) this.#pusher.changed(i, p);
-		}
+		for (const thing of config.things) this.addThing(thing);
+	}
+
+	/** The registered things, in slot order. */
+	get things(): readonly BoundEntity[] {
+		const list: BoundEntity[] = [];
+		for (const e of this.#bindings.entities) if (e !== null) list.push(e);
+		return list;
+	}
+
+	/**
+	 * Registers a thing at run time. On a live connection it gets a BIND of its own (the things
+	 * registered in one turn share one), then the platform's NotifyPropertyUpdate synchronizes it before
+	 * anything of it is pushed; its values are queued meanwhile. Otherwise the next BIND after AUTH
+	 * names it, as it does after every reconnect. A TypeError for a name registered already, a
+	 * RangeError beyond maxThings.
+	 */
+	addThing(thing: BoundEntity): void {
+		const bindings = this.#bindings;
+		if (bindings.index(thing.name) >= 0) throw new TypeError("thing " + thing.name + " is registered already");
+		const slot = bindings.freeSlot();
+		if (slot < 0) throw new RangeError("thing " + thing.name + ": " + this.#s.maxThings + " things are registered already (maxThings)");
+		const s = this.#s;
+		const manager = new SubscribedProperties(thing, this.#mem, this.#out.writer, this.#pushWriter, this.#rings + slot * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize);
+		bindings.add(slot, thing, manager);
+		thing.attach(this);
+		for (const p of thing.properties) if (p.time > 0) this.#pusher.changed(slot, p);
+		this.arm();
+	}
+
+	/**
+	 * Forgets a thing: an UNBIND of it alone goes out when the platform has it bound, its queued values
+	 * are dropped, its requests waiting are abandoned. False when no thing of that name is registered.
+	 */
+	removeThing(name: string): boolean {
+		const bindings = this.#bindings;
+		const i = bindings.index(name);
+		if (i < 0) return false;
+		const thing = bindings.entities[i]!;
+		bindings.remove(i);
+		thing.attach(null);
+		this.arm();
+		return true;
+	}
+
+	/**
+	 * Binds a registered thing again with a BIND of its own and synchronizes it before its next push
+	 * (its values stay queued): after the platform refused its BIND, or lost its binding. False when it
+	 * is not registered or the client is not connected (every reconnect binds the registered set anyway).
+	 */
+	bindAgain(name: string): boolean {
+		const i = this.#bindings.index(name);
+		if (i < 0 || this.ready() === null) return false;
+		this.#bindings.bindAgain(i);
+		this.arm();
+		return true;
 	}
 
 	get state(): ClientState {
@@ -173,24 +228,25 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	}
 
 	isBound(thingName: string): boolean {
-		return this.#bindings.index(thingName) >= 0 && this.#bindings.bound;
+		const i = this.#bindings.index(thingName);
+		return i >= 0 && this.#bindings.managers[i]!.bindState === BOUND;
 	}
 
 	isSynchronized(thingName: string): boolean {
 		const i = this.#bindings.index(thingName);
-		return i >= 0 && this.#bindings.managers[i].synchronized;
+		return i >= 0 && this.#bindings.managers[i]!.synchronized;
 	}
 
 	/** Rows waiting in a thing's offline queue (in flight included). */
 	queued(thingName: string): number {
 		const i = this.#bindings.index(thingName);
-		return i < 0 ? 0 : this.#bindings.managers[i].ring.count;
+		return i < 0 ? 0 : this.#bindings.managers[i]!.ring.count;
 	}
 
 	/** Rows dropped from a thing's full queue so far. */
 	dropped(thingName: string): number {
 		const i = this.#bindings.index(thingName);
-		return i < 0 ? 0 : this.#bindings.managers[i].ring.dropped;
+		return i < 0 ? 0 : this.#bindings.managers[i]!.ring.dropped;
 	}
 
 	/** Connect and keep connected until stop(). */
@@ -303,6 +359,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			if (this.#sweepAt < at) at = this.#sweepAt;
 			if (this.#pusher.dueAt < at) at = this.#pusher.dueAt;
 			if (this.#bindings.syncAt < at) at = this.#bindings.syncAt;
+			if (this.#bindings.bindAt < at) at = this.#bindings.bindAt;
 		}
 		if (at === this.#armedAt) return;
 		this.#armedAt = at;
@@ -324,6 +381,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const pending = this.#pending;
 		for (let slot = pending.expired(now); slot >= 0; slot = pending.expired(now)) this.expire(slot);
 		if (this.#sweepAt <= now) this.sweep(now);
+		if (this.#bindings.bindAt <= now) this.#bindings.startBinds();
 		if (this.#bindings.syncAt <= now) this.#bindings.startSyncs();
 		if (this.#pusher.dueAt <= now) this.#pusher.flush();
 		this.arm();
@@ -340,14 +398,17 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		switch (kind) {
 			case FOR_AUTH:
 			case FOR_BIND:
-				this.report(unanswered(kind === FOR_AUTH ? "AUTH" : "BIND"));
+			case FOR_BIND_SOME:
+			case FOR_UNBIND_SOME:
+				// a BIND or UNBIND unanswered: the connection is not working; the reconnect binds the registered set
+				this.report(unanswered(kind === FOR_AUTH ? "AUTH" : kind === FOR_UNBIND_SOME ? "UNBIND" : "BIND"));
 				this.abort();
 				return;
 			case FOR_UNBIND:
 				this.abort();
 				return;
 			case FOR_SYNC:
-				this.#bindings.syncFailed(index, unanswered("GetPropertySubscriptions of " + this.#bindings.entities[index].name));
+				this.#bindings.syncFailed(index, unanswered("GetPropertySubscriptions of " + this.#bindings.entities[index]!.name));
 				return;
 			case FOR_PUSH:
 				this.#pusher.timedOut(index);
@@ -434,24 +495,30 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#hal.log("info", "authenticated (appKey), session " + response.sessionId);
 		if (this.onAuthenticated !== null) this.onAuthenticated("appKey");
 		this.setState(BINDING);
-		this.sendBind(BIND, FOR_BIND);
+		if (!this.sendBind(BIND, FOR_BIND)) this.boundAll(null); // nothing registered: connected at once
 	}
 
-	private sendBind(code: number, kind: number): void {
+	/** The BIND after AUTH or the UNBIND before closing; false when it would name no thing (not sent). */
+	private sendBind(code: number, kind: number): boolean {
 		const id = this.nextId();
+		const msg = this.#bindings.allMessage(code, id);
+		if (msg === null) return false;
 		this.#pending.add(kind, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, null, null);
-		this.send(this.#bindings.bindMessage(code, id, this.#out.session, code === BIND ? "bind" : "unbind"));
+		this.send(msg);
+		return true;
 	}
 
-	private boundAll(response: ResponseMessage): void {
-		if (response.code !== SUCCESS) {
+	/** The BIND after AUTH was answered (`response`), or there was none to send (null). */
+	private boundAll(response: ResponseMessage | null): void {
+		if (response !== null && response.code !== SUCCESS) {
+			this.#bindings.bindAnswered(response.requestId, response, true);
 			this.report(refused(response.code, "BIND", response.reason));
 			this.abort();
 			return;
 		}
 		this.#boundAt = this.#hal.ticks();
 		this.setState(CONNECTED);
-		this.#bindings.boundAll();
+		if (response !== null) this.#bindings.bindAnswered(response.requestId, response, true);
 		if (this.#s.dutyOnMs > 0) this.#stateAt = this.#boundAt + this.#s.dutyOnMs;
 		this.#bindings.startSyncs();
 	}
@@ -478,8 +545,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		}
 		const bound = this.#state === CONNECTED || this.#state === BINDING;
 		this.setState(DISCONNECTING);
-		if (bound) this.sendBind(UNBIND, FOR_UNBIND);
-		else this.abort();
+		if (!bound || !this.sendBind(UNBIND, FOR_UNBIND)) this.abort();
 	}
 
 	/** Close now (after a failure, or after UNBIND); the close handler decides what follows. */
@@ -647,6 +713,12 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				return;
 			case FOR_UNBIND:
 				this.abort();
+				return;
+			case FOR_BIND_SOME:
+				this.#bindings.bindAnswered(msg.requestId, msg, false);
+				return;
+			case FOR_UNBIND_SOME:
+				if (msg.code !== SUCCESS) this.report(refused(msg.code, "UNBIND", msg.reason));
 				return;
 			case FOR_SYNC:
 				if (this.#bindings.subscribed(index, msg)) this.#pusher.flush();

@@ -56,8 +56,13 @@ export interface EdgeClientConfig {
 	path?: string;
 	/** Called each time the application key is needed (every AUTH); the key is never stored or logged. */
 	appKey: () => string;
-	/** What is bound (src/thing's Thing, or any BoundEntity). */
+	/** What is bound from the start (src/thing's Thing, or any BoundEntity); addThing/removeThing change the set. */
 	things: readonly BoundEntity[];
+	/**
+	 * Things that may be registered at once (addThing beyond it is refused); each takes its queueBytes
+	 * in the client's one buffer, allocated at construction. Default: as many as `things` holds.
+	 */
+	maxThings?: number;
 	/**
 	 * AlwaysOn chunk size = WebSocket frame and message limit (Max-Frame-Size header); the TX and RX
 	 * buffers hold one chunk each. Default 8192 (the C SDK's and the platform's).
@@ -125,6 +130,7 @@ export interface EdgeClientConfig {
 
 /** The client's view of the configuration, every default applied. */
 export interface Settings {
+	maxThings: number;
 	chunkSize: number;
 	maxMessageSize: number;
 	authTimeoutMs: number;
@@ -155,7 +161,7 @@ const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
 	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
-	"compression", "proxy",
+	"compression", "proxy", "maxThings",
 ]);
 
 /** The name closest to a misspelt one (fewest single-letter edits), to name in the error. */
@@ -194,7 +200,10 @@ export function settings(config: EdgeClientConfig): Settings {
 	}
 	if (typeof config.host !== "string" || !config.host) throw new TypeError("host is required");
 	if (typeof config.appKey !== "function") throw new TypeError("appKey must be a function that returns the key");
-	if (!config.things || config.things.length === 0) throw new TypeError("things: at least one thing is required");
+	if (!Array.isArray(config.things)) throw new TypeError("things: a list of things is required");
+	if (config.things.length === 0 && config.maxThings === undefined) throw new TypeError("things: at least one thing is required, or maxThings for things added later");
+	const maxThings = positive(config.maxThings, config.things.length, "maxThings", 1, 65535);
+	if (config.things.length > maxThings) throw new RangeError("things: " + config.things.length + " given, over maxThings " + maxThings);
 	const chunkSize = positive(config.chunkSize, 8192, "chunkSize", 256, 0xffff);
 	const maxMessageSize = positive(config.maxMessageSize, 1048576, "maxMessageSize", chunkSize);
 	let dutyOnMs = 0;
@@ -209,6 +218,7 @@ export function settings(config: EdgeClientConfig): Settings {
 	}
 	const backoffBaseMs = positive(config.backoffBaseMs, 500, "backoffBaseMs");
 	return {
+		maxThings,
 		chunkSize,
 		maxMessageSize,
 		authTimeoutMs: positive(config.authTimeoutMs, 10000, "authTimeoutMs"),

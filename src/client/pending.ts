@@ -9,11 +9,17 @@ import type { ResponseMessage } from "../protocol/model";
 // What a slot waits for.
 export const FREE = 0;
 export const FOR_AUTH = 1;
+/** The BIND after AUTH, naming every registered thing. */
 export const FOR_BIND = 2;
+/** The UNBIND before closing, naming every bound thing. */
 export const FOR_UNBIND = 3;
 export const FOR_SYNC = 4;
 export const FOR_PUSH = 5;
 export const FOR_APP = 6;
+/** A BIND of things registered (or to bind again) on a live connection. */
+export const FOR_BIND_SOME = 7;
+/** The UNBIND of a thing removed on a live connection. */
+export const FOR_UNBIND_SOME = 8;
 
 export type Resolve = (response: ResponseMessage) => void;
 export type Reject = (error: Error) => void;

@@ -45,7 +45,7 @@ export class Pusher {
 	 * counted and reported). True when this made a push due earlier (the client re-arms its timer).
 	 */
 	changed(index: number, p: PushedProperty): boolean {
-		const m = this.#bindings.managers[index];
+		const m = this.#bindings.managers[index]!;
 		const ring = m.ring;
 		const before = ring.dropped;
 		const refused = m.changed(p) < 0;
@@ -82,7 +82,7 @@ export class Pusher {
 		const session = this.#session;
 		for (let i = 0; i < managers.length; i++) {
 			const m = managers[i];
-			if (!m.synchronized || m.inFlight > 0 || !m.waiting) continue;
+			if (m === null || !m.synchronized || m.inFlight > 0 || !m.waiting) continue;
 			const at = out.begin(t);
 			if (at < 0) return; // the TX buffer is leaving (onWritable flushes again) or the transport is closing
 			const id = session.nextId();
@@ -110,7 +110,7 @@ export class Pusher {
 	 * (Loss detection, issue 12: a FORBIDDEN or NOT_FOUND here means the binding is lost.)
 	 */
 	answered(index: number, code: number): void {
-		const m = this.#bindings.managers[index];
+		const m = this.#bindings.managers[index]!;
 		const stats = this.#session.stats;
 		if (code === SUCCESS) {
 			stats.pushesAcknowledged++;
@@ -127,14 +127,14 @@ export class Pusher {
 
 	/** Entity `index`'s push got no answer in time: its rows stay queued, pushes wait pushRetryMs. */
 	timedOut(index: number): void {
-		this.#bindings.managers[index].unsend();
+		this.#bindings.managers[index]!.unsend();
 		this.#session.stats.pushFailures++;
 		this.hold();
 	}
 
 	/** The connection is gone: the push in flight (if any) stays queued; nothing is due. */
 	lost(index: number): void {
-		this.#bindings.managers[index].unsend();
+		this.#bindings.managers[index]!.unsend();
 	}
 
 	/** Nothing waits for a timer any more (the connection closed). */

@@ -37,7 +37,7 @@ export class Responder {
 			params.open(bytes, head.paramsOffset, bytes.length);
 			const index = head.entityType === THING ? this.#bindings.at(bytes, head) : -1;
 			reply = index >= 0
-				? this.#bindings.entities[index].answer(bytes, head, params)
+				? this.#bindings.entities[index]!.answer(bytes, head, params)
 				: statusReply(NOT_FOUND, "no thing " + nameText(bytes, head.entityNameOffset, head.entityNameLength));
 		} catch (error) {
 			this.undecodable(bytes, error);

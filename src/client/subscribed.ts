@@ -39,7 +39,11 @@ export class SubscribedProperties {
 	tooBig = 0;
 	/** Rows of the push waiting for its answer (0: none in flight). */
 	inFlight = 0;
-	// The client's synchronization state of the thing (here: one object per thing instead of arrays).
+	// The client's binding and synchronization state of the thing (here: one object per thing instead of arrays).
+	/** UNBOUND, BINDING, BOUND or REFUSED (bindings.ts). */
+	bindState = 0;
+	/** The BIND naming the thing while BINDING (0: its own BIND is still to be sent). */
+	bindId = 0;
 	synchronized = false;
 	syncWanted = false;
 	syncRetryAt = 0;
