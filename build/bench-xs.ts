@@ -125,7 +125,8 @@ export interface AppBudget {
 	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; timersFired: number };
 	platformGet: TrafficCost;
 	callgrind?: { encodePerPush: number | string; cyclePerPush: number | string; budget: number };
-	sizes: Record<string, { minified: number; gzip: number }>;
+	/** Per device bundle: XS bytecode (.xsb bytes, build/xsb-size.mjs; null without a C compiler), minified and gzipped bytes. */
+	sizes: Record<string, { bytecode: number | null; minified: number; gzip: number }>;
 }
 
 function heapFigure(h: Heap): HeapFigure {
@@ -441,14 +442,14 @@ export async function measureTraffic(binary: string | undefined, app: string): P
 	};
 }
 
-/** Minified and gzipped bytes from build/size.mjs (after deviceBundle() made sure build/dist is current). */
+/** Bytecode, minified and gzipped bytes from build/size.mjs (after deviceBundle() made sure build/dist is current). */
 function bundleSizes(): AppBudget["sizes"] {
 	deviceBundle("steamsensor");
 	const r = spawnSync(process.execPath, ["build/size.mjs"], { cwd: ROOT, encoding: "utf8" });
 	const sizes: AppBudget["sizes"] = {};
 	for (const line of r.stdout.split("\n")) {
-		const m = /^(\S+)\s+(\d+)\s+(\d+)/.exec(line);
-		if (m) sizes[m[1]!] = { minified: Number(m[2]), gzip: Number(m[3]) };
+		const m = /^(\S+)\s+(\d+|-)\s+(\d+)\s+(\d+)/.exec(line);
+		if (m) sizes[m[1]!] = { bytecode: m[2] === "-" ? null : Number(m[2]), minified: Number(m[3]), gzip: Number(m[4]) };
 	}
 	if (!sizes.steamsensor || !sizes.client) throw new Error(`build/size.mjs gave no sizes: ${r.stdout}${r.stderr}`);
 	return sizes;
@@ -562,7 +563,8 @@ export function appRows(b: AppBudget): BenchRow[] {
 	];
 	for (const name of ["steamsensor", "client"]) {
 		const s = b.sizes[name];
-		if (s) rows.push(row(`bundle ${name}.js`, `${int(s.minified)} B minified, ${int(s.gzip)} B gzip${name === "client" ? " (budget 20,480 / 8,192)" : ""}`));
+		const budget = name === "client" ? " (budgets: bytecode 30,720; minified 20,480 / gzip 8,192)" : " (budget: bytecode 46,080)";
+		if (s) rows.push(row(`bundle ${name}.js`, `${s.bytecode === null ? "bytecode not measured" : `${int(s.bytecode)} B XS bytecode`}, ${int(s.minified)} B minified, ${int(s.gzip)} B gzip${budget}`));
 	}
 	if (b.callgrind) {
 		const f = (x: number | string) => (typeof x === "number" ? `${int(x)} instructions` : x);

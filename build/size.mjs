@@ -1,4 +1,6 @@
-// `npm run size`: minified and gzipped bytes of every device bundle, against the budgets (README.md, "Figures").
+// `npm run size`: XS bytecode, minified and gzipped bytes of every device bundle, against the budgets
+// (README.md, "Figures"). Bytecode is what a device carries in flash: the .xsb that Moddable's xsc would
+// write, measured without the SDK by build/xsb-size.mjs (within 2 % of xsc 8.2.3).
 // Run after `npm run build` (npm test builds too). Exits 1 when a budget is exceeded.
 // `npm run size -- --modules` adds, per bundle, the minified bytes each source file contributes,
 // attributed through the bundle's source map (so it is the share after tree-shaking and terser),
@@ -7,13 +9,16 @@ import { readFileSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { parseAst } from "rollup/parseAst";
 import { deviceEntries } from "./entries.mjs";
+import { xsbSizes, xsbTool } from "./xsb-size.mjs";
 
-// budget: codec alone <= 5 KB minified; full client bundle <= 20 KB minified / 8 KB gzip.
+// budget: codec alone <= 5 KB minified; full client bundle <= 20 KB minified / 8 KB gzip, <= 30 KB of
+// XS bytecode; the SteamSensor app with its drivers <= 45 KB of XS bytecode.
 // "codec-device" (src/protocol/device.ts, when build/entries.mjs lists it) is the codec a device carries.
 const budgets = {
 	codec: { min: 5 * 1024 },
 	"codec-device": { min: 5 * 1024 },
-	client: { min: 20 * 1024, gzip: 8 * 1024 },
+	client: { xsb: 30 * 1024, min: 20 * 1024, gzip: 8 * 1024 },
+	steamsensor: { xsb: 45 * 1024 },
 };
 
 const showModules = process.argv.includes("--modules");
@@ -21,29 +26,37 @@ const showModules = process.argv.includes("--modules");
 let over = 0;
 const rows = [];
 const breakdowns = [];
-for (const name of Object.keys(deviceEntries)) {
-	const file = `build/dist/${name}.js`;
+const files = Object.keys(deviceEntries).map((name) => `build/dist/${name}.js`);
+for (const file of files) {
 	if (!existsSync(file)) {
 		console.error(`${file} is missing: run npm run build first`);
 		process.exit(1);
 	}
+}
+const tool = xsbTool();
+const bytecode = tool.path ? xsbSizes(files) : new Map();
+for (const name of Object.keys(deviceEntries)) {
+	const file = `build/dist/${name}.js`;
 	const text = readFileSync(file);
 	const min = text.length;
 	const gzip = gzipSync(text, { level: 9 }).length;
+	const xsb = bytecode.get(file)?.xsb ?? null;
 	const budget = budgets[name];
 	let verdict = "";
 	if (budget) {
 		const misses = [];
+		if (budget.xsb && xsb !== null && xsb > budget.xsb) misses.push(`bytecode over ${budget.xsb} by ${xsb - budget.xsb}`);
 		if (budget.min && min > budget.min) misses.push(`minified over ${budget.min} by ${min - budget.min}`);
 		if (budget.gzip && gzip > budget.gzip) misses.push(`gzip over ${budget.gzip} by ${gzip - budget.gzip}`);
-		verdict = misses.length ? `OVER: ${misses.join(", ")}` : `within budget (${budget.min ?? "-"} / ${budget.gzip ?? "-"})`;
+		verdict = misses.length ? `OVER: ${misses.join(", ")}` : `within budget (${[budget.xsb, budget.min, budget.gzip].map((b) => b ?? "-").join(" / ")})`;
 		if (misses.length) over++;
 	}
-	rows.push([name, String(min), String(gzip), verdict]);
+	rows.push([name, xsb === null ? "-" : String(xsb), String(min), String(gzip), verdict]);
 	if (showModules) breakdowns.push([name, min, perSource(text.toString("utf8"), JSON.parse(readFileSync(file + ".map", "utf8")))]);
 }
-const widths = [12, 10, 8];
-console.log(["bundle", "minified", "gzip", "budget"].map((c, i) => c.padEnd(widths[i] ?? 0)).join(" "));
+const widths = [12, 10, 10, 8];
+if (!tool.path) console.log(`XS bytecode not measured: ${tool.reason}`);
+console.log(["bundle", "bytecode", "minified", "gzip", "budget (bytecode / minified / gzip)"].map((c, i) => c.padEnd(widths[i] ?? 0)).join(" "));
 for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" "));
 for (const [name, total, bySource] of breakdowns) {
 	console.log(`\n${name}: minified bytes per source file (share of ${total}; "strings": literal text within them)`);
