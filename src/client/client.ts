@@ -46,8 +46,9 @@ import { settings, type EdgeClientConfig, type Settings, type Transport, type Tr
 import type { BoundEntity, EntityLink, PushedProperty, Reply } from "./entity";
 import { RequestError } from "./errors";
 import { Outbox, type OutboxLink } from "./outbox";
-import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_BIND_SOME, FOR_PUSH, FOR_SYNC, FOR_UNBIND, FOR_UNBIND_SOME, PendingTable } from "./pending";
+import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_BIND_SOME, FOR_PUSH, FOR_QUEUED, FOR_SYNC, FOR_UNBIND, FOR_UNBIND_SOME, PendingTable } from "./pending";
 import { Pusher } from "./pusher";
+import { RequestQueue, type RequestOptions } from "./requestqueue";
 import { nothing } from "./requests";
 import { Responder } from "./responder";
 import { NEVER, type Session } from "./session";
@@ -109,6 +110,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	#mem: Uint8Array;
 	#pushWriter = new PushWriter();
 	#rings: number;
+	#requests: RequestQueue;
 	#responder: Responder;
 	/** Made when the first chunk arrives (most devices never see one). */
 	#reassembler: Reassembler | null = null;
@@ -153,6 +155,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const bindings = new Bindings(hal, s, this.#pending, this, gateway);
 		this.#bindings = bindings;
 		this.#pusher = new Pusher(hal, s, this.#pending, this.#out, bindings, this);
+		this.#requests = new RequestQueue(hal, s, this.#pending, this.#out, bindings, this);
 		this.#responder = new Responder(hal, bindings, this);
 		this.#timer = hal.timers.create(this.#onDeadline);
 		for (const thing of config.things) this.addThing(thing);
@@ -249,6 +252,11 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		return i < 0 ? 0 : this.#bindings.managers[i]!.ring.dropped;
 	}
 
+	/** Requests waiting in the offline request queue (the one in flight included). */
+	get requestsQueued(): number {
+		return this.#requests.count;
+	}
+
 	/** Connect and keep connected until stop(). */
 	start(): void {
 		if (this.#state !== STOPPED) return;
@@ -277,16 +285,24 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.arm();
 	}
 
-	/** Fire an event (POST, characteristic EVENTS, docs/protocol.md §7.3). */
-	fireEvent(thingName: string, eventName: string, data: InfoTable): Promise<void> {
-		return this.request(POST, thingName, EVENTS, eventName, data).then(nothing);
+	/** Fire an event (POST, characteristic EVENTS, docs/protocol.md §7.3); queued while offline unless `options` say otherwise. */
+	fireEvent(thingName: string, eventName: string, data: InfoTable, options?: RequestOptions): Promise<void> {
+		return this.request(POST, thingName, EVENTS, eventName, data, options).then(nothing);
 	}
 
 	/**
 	 * A request to the platform (`characteristic` of thing `entity`), answered SUCCESS or rejected with a
-	 * RequestError; fireEvent and src/client/requests.ts (services, properties) are made of it.
+	 * RequestError; fireEvent and src/client/requests.ts (services, properties) are made of it. It waits
+	 * in the offline request queue until the platform answers it (requestqueue.ts), unless `options.queue`
+	 * is false: then it fails at once while not connected, and on a timeout or a lost connection.
 	 */
-	request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): Promise<ResponseMessage> {
+	request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null, options?: RequestOptions): Promise<ResponseMessage> {
+		if (options === undefined || options.queue !== false) {
+			return new Promise<ResponseMessage>((resolve, reject) => {
+				this.#requests.add(this.requestMessage(0, code, entity, characteristic, name, params), resolve, reject, options !== undefined && options.refuseWhenFull === true);
+				this.arm();
+			});
+		}
 		if (this.#state !== CONNECTED) return Promise.reject(new RequestError(SERVICE_UNAVAILABLE, "not connected"));
 		return new Promise<ResponseMessage>((resolve, reject) => {
 			const id = this.nextId();
@@ -360,6 +376,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			if (this.#pusher.dueAt < at) at = this.#pusher.dueAt;
 			if (this.#bindings.syncAt < at) at = this.#bindings.syncAt;
 			if (this.#bindings.bindAt < at) at = this.#bindings.bindAt;
+			if (this.#requests.dueAt < at) at = this.#requests.dueAt;
 		}
 		if (at === this.#armedAt) return;
 		this.#armedAt = at;
@@ -384,6 +401,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		if (this.#bindings.bindAt <= now) this.#bindings.startBinds();
 		if (this.#bindings.syncAt <= now) this.#bindings.startSyncs();
 		if (this.#pusher.dueAt <= now) this.#pusher.flush();
+		if (this.#requests.dueAt <= now) this.#requests.flush();
 		this.arm();
 	};
 
@@ -393,6 +411,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const kind = pending.kind(slot);
 		const index = pending.thing(slot);
 		const reject = pending.rejecter(slot);
+		const id = pending.requestId(slot);
 		pending.free(slot);
 		this.stats.timeouts++;
 		switch (kind) {
@@ -412,6 +431,9 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				return;
 			case FOR_PUSH:
 				this.#pusher.timedOut(index);
+				return;
+			case FOR_QUEUED:
+				this.#requests.timedOut(id);
 				return;
 			case FOR_APP:
 				if (reject !== null) reject(new RequestError(GATEWAY_TIMEOUT, "no answer within " + this.#s.requestTimeoutMs + " ms"));
@@ -519,6 +541,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#boundAt = this.#hal.ticks();
 		this.setState(CONNECTED);
 		if (response !== null) this.#bindings.bindAnswered(response.requestId, response, true);
+		this.#requests.flush();
 		if (this.#s.dutyOnMs > 0) this.#stateAt = this.#boundAt + this.#s.dutyOnMs;
 		this.#bindings.startSyncs();
 	}
@@ -565,6 +588,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		for (let slot = pending.any(); slot >= 0; slot = pending.any()) {
 			const kind = pending.kind(slot);
 			if (kind === FOR_PUSH) this.#pusher.lost(pending.thing(slot));
+			else if (kind === FOR_QUEUED) this.#requests.lost();
 			const reject = kind === FOR_APP ? pending.rejecter(slot) : null;
 			pending.free(slot);
 			if (reject !== null) reject(new RequestError(SERVICE_UNAVAILABLE, "connection closed"));
@@ -721,7 +745,13 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				if (msg.code !== SUCCESS) this.report(refused(msg.code, "UNBIND", msg.reason));
 				return;
 			case FOR_SYNC:
-				if (this.#bindings.subscribed(index, msg)) this.#pusher.flush();
+				if (this.#bindings.subscribed(index, msg)) {
+					this.#pusher.flush();
+					this.#requests.flush();
+				}
+				return;
+			case FOR_QUEUED:
+				this.#requests.answered(msg);
 				return;
 		}
 		if (msg.code === SUCCESS) resolve!(msg);

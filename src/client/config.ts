@@ -91,6 +91,14 @@ export interface EdgeClientConfig {
 	backoffCapMs?: number;
 	/** Offline queue (encoded rows) per thing. Default 4096 bytes: 19 SteamSensor scans of 5 values (215 bytes each). */
 	queueBytes?: number;
+	/**
+	 * The offline request queue (requestqueue.ts): events, service calls and property writes of the
+	 * application wait there, encoded, until the platform answers them; its bytes (allocated at the first
+	 * queued request) and its length. When full, the oldest is dropped (its promise rejected), or the new
+	 * one refused if its caller asked for that. Defaults 2048 bytes, 16 requests.
+	 */
+	requestQueueBytes?: number;
+	requestQueueLength?: number;
 	/** Requests that may wait for an answer at once. Default 8. */
 	maxPending?: number;
 	/**
@@ -136,6 +144,8 @@ export interface Settings {
 	authTimeoutMs: number;
 	requestTimeoutMs: number;
 	queueBytes: number;
+	requestQueueBytes: number;
+	requestQueueLength: number;
 	maxPending: number;
 	outboxMessages: number;
 	outboxBytes: number;
@@ -160,7 +170,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
-	"queueBytes", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
+	"queueBytes", "requestQueueBytes", "requestQueueLength", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
 	"compression", "proxy", "maxThings",
 ]);
 
@@ -217,6 +227,7 @@ export function settings(config: EdgeClientConfig): Settings {
 		}
 	}
 	const backoffBaseMs = positive(config.backoffBaseMs, 500, "backoffBaseMs");
+	const outboxBytes = positive(config.outboxBytes, maxMessageSize, "outboxBytes", chunkSize);
 	return {
 		maxThings,
 		chunkSize,
@@ -224,9 +235,11 @@ export function settings(config: EdgeClientConfig): Settings {
 		authTimeoutMs: positive(config.authTimeoutMs, 10000, "authTimeoutMs"),
 		requestTimeoutMs: positive(config.requestTimeoutMs, 10000, "requestTimeoutMs"),
 		queueBytes: positive(config.queueBytes, 4096, "queueBytes", 64, 0x7fffffff),
+		requestQueueBytes: positive(config.requestQueueBytes, 2048, "requestQueueBytes", 64, outboxBytes),
+		requestQueueLength: positive(config.requestQueueLength, 16, "requestQueueLength", 1, 1024),
 		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
 		outboxMessages: positive(config.outboxMessages, 16, "outboxMessages"),
-		outboxBytes: positive(config.outboxBytes, maxMessageSize, "outboxBytes", chunkSize),
+		outboxBytes,
 		autoPush: config.autoPush !== false,
 		pushDelayMs: positive(config.pushDelayMs, 0, "pushDelayMs", 0),
 		pushRetryMs: positive(config.pushRetryMs, 1000, "pushRetryMs", 0),

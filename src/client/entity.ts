@@ -12,6 +12,7 @@
  */
 import type { ByteWriter, ParamsReader, RequestHead } from "../protocol";
 import type { InfoTable, TypedValue } from "../protocol/model";
+import type { RequestOptions } from "./requestqueue";
 
 /** Push type names by the C SDK's numbers (twSubscribedProps.c:21-26); the index is the code. */
 export const PUSH_TYPES: readonly string[] = Object.freeze(["ALWAYS", "NEVER", "VALUE", "ON", "OFF", "DEADBAND"]);
@@ -74,8 +75,8 @@ export interface EntityLink {
 	propertyChanged(entity: BoundEntity, property: PushedProperty): void;
 	/** The platform POSTed NotifyPropertyUpdate to the entity: it is synchronized again once the reply is out. */
 	propertyUpdateNotified(entity: BoundEntity): void;
-	/** POSTs an event of `entityName` (characteristic EVENTS, docs/protocol.md §7.3). */
-	fireEvent(entityName: string, eventName: string, data: InfoTable): Promise<void>;
+	/** POSTs an event of `entityName` (characteristic EVENTS, docs/protocol.md §7.3); queued while offline unless `options` say otherwise. */
+	fireEvent(entityName: string, eventName: string, data: InfoTable, options?: RequestOptions): Promise<void>;
 }
 
 /** What the client binds: one per BIND name. */

@@ -6,5 +6,6 @@ export { PUSH_TYPES, PUSH_ALWAYS, PUSH_NEVER, PUSH_VALUE, PUSH_ON, PUSH_OFF, PUS
 export type { EdgeClientConfig, DutyCycle, Transport, TransportFactory, TransportOptions } from "./config";
 export { ConnectionError, RequestError } from "./errors";
 export { invokeService, readProperty, writeProperty } from "./requests";
+export type { RequestOptions } from "./requestqueue";
 export { RowRing } from "./ring";
 export { Backoff } from "./backoff";

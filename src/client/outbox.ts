@@ -81,18 +81,44 @@ export class Outbox {
 				if (!noRoom(error)) throw error;
 			}
 		}
-		const queue = this.#queue;
-		if (queue.length >= this.#s.outboxMessages) {
+		if (this.#queue.length >= this.#s.outboxMessages) {
 			this.overflow(t);
 			return;
 		}
-		const whole = this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256);
+		this.enqueue(t, this.aside(msg, reply, requestId, endpointId, at >= 0 ? 2 * this.#s.chunkSize : 256), at);
+	}
+
+	/**
+	 * Sends the single-part message already encoded in `bytes[offset, offset + length)` (the offline
+	 * request queue's), after what is already waiting; copied, so the caller's bytes may move after.
+	 */
+	sendEncoded(t: Transport, bytes: Uint8Array, offset: number, length: number): void {
+		const at = this.begin(t);
+		if (at === FAILED) return;
+		const source = bytes.subarray(offset, offset + length);
+		if (at >= 0 && length <= this.#s.chunkSize) {
+			this.writer.buffer.set(source, at);
+			this.writer.position = at + length;
+			if (length <= this.singlePartLimit(at)) {
+				this.commit(t, at);
+				return;
+			}
+		}
+		if (this.#queue.length >= this.#s.outboxMessages) {
+			this.overflow(t);
+			return;
+		}
+		this.enqueue(t, source.slice(), at);
+	}
+
+	/** `whole` waits in the queue (within its bounds, else the connection fails); sent now if the TX buffer was free (`at` >= 0). */
+	private enqueue(t: Transport, whole: Uint8Array, at: number): void {
 		const size = whole.buffer.byteLength;
 		if (this.#bytes + size > this.#s.outboxBytes) {
 			this.overflow(t);
 			return;
 		}
-		queue.push(whole);
+		this.#queue.push(whole);
 		this.#bytes += size;
 		if (at >= 0) this.drain(t);
 	}

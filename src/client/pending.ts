@@ -20,6 +20,8 @@ export const FOR_APP = 6;
 export const FOR_BIND_SOME = 7;
 /** The UNBIND of a thing removed on a live connection. */
 export const FOR_UNBIND_SOME = 8;
+/** The head of the offline request queue (requestqueue.ts). */
+export const FOR_QUEUED = 9;
 
 export type Resolve = (response: ResponseMessage) => void;
 export type Reject = (error: Error) => void;

@@ -73,7 +73,7 @@ export class RowRing {
 	 */
 	reserve(size: number): number {
 		const before = this.dropped;
-		while (this.capacity - 2 - (this.#tail - this.#head) < size && this.#count > 0) this.drop();
+		while (this.capacity - 2 - (this.#tail - this.#head) < size && this.#count > 0) this.dropOldest();
 		if (this.free < size) this.compact();
 		return this.dropped - before;
 	}
@@ -85,7 +85,7 @@ export class RowRing {
 	makeRoom(): boolean {
 		if (this.#head === 0) {
 			if (this.#count === 0) return false;
-			this.drop();
+			this.dropOldest();
 		}
 		this.compact();
 		return true;
@@ -141,7 +141,7 @@ export class RowRing {
 	}
 
 	/** Drops the oldest row to make room, and counts it (a row in flight too: its push may yet fail). */
-	private drop(): void {
+	dropOldest(): void {
 		this.dropHead();
 		this.dropped++;
 	}

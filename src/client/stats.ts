@@ -16,6 +16,9 @@ export interface ClientStats {
 	/** Rows dropped from full queues, and changes refused as too big for any message. */
 	rowsDropped: number;
 	rowsRefused: number;
+	/** Queued requests dropped from the full request queue, and requests refused (full, or too big for it). */
+	requestsDropped: number;
+	requestsRefused: number;
 	/** Requests of any kind that got no answer in time. */
 	timeouts: number;
 	/** Connection attempts after the first. */
@@ -29,7 +32,7 @@ export interface ClientStats {
 export function newStats(): ClientStats {
 	return {
 		messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, pushes: 0, pushesAcknowledged: 0,
-		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, timeouts: 0, reconnects: 0,
+		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, timeouts: 0, reconnects: 0,
 		decodeErrors: 0, unmatchedResponses: 0, lateReplies: 0,
 	};
 }

@@ -27,8 +27,11 @@ import { httpStatus } from "./status";
 /** What the gateway asks of the edge client (EdgeClient has it). */
 export interface PlatformLink {
 	readonly connected: boolean;
-	request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): Promise<ResponseMessage>;
+	/** `options.queue` false: an HTTP caller waits, so a proxied request fails at once rather than waiting in the offline queue. */
+	request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null, options: { queue: boolean }): Promise<ResponseMessage>;
 }
+
+const DIRECT = Object.freeze({ queue: false });
 
 /** A thing registered over REST: its name, callback and the values applications PUT. */
 export interface RegisteredThing {
@@ -268,7 +271,7 @@ export class Gateway {
 
 	private proxy(code: number, thing: string, characteristic: number, name: string, params: InfoTable | null, response: HttpResponder): Promise<void> {
 		if (!this.#link.connected) throw new HttpError(503, "not connected to the platform; try again when the gateway is connected");
-		return this.#link.request(code, thing, characteristic, name, params).then((answer) => {
+		return this.#link.request(code, thing, characteristic, name, params, DIRECT).then((answer) => {
 			const content = answer.content;
 			if (content === null) response.send(200, "", "");
 			else response.send(200, JSON.stringify(infoTableToJson(content, this.#hal)), "application/json");

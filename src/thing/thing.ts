@@ -16,6 +16,7 @@ import { baseTypeCode, baseTypeName, ByteWriter, bytesEqual, encodeName, nameEqu
 import { BAD_REQUEST, EVENTS, FORBIDDEN, GET, INTERNAL_SERVER_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, POST, PROPERTIES, PUT, SERVICES, SERVICE_UNAVAILABLE, SUCCESS } from "../protocol/codes";
 import type { FieldDefinition, InfoTable, Location, TypedValue } from "../protocol/model";
 import type { BoundEntity, EntityLink, Reply } from "../client/entity";
+import type { RequestOptions } from "../client/requestqueue";
 import { RequestError } from "../client/errors";
 import { NOTHING_CODE } from "../protocol/kinds";
 import { metadataJson } from "./metadata";
@@ -129,8 +130,11 @@ export class Thing implements BoundEntity, PropertyOwner {
 		return this.property(name).get();
 	}
 
-	/** Fire an event to the platform (POST, characteristic EVENTS); `data` fills the event's DataShape. */
-	fireEvent(name: string, data: Record<string, PlainValue>): Promise<void> {
+	/**
+	 * Fire an event to the platform (POST, characteristic EVENTS); `data` fills the event's DataShape.
+	 * While offline it waits in the client's request queue unless `options` say otherwise.
+	 */
+	fireEvent(name: string, data: Record<string, PlainValue>, options?: RequestOptions): Promise<void> {
 		const event = find(this.events, name);
 		if (!event) return Promise.reject(new TypeError(this.name + ": no event " + name));
 		let table: InfoTable;
@@ -145,7 +149,7 @@ export class Thing implements BoundEntity, PropertyOwner {
 			return Promise.reject(error);
 		}
 		if (!this.#link) return Promise.reject(new RequestError(SERVICE_UNAVAILABLE, "not attached to a client"));
-		return this.#link.fireEvent(this.name, name, table);
+		return this.#link.fireEvent(this.name, name, table, options);
 	}
 
 	/** The GetMetadata JSON. */

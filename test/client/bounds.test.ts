@@ -91,10 +91,10 @@ test("outbox options are checked", () => {
 	assert.throws(() => harness({ outboxBytes: 100 }), /outboxBytes must be between 8192/);
 });
 
-test("a peer that answers nothing: maxPending requests wait, more are refused at once (SERVICE_UNAVAILABLE); the table frees at the timeouts", async () => {
+test("a peer that answers nothing: maxPending direct requests wait, more are refused at once (SERVICE_UNAVAILABLE); the table frees at the timeouts", async () => {
 	const h = harness({ maxPending: 3 });
 	const outcomes: string[] = [];
-	const ask = (i: number) => invokeService(h.client, "Other", "S" + i).then(
+	const ask = (i: number) => invokeService(h.client, "Other", "S" + i, null, { queue: false }).then(
 		() => outcomes.push(i + ":answered"),
 		(e: RequestError) => outcomes.push(i + ":" + e.codeName),
 	);
@@ -105,7 +105,7 @@ test("a peer that answers nothing: maxPending requests wait, more are refused at
 	h.hal.advance(10000 + 1000);
 	await Promise.all(asked);
 	assert.deepEqual(outcomes.slice(2).sort(), ["1:GATEWAY_TIMEOUT", "2:GATEWAY_TIMEOUT", "3:GATEWAY_TIMEOUT"]);
-	const again = invokeService(h.client, "Other", "S6");
+	const again = invokeService(h.client, "Other", "S6", null, { queue: false });
 	h.t.respond(h.t.last());
 	assert.equal(await again, null, "a slot is free again");
 });

@@ -183,14 +183,15 @@ test("a refused or unanswered push keeps its rows and retries after pushRetryMs"
 	assert.deepEqual(pushed(t), ["Temperature=1@10", "Temperature=1@10", "Temperature=1@10"]);
 });
 
-test("edge requests are matched by requestId; answers become values or typed errors; timeouts too", async () => {
+test("direct edge requests (queue: false) are matched by requestId; answers become values or typed errors; timeouts too", async () => {
 	const h = setup({ requestTimeoutMs: 1000 });
-	await assert.rejects(invokeService(h.client, "Other", "X"), (e: RequestError) => e.codeName === "SERVICE_UNAVAILABLE");
+	const direct = { queue: false };
+	await assert.rejects(invokeService(h.client, "Other", "X", null, direct), (e: RequestError) => e.codeName === "SERVICE_UNAVAILABLE");
 	const t = synchronize(h);
-	const a = invokeService(h.client, "Other", "First");
-	const b = readProperty(h.client, "Other", "Speed");
-	const c = writeProperty(h.client, "Other", "Speed", { type: "NUMBER", value: 5 });
-	const d = invokeService(h.client, "Other", "Never");
+	const a = invokeService(h.client, "Other", "First", null, direct);
+	const b = readProperty(h.client, "Other", "Speed", direct);
+	const c = writeProperty(h.client, "Other", "Speed", { type: "NUMBER", value: 5 }, direct);
+	const d = invokeService(h.client, "Other", "Never", null, direct);
 	const [ra, rb, rc] = [lastRequest(t, "First"), requests(t, "Speed")[0], requests(t, "Speed")[1]];
 	assert.deepEqual([rb.code, rc.code], [Code.GET, Code.PUT]);
 	assert.deepEqual(rc.params!.rows, [[{ type: "NUMBER", value: 5 }]]);
