@@ -89,6 +89,7 @@ export class SubscribedProperties {
 	 * room show in `ring.dropped`.
 	 */
 	changed(p: PushedProperty): number {
+		if (p.index * STRIDE >= this.#states.length) this.grow();
 		const s = this.#states;
 		const at = p.index * STRIDE;
 		let queue: boolean;
@@ -161,7 +162,8 @@ export class SubscribedProperties {
 		ring.markSent(rows);
 		const properties = this.thing.properties;
 		const s = this.#states;
-		for (let i = 0; i < properties.length; i++) {
+		const known = s.length / STRIDE; // properties appended since the last change have no push state yet
+		for (let i = 0; i < known; i++) {
 			if (s[i * STRIDE + FOLDED] === 0) continue;
 			const p = properties[i];
 			const at = w.position;
@@ -180,6 +182,16 @@ export class SubscribedProperties {
 		this.#pushWriter.end(w);
 		this.inFlight = rows;
 		return rows;
+	}
+
+	/** The entity added properties (append only, bounded by the entity): room for their push state. */
+	private grow(): void {
+		const n = this.thing.properties.length;
+		const states = new Float64Array(n * STRIDE);
+		states.set(this.#states);
+		for (let i = this.#states.length / STRIDE; i < n; i++) states[i * STRIDE + SENT] = -1;
+		this.#states = states;
+		while (this.#references.length < 2 * n) this.#references.push(null);
 	}
 
 	private refuse(): number {

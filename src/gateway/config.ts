@@ -1,6 +1,7 @@
 /*
  * The gateway's configuration, in the EMS's own shape (config.json): `ws_servers`, `appKey`,
- * `ws_connection`, `http_server`, `auto_bind`, `logger`. A key the gateway does not know is an error
+ * `ws_connection`, `proxy`, `http_server`, `auto_bind`, `logger`, and `things` (the limits on what
+ * applications register, ours). A key the gateway does not know is an error
  * naming the closest one it does (a typo must not silently leave a default, least of all a security
  * one). The secure defaults are decided here: loopback only, and a server reachable from elsewhere
  * must authenticate and, off loopback, speak TLS, unless `allow_insecure` says otherwise explicitly.
@@ -47,10 +48,38 @@ export interface AutoBind {
 	path: string;
 }
 
+/** Limits on what applications register (not EMS keys). */
+export interface ThingLimits {
+	/** Things registered at once (AddEdgeThing beyond it is a 409); each takes `queue_bytes` up front. */
+	max_things: number;
+	/** Properties of one registered thing (a PUT of one more is a 409). */
+	max_properties: number;
+	/** Offline queue of encoded values per registered thing. */
+	queue_bytes: number;
+	/** A forwarded platform call waits this long for the application's callback (then 504 to the platform). */
+	callback_timeout: number;
+	/** Callback calls under way at once (more are refused SERVICE_UNAVAILABLE). */
+	max_callbacks: number;
+	/** Bytes of a callback's answer. */
+	max_callback_bytes: number;
+}
+
+/** An HTTP proxy (CONNECT) the platform connection goes through. */
+export interface ProxyConfig {
+	host: string;
+	port: number;
+	user: string;
+	password: string;
+}
+
 export interface GatewayConfig {
 	ws_servers: WsServer[];
 	appKey: string;
-	ws_connection: { encryption: "none" | "ssl"; verify: boolean };
+	/** compression: offer permessage-deflate (EMS default true). */
+	ws_connection: { encryption: "none" | "ssl"; verify: boolean; compression: boolean };
+	/** null: connect directly. */
+	proxy: ProxyConfig | null;
+	things: ThingLimits;
 	http_server: HttpServerConfig;
 	auto_bind: AutoBind[];
 	logger: { level: LogLevel };
@@ -58,9 +87,11 @@ export interface GatewayConfig {
 	request_timeout: number;
 }
 
-const TOP = Object.freeze(["ws_servers", "appKey", "ws_connection", "http_server", "auto_bind", "logger", "request_timeout"]);
+const TOP = Object.freeze(["ws_servers", "appKey", "ws_connection", "proxy", "things", "http_server", "auto_bind", "logger", "request_timeout"]);
 const WS_SERVER = Object.freeze(["host", "port"]);
-const WS_CONNECTION = Object.freeze(["encryption", "verify"]);
+const WS_CONNECTION = Object.freeze(["encryption", "verify", "compression"]);
+const PROXY = Object.freeze(["host", "port", "user", "password"]);
+const THINGS = Object.freeze(["max_things", "max_properties", "queue_bytes", "callback_timeout", "max_callbacks", "max_callback_bytes"]);
 const HTTP_SERVER = Object.freeze([
 	"host", "port", "ssl", "certificate", "private_key", "authenticate", "user", "password", "content_read_timeout",
 	"max_clients", "max_body_bytes", "max_header_bytes", "max_headers", "allow_insecure",
@@ -158,10 +189,30 @@ export function gatewayConfig(input: unknown): GatewayConfig {
 	const level = text(loggerIn.level, "info", "logger.level").toLowerCase();
 	if (LEVELS.indexOf(level) < 0) throw new ConfigError("logger.level must be one of " + LEVELS.join(", "));
 	const appKey = text(top.appKey, "", "appKey");
+	let proxy: ProxyConfig | null = null;
+	if (top.proxy !== undefined) {
+		const p = object(top.proxy, "proxy");
+		known(p, PROXY, "proxy.");
+		proxy = { host: text(p.host, "", "proxy.host"), port: integer(p.port, 0, 1, 65535, "proxy.port"), user: text(p.user, "", "proxy.user"), password: text(p.password, "", "proxy.password") };
+		if (proxy.host === "" || proxy.port === 0) throw new ConfigError("proxy needs host and port");
+		if ((proxy.user === "") !== (proxy.password === "")) throw new ConfigError("proxy: give both user and password, or neither");
+	}
+	const thingsIn = object(top.things ?? {}, "things");
+	known(thingsIn, THINGS, "things.");
+	const things: ThingLimits = {
+		max_things: integer(thingsIn.max_things, 100, 1, 65535, "things.max_things"),
+		max_properties: integer(thingsIn.max_properties, 64, 1, 4096, "things.max_properties"),
+		queue_bytes: integer(thingsIn.queue_bytes, 4096, 256, 16777216, "things.queue_bytes"),
+		callback_timeout: integer(thingsIn.callback_timeout, 10000, 100, 600000, "things.callback_timeout"),
+		max_callbacks: integer(thingsIn.max_callbacks, 8, 1, 1024, "things.max_callbacks"),
+		max_callback_bytes: integer(thingsIn.max_callback_bytes, 65536, 256, 16777216, "things.max_callback_bytes"),
+	};
 	return {
 		ws_servers,
 		appKey,
-		ws_connection: { encryption: encryption as "none" | "ssl", verify: flag(wsIn.verify, true, "ws_connection.verify") },
+		ws_connection: { encryption: encryption as "none" | "ssl", verify: flag(wsIn.verify, true, "ws_connection.verify"), compression: flag(wsIn.compression, true, "ws_connection.compression") },
+		proxy,
+		things,
 		http_server: http,
 		auto_bind,
 		logger: { level: level as LogLevel },

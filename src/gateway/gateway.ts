@@ -12,7 +12,7 @@
  *
  * Registered things: their values live here (answered locally to the platform's GETs), their
  * registrations with `persist` are kept in the HAL store and registered again at start. What binds
- * them on the connection is the `ThingBinder` (the edge client's add/remove of bound entities).
+ * them on the connection is the `ThingBinder` (binder.ts: the edge client's addThing/removeThing).
  * Proxied calls travel as AlwaysOn requests with the gateway's application key: a local client can do
  * whatever the platform lets that key do, and nothing more (README: gateway).
  */
@@ -22,6 +22,7 @@ import type { BaseTypeName, InfoTable, ResponseMessage, TypedValue } from "../pr
 import { RequestError } from "../client/errors";
 import type { HttpRequest, HttpResponder } from "./http-server";
 import { ConversionError, inferBaseType, infoTableToJson, isBaseTypeName, jsonToValue, paramsToInfoTable } from "./infotable-json";
+import { LimitError } from "./gateway-thing";
 import { httpStatus } from "./status";
 
 /** What the gateway asks of the edge client (EdgeClient has it). */
@@ -138,6 +139,7 @@ export class Gateway {
 	private fail(error: unknown, response: HttpResponder): void {
 		if (error instanceof HttpError) return response.send(error.status, error.message + "\n", "text/plain");
 		if (error instanceof ConversionError) return response.send(400, error.message + "\n", "text/plain");
+		if (error instanceof LimitError) return response.send(409, error.message + "\n", "text/plain");
 		if (error instanceof RequestError) return response.send(httpStatus(error.code), "platform: " + error.message + "\n", "text/plain");
 		this.#hal.log("error", "gateway: " + (error instanceof Error ? error.message : String(error)));
 		response.send(500, "internal error: " + (error instanceof Error ? error.message : String(error)) + "\n", "text/plain");

@@ -1,0 +1,173 @@
+// The whole gateway (EdgeGateway from an EMS-shaped config) against the emulator, driven by clients
+// nobody here wrote: Node's fetch and curl (when installed). An application registers a thing with a
+// callback URL (a Node http server here), the platform binds and synchronizes it, PUT values land in the
+// platform's history with their times, the platform's writes and service calls reach the callback,
+// RemoveEdgeThing unbinds it; a gateway restarted on the same store binds its persisted things again.
+import * as assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { createNodeHal } from "../../hal/node/index";
+import { gatewayConfig } from "../../src/gateway/config";
+import { EdgeGateway } from "../../src/gateway/edge-gateway";
+import type { Emulator } from "../../emulator/index";
+import { emulator, KEY, rest, waitFor } from "../e2e/helpers";
+
+const run = promisify(execFile);
+
+function curlPath(): string | null {
+	try {
+		return execFileSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).trim() || null;
+	} catch {
+		return null;
+	}
+}
+const CURL = curlPath();
+
+/** The application: records what the gateway forwards and answers like a small service. */
+function application() {
+	const calls: Array<{ method: string; url: string; body: unknown }> = [];
+	const server = http.createServer((req, res) => {
+		let text = "";
+		req.on("data", (d) => (text += d));
+		req.on("end", () => {
+			const body = text ? JSON.parse(text) : null;
+			calls.push({ method: req.method!, url: req.url!, body });
+			if (req.url === "/app/Services/Add") {
+				res.setHeader("content-type", "application/json");
+				res.end(JSON.stringify(body.a + body.b));
+			} else if (req.url === "/app/Properties/Locked") {
+				res.statusCode = 403;
+				res.end();
+			} else res.end();
+		});
+	});
+	return { calls, server };
+}
+
+function startGateway(emu: Emulator, storePath: string) {
+	const hal = createNodeHal({ logLevel: "error", storePath, lingerMs: 50 });
+	const config = gatewayConfig({
+		ws_servers: [{ host: "127.0.0.1", port: emu.port }],
+		ws_connection: { encryption: "none" },
+		http_server: { port: 0 },
+		things: { max_things: 4 },
+		logger: { level: "error" },
+	});
+	return new EdgeGateway(hal, config, () => KEY);
+}
+
+async function call(url: string, method: string, body?: unknown) {
+	const r = await fetch(url, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+	const text = await r.text();
+	return { status: r.status, text, json: r.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : null };
+}
+
+describe("the gateway end to end", () => {
+	let emu: Emulator;
+	let dir: string;
+	const app = application();
+	let appUrl = "";
+	before(async () => {
+		emu = await emulator();
+		dir = mkdtempSync(join(tmpdir(), "gw-"));
+		await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
+		appUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/app`;
+	});
+	after(async () => {
+		app.server.close();
+		await emu.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	test("register -> bound and synchronized -> PUT values stored with their times -> platform write and service reach the callback -> remove -> unbound", async () => {
+		const gw = startGateway(emu, join(dir, "a.json"));
+		const port = await gw.start();
+		const base = `http://127.0.0.1:${port}/Thingworx/Things/`;
+		try {
+			await waitFor("connected", () => gw.client.connected);
+			assert.equal((await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: "Press1", callback: appUrl })).status, 200);
+			await waitFor("Press1 bound on the platform", () => emu.store.get("Press1")?.isConnected === true);
+			const before = Date.now();
+			assert.equal((await call(base + "Press1/Properties/Pressure", "PUT", { Pressure: 4.5 })).status, 200);
+			if (CURL !== null) {
+				const { stdout } = await run(CURL, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Type: application/json", "-d", '{"Pressure": 4.75}', base + "Press1/Properties/Pressure"]);
+				assert.equal(stdout, "200");
+			} else assert.equal((await call(base + "Press1/Properties/Pressure", "PUT", { Pressure: 4.75 })).status, 200);
+			assert.equal((await call(base + "Press1/Properties/Locked", "PUT", { Locked: false })).status, 200);
+			await waitFor("synchronized", () => emu.store.get("Press1")!.synchronized && gw.client.isSynchronized("Press1"));
+			const listed = await call(base + "LocalEms/Services/GetEdgeThings", "POST");
+			assert.deepEqual(listed.json.rows, [{ name: "Press1", persist: false, isBound: true, isSynchronized: true, callback: appUrl }]);
+			const history = () => emu.store.get("Press1")!.properties.get("Pressure")?.history.toArray() ?? [];
+			await waitFor("both values stored", () => history().length === 2);
+			assert.deepEqual(history().map((v) => v.value.value), [4.5, 4.75]);
+			for (const v of history()) assert.ok(v.time >= before && v.time <= Date.now(), "stored with the time of its PUT");
+
+			// the platform's write and service call go to the application's callback
+			const write = await rest(emu, "PUT", "/Things/Press1/Properties/Pressure", { Pressure: 6 });
+			assert.equal(write.status, 200, write.text);
+			assert.deepEqual(app.calls.at(-1), { method: "PUT", url: "/app/Properties/Pressure", body: { Pressure: 6 } });
+			assert.deepEqual((await call(base + "Press1/Properties/Pressure", "GET")).json.rows, [{ Pressure: 6 }], "the value the application took is kept");
+			const refused = await rest(emu, "PUT", "/Things/Press1/Properties/Locked", { Locked: true });
+			assert.equal(refused.status, 403, "the application's refusal keeps its meaning");
+			const sum = await rest(emu, "POST", "/Things/Press1/Services/Add", { a: 2, b: 3 });
+			assert.equal(sum.status, 200, sum.text);
+			assert.deepEqual(sum.json.rows, [{ result: 5 }]);
+			assert.deepEqual(app.calls.at(-1), { method: "POST", url: "/app/Services/Add", body: { a: 2, b: 3 } });
+			// the platform reads a registered thing's value from the gateway
+			const read = await emu.platform.requestEdge("Press1", 0x01, 1, "Pressure", null);
+			assert.equal(read.code, 0x40);
+
+			assert.equal((await call(base + "LocalEms/Services/RemoveEdgeThing", "POST", { name: "Press1" })).status, 200);
+			await waitFor("Press1 unbound", () => emu.store.get("Press1")!.isConnected === false);
+			const gone = await rest(emu, "GET", "/Things/Press1/Properties/isConnected");
+			assert.deepEqual(gone.json.rows, [{ isConnected: false }]);
+		} finally {
+			await gw.stop();
+		}
+	});
+
+	test("a thing registered without a callback: platform writes kept on the gateway, service calls refused 501", async () => {
+		const gw = startGateway(emu, join(dir, "b.json"));
+		const port = await gw.start();
+		const base = `http://127.0.0.1:${port}/Thingworx/Things/`;
+		try {
+			await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: "Plain1" });
+			await call(base + "Plain1/Properties/Speed", "PUT", { Speed: 10 });
+			await waitFor("stored", () => (emu.store.get("Plain1")?.properties.get("Speed")?.history.toArray().length ?? 0) === 1);
+			assert.equal((await rest(emu, "PUT", "/Things/Plain1/Properties/Speed", { Speed: 11 })).status, 200);
+			assert.deepEqual((await call(base + "Plain1/Properties/Speed", "GET")).json.rows, [{ Speed: 11 }]);
+			const service = await rest(emu, "POST", "/Things/Plain1/Services/Start", {});
+			assert.equal(service.status, 501);
+			assert.match(service.text, /registered without a callback/);
+		} finally {
+			await gw.stop();
+		}
+	});
+
+	test("a gateway restarted on the same store binds its persisted things again", async () => {
+		const store = join(dir, "c.json");
+		let gw = startGateway(emu, store);
+		let port = await gw.start();
+		await call(`http://127.0.0.1:${port}/Thingworx/Things/LocalEms/Services/AddEdgeThing`, "POST", { name: "Kept1", persist: true });
+		await call(`http://127.0.0.1:${port}/Thingworx/Things/LocalEms/Services/AddEdgeThing`, "POST", { name: "Gone1" });
+		await waitFor("both bound", () => gw.client.isBound("Kept1") && gw.client.isBound("Gone1"));
+		await gw.stop();
+		await waitFor("unbound at stop", () => emu.store.get("Kept1")!.isConnected === false);
+		gw = startGateway(emu, store);
+		port = await gw.start();
+		try {
+			await waitFor("Kept1 bound again", () => emu.store.get("Kept1")!.isConnected && gw.client.isSynchronized("Kept1"));
+			assert.equal(gw.client.isBound("Gone1"), false, "not persisted: not registered again");
+			const listed = await call(`http://127.0.0.1:${port}/Thingworx/Things/LocalEms/Services/GetEdgeThings`, "POST");
+			assert.deepEqual(listed.json.rows.map((r: { name: string }) => r.name), ["Kept1"]);
+		} finally {
+			await gw.stop();
+		}
+	});
+});
