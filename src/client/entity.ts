@@ -24,6 +24,15 @@ export const PUSH_ON = 3;
 export const PUSH_OFF = 4;
 export const PUSH_DEADBAND = 5;
 
+/** Sets `target`'s push code and threshold from the platform's push type name; false for a name it does not know. */
+export function applyPushType(target: { pushCode: number; pushThreshold: number }, pushType: string, threshold: number): boolean {
+	const code = PUSH_TYPES.indexOf(pushType);
+	if (code < 0) return false;
+	target.pushCode = code;
+	target.pushThreshold = threshold;
+	return true;
+}
+
 /** A table a reply writes straight into the TX buffer, e.g. a GET's one-row property table. */
 export interface TableWriter {
 	writeTable(w: ByteWriter): void;

@@ -15,7 +15,7 @@
  */
 import type { Hal } from "../../hal/hal";
 import type { BoundEntity, EntityLink, PushedProperty, Reply } from "../client/entity";
-import { PUSH_ALWAYS, PUSH_TYPES } from "../client/entity";
+import { applyPushType, PUSH_ALWAYS } from "../client/entity";
 import { decodeMessage, encodeName, type ParamsReader, type RequestHead } from "../protocol";
 import {
 	BAD_GATEWAY, BAD_REQUEST, FORBIDDEN, GATEWAY_TIMEOUT, GET, INTERNAL_SERVER_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, NOT_IMPLEMENTED,
@@ -59,11 +59,7 @@ class GatewayProperty implements PushedProperty {
 	}
 
 	applySubscription(pushType: string, threshold: number): boolean {
-		const code = PUSH_TYPES.indexOf(pushType);
-		if (code < 0) return false;
-		this.pushCode = code;
-		this.pushThreshold = threshold;
-		return true;
+		return applyPushType(this, pushType, threshold);
 	}
 }
 

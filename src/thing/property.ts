@@ -8,7 +8,7 @@
 import { baseTypeCode, BaseType, type ByteWriter, encodeTypedValue } from "../protocol";
 import type { BaseTypeName, Location, TypedValue } from "../protocol/model";
 import type { AspectValue, PlainValue, PropertySpec, PushType } from "./spec";
-import { PUSH_TYPES, type PushedProperty } from "../client/entity";
+import { applyPushType, PUSH_TYPES, type PushedProperty } from "../client/entity";
 import { KIND_LOCATION, valueKind } from "../protocol/kinds";
 import { fits, plainTypeError } from "./values";
 
@@ -129,11 +129,7 @@ export class Property implements PushedProperty {
 
 	/** Platform override from GetPropertySubscriptions; false when the push type name is unknown. */
 	applySubscription(pushType: string, threshold: number): boolean {
-		const code = PUSH_TYPES.indexOf(pushType);
-		if (code < 0) return false;
-		this.pushCode = code;
-		this.pushThreshold = threshold;
-		return true;
+		return applyPushType(this, pushType, threshold);
 	}
 
 	/** Into the one value object; a location's fields into the one Location (the caller's object stays theirs). */
