@@ -5,9 +5,13 @@ import type { LogLevel } from "../../hal/hal";
 import { startEmulator, stderrSink, type Emulator } from "../../emulator/index";
 import { startSteamSensor, type SteamSensor } from "../../src/apps/steamsensor/index";
 import { createSimulatedDrivers } from "../../src/drivers/index";
+import { gatewayConfig } from "../../src/gateway/config";
+import { EdgeGateway } from "../../src/gateway/edge-gateway";
+import { curlLines } from "./ems";
 
 const USAGE = `usage: npm start [-- [options]]                        SteamSensor + emulator on this machine
        npm start -- [options] <host> <port> <appKey> [<thingName>]   SteamSensor + a real ThingWorx
+       npm start -- --ems [options] [<host> <port> <appKey>]     the edge gateway instead of the SteamSensor
        (or: twx start ...)
 
 With no host, an AlwaysOn platform emulator starts in this process and the SteamSensor (simulated
@@ -21,6 +25,9 @@ options:
   --path=<path>      WebSocket path (default /Thingworx/WS)
   --emulator-port=<n>  port of the local emulator (default 8080; 0 = any free port)
   --scan-rate=<ms>   how often the SteamSensor reads its drivers and pushes (default 5000)
+  --ems              run the edge gateway (EMS-style local REST server) instead of the SteamSensor, and
+                     print the curl lines that register a thing and push its values from another terminal
+  --ems-port=<n>     the gateway's HTTP port on 127.0.0.1 (default 8000; 0 = any free port)
   --verbose          the client's and the emulator's own log lines too
   --help             this text
 
@@ -34,6 +41,8 @@ interface Options {
 	emulatorPort: number;
 	scanRateMs: number;
 	verbose: boolean;
+	ems: boolean;
+	emsPort: number;
 	remote: { host: string; port: number; appKey: string; thingName: string } | null;
 }
 
@@ -46,7 +55,7 @@ function number(value: string, what: string, min: number, max: number): number {
 }
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Options | "help" {
-	const o: Options = { tls: false, insecure: false, path: "/Thingworx/WS", emulatorPort: 8080, scanRateMs: 5000, verbose: false, remote: null };
+	const o: Options = { tls: false, insecure: false, path: "/Thingworx/WS", emulatorPort: 8080, scanRateMs: 5000, verbose: false, ems: false, emsPort: 8000, remote: null };
 	const positional: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
@@ -61,6 +70,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
 			case "--tls": o.tls = true; break;
 			case "--insecure": o.tls = true; o.insecure = true; break;
 			case "--verbose": o.verbose = true; break;
+			case "--ems": o.ems = true; break;
+			case "--ems-port": o.emsPort = number(value(), "--ems-port", 0, 65535); break;
 			case "--path": o.path = value(); if (!o.path.startsWith("/")) throw new UsageError("--path must start with /"); break;
 			case "--emulator-port": o.emulatorPort = number(value(), "--emulator-port", 0, 65535); break;
 			case "--scan-rate": o.scanRateMs = number(value(), "--scan-rate", 10, 86400000); break;
@@ -126,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
 	const secret = target.appKey;
 	const logLevel: LogLevel = o.verbose ? "debug" : "warn";
 	const hal = createNodeHal({ logLevel, logSink: (level, message) => process.stderr.write(`[${stamp()}] ${level}: ${message}\n`) });
+	if (o.ems) return runGateway(hal, target, o, emulator);
 	const scheme = o.tls ? "wss" : "ws";
 	say(`SteamSensor "${target.thingName}" connecting to ${scheme}://${target.host}:${target.port}${o.path}`);
 	let lastState = "";
@@ -164,7 +176,17 @@ export async function main(argv: string[]): Promise<number> {
 		await emulator?.close();
 		return 1;
 	}
-	await new Promise<void>((resolve) => {
+	await interrupted();
+	say("stopping: UNBIND and close");
+	await sensor.stop();
+	if (emulator) await emulator.close();
+	say("stopped");
+	return 0;
+}
+
+/** Resolves at the first Ctrl-C (or SIGTERM); a second one exits at once. */
+function interrupted(): Promise<void> {
+	return new Promise<void>((resolve) => {
 		const quit = (): void => {
 			process.off("SIGINT", quit);
 			process.off("SIGTERM", quit);
@@ -174,9 +196,52 @@ export async function main(argv: string[]): Promise<number> {
 		process.on("SIGINT", quit);
 		process.on("SIGTERM", quit);
 	});
+}
+
+/** --ems: the edge gateway on that platform, its REST server on loopback, the curl lines to try it printed. */
+async function runGateway(hal: ReturnType<typeof createNodeHal>, target: { host: string; port: number; appKey: string }, o: Options, emulator: Emulator | null): Promise<number> {
+	const secret = target.appKey;
+	let gateway: EdgeGateway;
+	let port: number;
+	try {
+		const config = gatewayConfig({
+			ws_servers: [{ host: target.host, port: target.port }],
+			ws_connection: { encryption: o.tls ? "ssl" : "none", verify: !o.insecure },
+			http_server: { port: o.emsPort },
+		});
+		gateway = new EdgeGateway(hal, config, () => secret);
+		const client = gateway.client;
+		client.onAuthenticated = (credential) => say(`authenticated (${credential})`);
+		client.onBound = (name) => say(`bound ${name}`);
+		client.onUnbound = (name) => say(`unbound ${name}`);
+		client.onSynchronized = (name) => say(`synchronized ${name}`);
+		client.onPush = (name, rows, bytes) => say(`pushing ${rows} value${rows === 1 ? "" : "s"} of ${name} (${bytes} bytes)`);
+		client.onError = (error) => say(`error: ${error.message}`);
+		port = await listenGateway(gateway, o.emsPort);
+	} catch (error) {
+		process.stderr.write(`start: ${(error as Error).message}
+`);
+		await emulator?.close();
+		return 1;
+	}
+	say(`gateway listening: http://127.0.0.1:${port} (loopback only), platform ${o.tls ? "wss" : "ws"}://${target.host}:${target.port}`);
+	say("from another terminal, register a thing, push a value, read it back, list and remove:");
+	for (const line of curlLines(`http://127.0.0.1:${port}`, "MyEdgeThing", "")) process.stdout.write(`  ${line}\n`);
+	await interrupted();
 	say("stopping: UNBIND and close");
-	await sensor.stop();
+	await gateway.stop();
 	if (emulator) await emulator.close();
 	say("stopped");
 	return 0;
+}
+
+/** Starts the gateway; when its port is taken, on any free one. */
+async function listenGateway(gateway: EdgeGateway, port: number): Promise<number> {
+	try {
+		return await gateway.start();
+	} catch (error) {
+		if (!/EADDRINUSE/.test(String((error as Error).message) + String((error as NodeJS.ErrnoException).code)) || port === 0) throw error;
+		say(`port ${port} is busy: the gateway takes any free port`);
+		return gateway.server.listen({ host: "127.0.0.1", port: 0 });
+	}
 }
