@@ -49,6 +49,12 @@ export class AlwaysOnHub {
 		this.#sweep.unref();
 	}
 
+	/** The live connection `id`, if any. */
+	find(id: number): EdgeConnection | undefined {
+		for (const connection of this.connections) if (connection.id === id) return connection;
+		return undefined;
+	}
+
 	/** Takes the upgrade when it is for the AlwaysOn path; false leaves it to others. */
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
 		const path = (request.url ?? "").split("?")[0];

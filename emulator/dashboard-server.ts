@@ -9,13 +9,18 @@
  *   GET  /Emulator/Stream            text/event-stream of batches
  *   GET  /Emulator/Frames/{id}       one decoded frame
  *   GET  /Emulator/Status            counters and connections
+ *   POST /Emulator/Wedge             {thing | connection, mode} -> {connection} (faults.ts)
+ *   POST /Emulator/Unbind            {thing} -> {connection}: an administrative unbind
  */
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Access } from "./access";
 import type { AlwaysOnHub } from "./alwayson-server";
+import type { WedgeMode } from "./edge-connection";
+import type { Faults } from "./faults";
 import { HttpError, readJsonObject, segments, sendJson, sendText } from "./http";
-import type { Platform } from "./platform";
+import { PlatformError, type Platform } from "./platform";
+import { httpStatus } from "../src/gateway/status";
 import { messageToJson, type FrameEntry, type ProtocolLog } from "./protocol-log";
 import type { EventRecord, PropertyRecord, StoreChange, ThingRecord, Vtq } from "./store";
 import { eventView, thingView, vtqToJson } from "./views";
@@ -43,6 +48,7 @@ export class Dashboard {
 	#hub: AlwaysOnHub;
 	#access: Access;
 	#frames: ProtocolLog;
+	#faults: Faults;
 	#clients = new Set<ServerResponse>();
 	#things = new Set<ThingRecord>();
 	#values = new Map<PropertyRecord, PendingValues>();
@@ -53,8 +59,9 @@ export class Dashboard {
 	#heartbeat: NodeJS.Timeout;
 	#unsubscribe: Array<() => void>;
 
-	constructor(platform: Platform, hub: AlwaysOnHub, access: Access, frames: ProtocolLog) {
+	constructor(platform: Platform, hub: AlwaysOnHub, access: Access, frames: ProtocolLog, faults: Faults) {
 		this.#platform = platform;
+		this.#faults = faults;
 		this.#hub = hub;
 		this.#access = access;
 		this.#frames = frames;
@@ -90,6 +97,7 @@ export class Dashboard {
 			return;
 		}
 		if (!this.#access.authorized(req)) throw new HttpError(401, "authentication required");
+		if (method === "POST" && (parts[0] === "Wedge" || parts[0] === "Unbind")) return this.#fault(res, parts[0], await readJsonObject(req));
 		if (method !== "GET") throw new HttpError(405, "GET only");
 		switch (parts[0]) {
 			case "State":
@@ -105,6 +113,21 @@ export class Dashboard {
 			}
 		}
 		throw new HttpError(404, "not found");
+	}
+
+	#fault(res: ServerResponse, which: string, body: Record<string, unknown>): void {
+		const thing = typeof body.thing === "string" ? body.thing : undefined;
+		try {
+			if (which === "Unbind") {
+				if (thing === undefined) throw new HttpError(400, 'body must be {"thing": name}');
+				return sendJson(res, 200, { connection: this.#faults.unbind(thing) });
+			}
+			const connection = typeof body.connection === "number" ? body.connection : undefined;
+			return sendJson(res, 200, { connection: this.#faults.wedge({ thing, connection }, body.mode as WedgeMode) });
+		} catch (error) {
+			if (!(error instanceof PlatformError)) throw error;
+			throw new HttpError(httpStatus(error.code), error.message);
+		}
 	}
 
 	#static(res: ServerResponse, name: string): void {

@@ -5,13 +5,22 @@
  * (binding, storing, answering) is the EdgeHandler's business.
  */
 import type { WebSocket } from "ws";
-import { Code, codeName, chunkCount, decodeMessage, DecodeError, encodeChunk, encodeMessageToBytes, HEADER_SIZE, isRequestCode, isResponseCode, messageKind, Reassembler } from "../src/protocol";
+import { Characteristic, Code, codeName, chunkCount, decodeMessage, DecodeError, encodeChunk, encodeMessageToBytes, HEADER_SIZE, isRequestCode, isResponseCode, messageKind, Reassembler } from "../src/protocol";
 import type { BindMessage, ChunkMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../src/protocol/model";
 import type { Counters } from "./counters";
 import type { Logger } from "./log";
 import { describe, type ProtocolLog } from "./protocol-log";
 
 export const ConnectionState = Object.freeze({ AWAIT_AUTH: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+
+/**
+ * A wedged platform, played on purpose (tests, chaos; faults.ts): "silent" answers WebSocket pings and
+ * nothing else (no answer, no request, nothing sent); "fragment" begins a WebSocket message that it
+ * never finishes, then is silent; "chunk" sends the first chunk of a two-chunk AlwaysOn request, then
+ * is silent; "none" serves.
+ */
+export const WEDGE_MODES = Object.freeze(["none", "silent", "fragment", "chunk"] as const);
+export type WedgeMode = (typeof WEDGE_MODES)[number];
 
 /**
  * With permessage-deflate, frames longer than chunkSize - DEFLATE_MARGIN go uncompressed (deflate may
@@ -100,6 +109,9 @@ export class EdgeConnection {
 	#rejectedRequestId = -1;
 	/** The multipart set last refused, answered once. */
 	#refusedMultipartId = -1;
+	#wedge: WedgeMode = "none";
+	/** Things whose requests go unanswered while the connection serves the others. */
+	#silentThings = new Set<string>();
 
 	constructor(id: number, ws: WebSocket, remote: string, maxFrameSize: number, config: ConnectionConfig, handler: EdgeHandler, counters: Counters, log: Logger, frames: ProtocolLog) {
 		this.id = id;
@@ -139,6 +151,45 @@ export class EdgeConnection {
 		return this.#pending.size;
 	}
 
+	get wedged(): WedgeMode {
+		return this.#wedge;
+	}
+
+	/**
+	 * Wedges the connection (`thing` null) or, for "silent", only the requests about `thing`; "none"
+	 * serves again (a message left open stays open: the edge is expected to give the connection up).
+	 */
+	wedge(mode: WedgeMode, thing: string | null = null): void {
+		if (thing !== null && mode !== "none" && mode !== "silent") throw new RangeError(`wedge mode ${mode} is for a whole connection, not one thing`);
+		this.#log.warn(`${this.label}: wedged ${mode}${thing === null ? "" : " for " + thing}`);
+		if (thing !== null) {
+			if (mode === "none") this.#silentThings.delete(thing);
+			else this.#silentThings.add(thing);
+			return;
+		}
+		if (mode === "none") this.#silentThings.clear();
+		if (this.state < ConnectionState.CLOSING && this.#wedge === "none" && (mode === "fragment" || mode === "chunk")) this.#leaveOpen(mode);
+		this.#wedge = mode;
+	}
+
+	/** The start of a message that never ends: a WebSocket fragment (FIN clear), or chunk 1 of 2. */
+	#leaveOpen(mode: "fragment" | "chunk"): void {
+		const thing = this.things.values().next().value ?? "Wedge";
+		const text = "x".repeat(this.chunkSize);
+		const bytes = encodeMessageToBytes({
+			kind: "request", version: 1, code: Code.POST, requestId: this.#nextRequestId++, endpointId: 0, sessionId: this.sessionId, entityType: 0x0a,
+			entityName: thing, characteristicType: Characteristic.SERVICES, characteristicName: "Wedge", headers: [],
+			params: { fields: [{ name: "text", description: "", baseType: "STRING", aspects: [] }], rows: [[{ type: "STRING", value: text }]] },
+		});
+		this.#counters.framesOut++;
+		if (mode === "fragment") {
+			this.#ws.send(bytes.subarray(0, HEADER_SIZE), { binary: true, fin: false, compress: false });
+			return;
+		}
+		const chunk = new Uint8Array(this.chunkSize);
+		this.#ws.send(chunk.subarray(0, encodeChunk(bytes, bytes.length, 1, this.chunkSize, chunk, 0)), { binary: true, compress: false });
+	}
+
 	onceClosed(callback: () => void): void {
 		this.#ws.once("close", () => callback());
 	}
@@ -176,6 +227,10 @@ export class EdgeConnection {
 	}
 
 	#sendFrame(bytes: Uint8Array): void {
+		if (this.#wedge !== "none") {
+			this.#counters.wedgedDrops++;
+			return;
+		}
 		this.#counters.framesOut++;
 		const compress = this.deflate && bytes.length >= DEFLATE_MIN && bytes.length <= this.chunkSize - DEFLATE_MARGIN;
 		this.#ws.send(bytes, { binary: true, compress });
@@ -233,6 +288,10 @@ export class EdgeConnection {
 		this.#counters.framesIn++;
 		if (this.state >= ConnectionState.CLOSING) {
 			this.#counters.ignoredAfterClose++;
+			return;
+		}
+		if (this.#wedge !== "none") {
+			this.#counters.wedgedDrops++;
 			return;
 		}
 		if (!isBinary) {
@@ -354,6 +413,10 @@ export class EdgeConnection {
 
 	#request(message: RequestMessage): void {
 		this.#counters.requestsFromEdge++;
+		if (this.#silentThings.has(message.entityName)) {
+			this.#counters.wedgedDrops++;
+			return;
+		}
 		let result: Reply | Promise<Reply>;
 		try {
 			result = this.#handler.request(this, message);

@@ -11,6 +11,8 @@ import { Access } from "./access";
 import { ALWAYSON_PATH, AlwaysOnHub } from "./alwayson-server";
 import { newCounters, type Counters } from "./counters";
 import { Dashboard } from "./dashboard-server";
+import type { WedgeMode } from "./edge-connection";
+import { Faults, type WedgeTarget } from "./faults";
 import { sendText } from "./http";
 import { Logger, type LogLevel, type LogSink } from "./log";
 import { Platform, type BindPolicy } from "./platform";
@@ -83,6 +85,13 @@ export interface Emulator {
 	platform: Platform;
 	edge: EdgeRequests;
 	counters(): Counters;
+	/**
+	 * Wedges a connection (`{connection: id}`, or the one `{thing}` is bound on: "silent" then leaves only
+	 * that thing's requests unanswered); returns the connection's id. Modes: see WedgeMode.
+	 */
+	wedge(target: WedgeTarget, mode: WedgeMode): number;
+	/** An administrative unbind: `thing` is no longer routed to its connection (its pushes get FORBIDDEN); returns that connection's id. */
+	unbind(thing: string): number;
 	close(): Promise<void>;
 }
 
@@ -112,7 +121,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 	}, platform, counters, log, frames);
 	const access = new Access((key) => platform.checkKey(key), options.dashboardLink === "reusable");
 	const rest = new RestApi(platform, access);
-	const dashboard = new Dashboard(platform, hub, access, frames);
+	const faults = new Faults(platform, hub);
+	const dashboard = new Dashboard(platform, hub, access, frames, faults);
 
 	const serve = (req: IncomingMessage, res: ServerResponse): void => {
 		const path = (req.url ?? "/").split("?")[0];
@@ -171,6 +181,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 			post: request(Code.POST, Characteristic.SERVICES),
 		},
 		counters: () => hub.snapshot(),
+		wedge: (target, mode) => faults.wedge(target, mode),
+		unbind: (thing) => faults.unbind(thing),
 		async close() {
 			dashboard.close();
 			await hub.close();

@@ -210,6 +210,16 @@ export class Platform implements EdgeHandler {
 		return { code: Code.SUCCESS };
 	}
 
+	/** An administrative unbind: `name` is no longer routed to its connection, whose pushes for it are answered FORBIDDEN until it BINDs it again. */
+	unbindThing(name: string): EdgeConnection {
+		const connection = this.#bound.get(name);
+		if (!connection) throw new PlatformError(Code.SERVICE_UNAVAILABLE, `${name} is not bound`);
+		this.#release(connection, name);
+		this.#counters.adminUnbinds++;
+		this.#log.warn(`${name}: unbound from connection ${connection.id} by the administrator`);
+		return connection;
+	}
+
 	closed(connection: EdgeConnection): void {
 		for (const name of [...connection.things]) this.#release(connection, name);
 		this.#sessions.delete(connection.sessionId);
