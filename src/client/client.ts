@@ -40,15 +40,17 @@ import { decodeMessage, HEADER_SIZE, isRequestCode, PushWriter, Reassembler } fr
 import { AUTH, BAD_REQUEST, BIND, EVENTS, GATEWAY_TIMEOUT, POST, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
 import type { AuthMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../protocol/model";
 import { rxBufferSize, txBufferSize, WebSocketClient } from "../ws/client";
+import { POLICY_VIOLATION, WebSocketError } from "../ws/error";
 import { Backoff } from "./backoff";
 import { BOUND, Bindings } from "./bindings";
 import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import type { BoundEntity, EntityLink, PushedProperty, Reply } from "./entity";
-import { RequestError } from "./errors";
+import { ConnectionError, RequestError } from "./errors";
 import { Outbox, type OutboxLink } from "./outbox";
 import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_BIND_SOME, FOR_PUSH, FOR_QUEUED, FOR_SYNC, FOR_UNBIND, FOR_UNBIND_SOME, PendingTable } from "./pending";
 import { Pusher } from "./pusher";
 import { RequestQueue, type RequestOptions } from "./requestqueue";
+import { countRecovery, LossDetector } from "./recovery";
 import { nothing } from "./requests";
 import { Responder } from "./responder";
 import { NEVER, type Session } from "./session";
@@ -69,8 +71,6 @@ const DISCONNECTING = 5;
 const WAITING = 6;
 
 const AUTH_SESSION = 0xffffffff;
-/** Incomplete multipart sets are dropped this long after their first chunk (docs/protocol.md §1.2). */
-const STALE_MS = 50000;
 
 function webSocket(hal: Hal, options: ConstructorParameters<typeof WebSocketClient>[1]): Transport {
 	return new WebSocketClient(hal, options) as Transport;
@@ -91,6 +91,8 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	onDropped: ((thingName: string, rows: number, totalDropped: number) => void) | null = null;
 	/** Failures that do not throw anywhere else: AUTH/BIND refused, lost connection, failed sync or push. */
 	onError: ((error: Error) => void) | null = null;
+	/** A loss detected and recovered from (recovery.ts: "unanswered", "stale-message", "outbox-full", "binding-lost"); null: the connection. */
+	onRecovery: ((kind: string, thingName: string | null) => void) | null = null;
 	/** Counts connections (Session): a reply made for an older one is late. */
 	generation = 0;
 
@@ -115,6 +117,9 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	/** Made when the first chunk arrives (most devices never see one). */
 	#reassembler: Reassembler | null = null;
 	#backoff: Backoff;
+	#loss: LossDetector;
+	/** The connection was failed by a detected loss: its reconnect does not reset the back-off. */
+	#lost = false;
 	/** The one timer, and the tick it is scheduled for (NEVER: unscheduled). */
 	#timer: TimerId;
 	#armedAt = NEVER;
@@ -151,6 +156,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#options = options;
 		this.#pending = new PendingTable(s.maxPending);
 		this.#backoff = new Backoff(hal, s.backoffBaseMs, s.backoffCapMs);
+		this.#loss = new LossDetector(s.maxConsecutiveTimeouts, s.transport.messageTimeoutMs);
 		const gateway = config.gateway && config.gateway.name && config.gateway.type ? config.gateway : null;
 		const bindings = new Bindings(hal, s, this.#pending, this, gateway);
 		this.#bindings = bindings;
@@ -342,11 +348,12 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 
 	// --- Session and OutboxLink: what the parts call ---
 
-	/** A failure that throws nowhere else: logged, and handed to onError. */
+	/** A failure that throws nowhere else: logged, and handed to onError; a recovery (ConnectionError) is counted and handed to onRecovery too. */
 	report(error: unknown): void {
 		const e = error instanceof Error ? error : new Error(String(error));
 		this.#hal.log("error", e.message);
 		if (this.onError !== null) this.onError(e);
+		if (e instanceof ConnectionError) this.recovered(e.kind, e.thingName);
 	}
 
 	/** The transport while bound and not closing, else null. */
@@ -405,7 +412,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.arm();
 	};
 
-	/** A request got no answer in time. (Loss detection, issue 12: consecutive timeouts are counted here.) */
+	/** A request got no answer in time; maxConsecutiveTimeouts in a row: the connection is lost. */
 	private expire(slot: number): void {
 		const pending = this.#pending;
 		const kind = pending.kind(slot);
@@ -428,22 +435,39 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				return;
 			case FOR_SYNC:
 				this.#bindings.syncFailed(index, unanswered("GetPropertySubscriptions of " + this.#bindings.entities[index]!.name));
-				return;
+				break;
 			case FOR_PUSH:
 				this.#pusher.timedOut(index);
-				return;
+				break;
 			case FOR_QUEUED:
 				this.#requests.timedOut(id);
-				return;
+				break;
 			case FOR_APP:
 				if (reject !== null) reject(new RequestError(GATEWAY_TIMEOUT, "no answer within " + this.#s.requestTimeoutMs + " ms"));
 		}
+		if (this.#loss.unanswered()) this.lose("unanswered", this.#loss.streak + " requests in a row not answered within " + this.#s.requestTimeoutMs + " ms");
 	}
 
+	/** Stale multipart sets are dropped; one with nothing else received since is a wedged peer. */
 	private sweep(now: number): void {
 		const reassembler = this.#reassembler;
-		if (reassembler !== null) reassembler.sweep(now);
+		if (reassembler !== null && reassembler.sweep(now) > 0 && this.#loss.silent(now)) {
+			this.lose("stale-message", "a multipart message left unfinished for " + this.#s.transport.messageTimeoutMs + " ms, nothing else received");
+		}
 		this.staleAt();
+	}
+
+	/** A loss detected on a connection that looks alive: reported, and the connection made again. */
+	private lose(kind: string, why: string): void {
+		if (this.#transport === null || this.#closing) return;
+		this.report(new ConnectionError(kind, why + ": connection closed"));
+		this.#lost = true;
+		this.abort(POLICY_VIOLATION, kind);
+	}
+
+	private recovered(kind: string, thingName: string | null): void {
+		countRecovery(this.stats, kind);
+		if (this.onRecovery !== null) this.onRecovery(kind, thingName);
 	}
 
 	/** The sweep deadline follows the oldest unfinished multipart set. */
@@ -478,6 +502,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		t.onClose = this.#onClose;
 		this.#transport = t;
 		this.#closing = false;
+		this.#loss.reset(this.#hal.ticks());
 		this.generation++;
 		try {
 			t.open();
@@ -572,15 +597,15 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	}
 
 	/** Close now (after a failure, or after UNBIND); the close handler decides what follows. */
-	private abort(): void {
+	private abort(code = 1000, reason = "Normal Close"): void {
 		const t = this.#transport;
 		if (t === null || this.#closing) return;
 		this.#closing = true;
 		if (this.#state === CONNECTED) this.setState(DISCONNECTING);
-		t.close(1000, "Normal Close");
+		t.close(code, reason);
 	}
 
-	/** The connection is gone. (Loss detection, issue 12: every loss, detected or reported, ends here.) */
+	/** The connection is gone: every loss, detected or reported, ends here. */
 	#onClose = (code: number, reason: string, error: Error | null): void => {
 		this.#transport = null;
 		this.generation++;
@@ -605,8 +630,9 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			this.arm();
 			return;
 		}
-		const stable = this.#boundAt > 0 && this.#hal.ticks() - this.#boundAt >= this.#s.backoffCapMs;
+		const stable = this.#boundAt > 0 && this.#hal.ticks() - this.#boundAt >= this.#s.backoffCapMs && !this.#lost;
 		this.#boundAt = 0;
+		this.#lost = false;
 		if (this.#dutyOff) {
 			this.#dutyOff = false;
 			this.setState(WAITING);
@@ -615,6 +641,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			const why = error ? error.message : "closed by the platform (" + code + (reason ? " " + reason : "") + ")";
 			this.#hal.log("warn", "connection lost: " + why);
 			if (error) this.report(error);
+			if (error instanceof WebSocketError && error.kind === "timeout" && error.code === POLICY_VIOLATION) this.recovered("stale-message", null);
 			if (stable) this.#backoff.reset();
 			this.scheduleReconnect();
 		}
@@ -644,6 +671,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	#onMessage = (bytes: Uint8Array, binary: boolean): void => {
 		this.stats.messagesReceived++;
 		this.stats.bytesReceived += bytes.length;
+		this.#loss.received(this.#hal.ticks());
 		if (!binary || bytes.length < HEADER_SIZE) {
 			this.stats.decodeErrors++;
 			return;
@@ -656,6 +684,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			if (slot >= 0 && pending.kind(slot) === FOR_PUSH) {
 				const index = pending.thing(slot);
 				pending.free(slot);
+				this.#loss.answered();
 				this.#pusher.answered(index, code);
 				this.arm();
 				return;
@@ -683,7 +712,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			const chunk = decodeMessage(bytes);
 			if (chunk.kind !== "chunk") return null;
 			const now = this.#hal.ticks();
-			const reassembler = (this.#reassembler ??= new Reassembler({ maxMessageSize: this.#s.maxMessageSize, staleMs: STALE_MS }));
+			const reassembler = (this.#reassembler ??= new Reassembler({ maxMessageSize: this.#s.maxMessageSize, staleMs: this.#s.transport.messageTimeoutMs }));
 			const whole = reassembler.add(chunk, now);
 			this.staleAt();
 			return whole;
@@ -725,6 +754,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const resolve = pending.resolver(slot);
 		const reject = pending.rejecter(slot);
 		pending.free(slot);
+		this.#loss.answered();
 		switch (kind) {
 			case FOR_PUSH:
 				this.#pusher.answered(index, msg.code);

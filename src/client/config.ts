@@ -83,7 +83,8 @@ export interface EdgeClientConfig {
 	/**
 	 * An incoming message left unfinished this long is a loss: a WebSocket message whose fragments stop
 	 * (the connection is failed, checked at each ping) or an AlwaysOn multipart set whose chunks stop
-	 * (dropped and counted). Default 50 000 ms (the C SDK's stale-message time).
+	 * (dropped and counted; when nothing else came in meanwhile the connection is failed too, onRecovery
+	 * "stale-message"). Default 50 000 ms (the C SDK's stale-message time).
 	 */
 	messageTimeoutMs?: number;
 	/** Exponential back-off with full jitter between reconnect attempts. Defaults 500 ms and 30 000 ms. */
@@ -101,6 +102,11 @@ export interface EdgeClientConfig {
 	requestQueueLength?: number;
 	/** Requests that may wait for an answer at once. Default 8. */
 	maxPending?: number;
+	/**
+	 * This many requests in a row without an answer (a platform that answers pings but not requests)
+	 * mean the connection is lost: it is closed and made again (onRecovery "unanswered"). Default 3.
+	 */
+	maxConsecutiveTimeouts?: number;
 	/**
 	 * Messages that wait to be sent while the connection takes no more (or go chunk by chunk), and the
 	 * memory they may hold; when either is reached the peer is not reading: the connection is failed,
@@ -147,6 +153,7 @@ export interface Settings {
 	requestQueueBytes: number;
 	requestQueueLength: number;
 	maxPending: number;
+	maxConsecutiveTimeouts: number;
 	outboxMessages: number;
 	outboxBytes: number;
 	autoPush: boolean;
@@ -170,7 +177,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
-	"queueBytes", "requestQueueBytes", "requestQueueLength", "maxPending", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
+	"queueBytes", "requestQueueBytes", "requestQueueLength", "maxPending", "maxConsecutiveTimeouts", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
 	"compression", "proxy", "maxThings",
 ]);
 
@@ -238,6 +245,7 @@ export function settings(config: EdgeClientConfig): Settings {
 		requestQueueBytes: positive(config.requestQueueBytes, 2048, "requestQueueBytes", 64, outboxBytes),
 		requestQueueLength: positive(config.requestQueueLength, 16, "requestQueueLength", 1, 1024),
 		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
+		maxConsecutiveTimeouts: positive(config.maxConsecutiveTimeouts, 3, "maxConsecutiveTimeouts", 1, 1000),
 		outboxMessages: positive(config.outboxMessages, 16, "outboxMessages"),
 		outboxBytes,
 		autoPush: config.autoPush !== false,

@@ -26,14 +26,17 @@ export class RequestError extends Error {
 }
 
 /**
- * A connection the client gave up on, or a recovery it made (the onRecovery kinds): "outbox-full", the
- * peer stopped reading while the client had answers to send (the outbound queue reached its bound).
+ * A connection the client gave up on, or a recovery it made: `kind` is the onRecovery kind
+ * (recovery.ts), e.g. "outbox-full", the peer stopped reading while the client had answers to send
+ * (the outbound queue reached its bound); `thingName` the thing concerned, null for the connection.
  */
 export class ConnectionError extends Error {
 	readonly kind: string;
-	constructor(kind: string, message: string) {
+	readonly thingName: string | null;
+	constructor(kind: string, message: string, thingName: string | null = null) {
 		super(message);
 		this.kind = kind;
+		this.thingName = thingName;
 	}
 	override get name() {
 		return "ConnectionError";

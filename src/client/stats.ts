@@ -23,6 +23,15 @@ export interface ClientStats {
 	timeouts: number;
 	/** Connection attempts after the first. */
 	reconnects: number;
+	/**
+	 * Losses detected on a connection that looked alive, each followed by a reconnect (recovery.ts):
+	 * maxConsecutiveTimeouts requests unanswered in a row, an incoming message left unfinished, the peer not reading.
+	 */
+	lostUnanswered: number;
+	lostStaleMessage: number;
+	lostOutboxFull: number;
+	/** Pushes answered FORBIDDEN/NOT_FOUND for a thing this connection bound: the thing was bound again. */
+	bindingsLost: number;
 	/** Received messages that could not be decoded, answers nobody waited for, replies for a closed connection. */
 	decodeErrors: number;
 	unmatchedResponses: number;
@@ -33,6 +42,7 @@ export function newStats(): ClientStats {
 	return {
 		messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, pushes: 0, pushesAcknowledged: 0,
 		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, timeouts: 0, reconnects: 0,
+		lostUnanswered: 0, lostStaleMessage: 0, lostOutboxFull: 0, bindingsLost: 0,
 		decodeErrors: 0, unmatchedResponses: 0, lateReplies: 0,
 	};
 }
