@@ -16,7 +16,7 @@ import { createNodeHal } from "../../hal/node/index";
 import { gatewayConfig } from "../../src/gateway/config";
 import { EdgeGateway } from "../../src/gateway/edge-gateway";
 import type { Emulator } from "../../emulator/index";
-import { emulator, KEY, rest, waitFor } from "../e2e/helpers";
+import { CuttingProxy, emulator, KEY, rest, waitFor } from "../e2e/helpers";
 
 const run = promisify(execFile);
 
@@ -50,10 +50,10 @@ function application() {
 	return { calls, server };
 }
 
-function startGateway(emu: Emulator, storePath: string) {
+function startGateway(emu: Emulator, storePath: string, platformPort = emu.port) {
 	const hal = createNodeHal({ logLevel: "error", storePath, lingerMs: 50 });
 	const config = gatewayConfig({
-		ws_servers: [{ host: "127.0.0.1", port: emu.port }],
+		ws_servers: [{ host: "127.0.0.1", port: platformPort }],
 		ws_connection: { encryption: "none" },
 		http_server: { port: 0 },
 		things: { max_things: 4 },
@@ -168,6 +168,27 @@ describe("the gateway end to end", () => {
 			assert.deepEqual(listed.json.rows.map((r: { name: string }) => r.name), ["Kept1"]);
 		} finally {
 			await gw.stop();
+		}
+	});
+
+	test("the connection to the platform cut again and again while values are PUT: every value stored, in order (a push whose answer a cut lost is sent again)", async () => {
+		const proxy = new CuttingProxy(() => emu.port);
+		const gw = startGateway(emu, join(dir, "d.json"), await proxy.listen());
+		const port = await gw.start();
+		const base = `http://127.0.0.1:${port}/Thingworx/Things/`;
+		try {
+			await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: "Flow1" });
+			for (let i = 0; i < 60; i++) {
+				assert.equal((await call(base + "Flow1/Properties/Count", "PUT", { Count: i })).status, 200);
+				if (i % 20 === 10) proxy.cut();
+			}
+			const stored = () => (emu.store.get("Flow1")?.properties.get("Count")?.history.toArray() ?? []).map((v) => v.value.value);
+			await waitFor("all 60 values stored", () => new Set(stored()).size === 60);
+			assert.deepEqual([...new Set(stored())], Array.from({ length: 60 }, (_, i) => i), "first stored in the order they were PUT");
+			assert.ok(gw.client.stats.reconnects >= 1);
+		} finally {
+			await gw.stop();
+			proxy.server.close();
 		}
 	});
 });
