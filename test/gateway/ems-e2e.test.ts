@@ -145,6 +145,11 @@ describe("the gateway end to end", () => {
 			const service = await rest(emu, "POST", "/Things/Plain1/Services/Start", {});
 			assert.equal(service.status, 501);
 			assert.match(service.text, /registered without a callback/);
+			await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: "Lost1", callback: "http://127.0.0.1:1/nobody" });
+			await waitFor("Lost1 bound", () => gw.client.isBound("Lost1"));
+			const unreachable = await rest(emu, "POST", "/Things/Lost1/Services/Start", {});
+			assert.equal(unreachable.status, 502, "an unreachable callback is a bad gateway");
+			assert.match(unreachable.text, /127\.0\.0\.1:1/);
 		} finally {
 			await gw.stop();
 		}
