@@ -118,6 +118,14 @@ export interface AppBudget {
 		smallBuffers: HeapFigure;
 		budget: number;
 	};
+	/**
+	 * XS stack depth in slots (the metering worker paints the stack before each crank; null without it).
+	 * `idle`: xsnap's own floor (a crank that evaluates 0); `load`: the crank that loads the starter and the
+	 * app module; `loadStub`: the same with a stub "steamsensor" (so `load - loadStub` is the app module's
+	 * own: its top-level bindings and what its body pushes); `sync`: the deepest crank from createHal()
+	 * until synchronized and the first push answered.
+	 */
+	stack: { idle: number | null; load: number | null; loadStub: number | null; sync: number | null };
 	/** Values one steady-state push carries (the scan's 5 settings; TemperatureLimit and Logfile are set once). */
 	valuesPerPush: number;
 	/** Scan cycles in steady state: logging on (as shipped: a CSV line per scan) and off (StopLogging). */
@@ -211,8 +219,9 @@ class AppSession {
 		return new AppSession(emu, bridge, app);
 	}
 
-	async load(): Promise<void> {
-		await this.bridge.loadBundle({ name: "app", source: await xsBundle("xs-app-start"), modules: { steamsensor: this.#app } });
+	/** Loads the starter and the app module; the crank's stack depth (slots; null without the metering worker). */
+	async load(): Promise<number | null> {
+		return (await this.bridge.loadBundle({ name: "app", source: await xsBundle("xs-app-start"), modules: { steamsensor: this.#app } })).meters.stack;
 	}
 
 	async createHal(): Promise<void> {
@@ -389,20 +398,38 @@ async function bridgeBaseline(binary: string | undefined, cycle: TrafficCost["tr
 	}
 }
 
-/** The app's heap: a fresh worker, the modules, the HAL, then the app (`client`: settings over its defaults) until synchronized. */
-async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}): Promise<Omit<AppBudget["heap"], "smallBuffers" | "budget">> {
+/** The module "steamsensor" reduced to the two exports the starter imports: the load's floor. */
+const STUB_APP = "export function startSteamSensor() {}\nexport function createSimulatedDrivers() {}\n";
+
+/** The app's heap: a fresh worker, the modules, the HAL, then the app (`client`: settings over its defaults) until synchronized; with the stack depths on the way. */
+async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}): Promise<Omit<AppBudget["heap"], "smallBuffers" | "budget"> & { stack: Omit<AppBudget["stack"], "loadStub"> }> {
 	const session = await AppSession.open({ name: "heap", binary }, app);
 	try {
-		const fresh = await heapNow(session.bridge.worker);
-		await session.load();
-		const modules = await heapNow(session.bridge.worker);
+		const worker = session.bridge.worker;
+		const idle = (await worker.evaluate("0")).meters.stack;
+		const fresh = await heapNow(worker);
+		const load = await session.load();
+		const modules = await heapNow(worker);
+		worker.resetStackPeak();
 		await session.createHal();
-		const hal = await heapNow(session.bridge.worker);
+		const hal = await heapNow(worker);
 		await session.start(client);
-		const started = await heapNow(session.bridge.worker);
-		return { modules: heapDelta(fresh, modules), hal: heapDelta(modules, hal), app: heapDelta(hal, started) };
+		const sync = binary === undefined ? null : worker.stackPeak;
+		const started = await heapNow(worker);
+		return { modules: heapDelta(fresh, modules), hal: heapDelta(modules, hal), app: heapDelta(hal, started), stack: { idle, load, sync } };
 	} finally {
 		await session.close();
+	}
+}
+
+/** The stack depth of loading the starter with a stub app module. */
+async function stubLoadStack(binary: string | undefined): Promise<number | null> {
+	const session = await AppSession.open({ name: "stub", binary }, STUB_APP);
+	try {
+		return await session.load();
+	} finally {
+		await session.bridge.close(); // nothing started: no stop()
+		await session.emu.close();
 	}
 }
 
@@ -515,9 +542,11 @@ async function measureCallgrind(app: string): Promise<NonNullable<AppBudget["cal
 export async function appBudget(options: { callgrind?: boolean; bundle?: string } = {}): Promise<AppBudget> {
 	const binary = meterWorker() ?? undefined;
 	const app = options.bundle === undefined ? deviceBundle("steamsensor") : readFileSync(options.bundle, "utf8");
-	const heap = { ...(await measureHeap(binary, app)), smallBuffers: (await measureHeap(binary, app, SMALL_BUFFERS)).app, budget: BUDGET_HEAP };
+	const { stack, ...measured } = await measureHeap(binary, app);
+	const heap = { ...measured, smallBuffers: (await measureHeap(binary, app, SMALL_BUFFERS)).app, budget: BUDGET_HEAP };
+	const loadStub = await stubLoadStack(binary);
 	const traffic = await measureTraffic(binary, app);
-	const budget: AppBudget = { engine: ENGINE, slotSize: { xsnap: XS_SLOT_SIZE, esp32: ESP32_SLOT_SIZE }, heap, ...traffic, sizes: bundleSizes() };
+	const budget: AppBudget = { engine: ENGINE, slotSize: { xsnap: XS_SLOT_SIZE, esp32: ESP32_SLOT_SIZE }, heap, stack: { ...stack, loadStub }, ...traffic, sizes: bundleSizes() };
 	if (options.callgrind) budget.callgrind = await measureCallgrind(app);
 	return budget;
 }
@@ -561,6 +590,11 @@ export function appRows(b: AppBudget): BenchRow[] {
 		row("compute per cycle, logging on", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)})`),
 		row("platform GET (decode + answer)", `compute ${int(b.platformGet.net.compute)} net (gross ${int(b.platformGet.gross.compute)}); ${allocationText(b.platformGet, "GET")}`),
 	];
+	const st = b.stack;
+	if (st.load !== null && st.loadStub !== null && st.idle !== null && st.sync !== null) {
+		rows.push(row("stack at load (slots)", `${int(st.load - st.loadStub)} the app module's own (load ${int(st.load)} minus ${int(st.loadStub)} with a stub app; xsnap's idle floor ${int(st.idle)}); manifest: 512 on esp32 (preloaded: the body runs at build time), 768 on lin/mac/win`));
+		rows.push(row("stack peak until synchronized (slots)", `${int(st.sync - st.idle)} above xsnap's idle floor (deepest crank ${int(st.sync)}: connect, AUTH, BIND, sync, first push)`));
+	} else rows.push(row("stack (slots)", "not measured: needs the metering worker"));
 	for (const name of ["steamsensor", "client"]) {
 		const s = b.sizes[name];
 		const budget = name === "client" ? " (budgets: bytecode 30,720; minified 20,480 / gzip 8,192)" : " (budget: bytecode 46,080)";

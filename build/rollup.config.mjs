@@ -2,6 +2,7 @@
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { deviceEntries } from "./entries.mjs";
+import { inlineConstants } from "./inline-constants.mjs";
 
 // Moddable modules resolve at mcconfig link time, never in the bundle.
 const moddableSpecifier = /^(embedded:|mc\/|timer$|time$|preference$|securesocket$|net$|socket$|logical$|crypt$|base64$|text\/)/;
@@ -13,6 +14,8 @@ function bundle(name, input) {
 		treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
 		plugins: [
 			typescript({ tsconfig: "tsconfig.src.json", include: ["src/**/*.ts", "hal/hal.ts"], noEmitOnError: false, compilerOptions: { noEmit: false, sourceMap: true, declaration: false, types: [] } }),
+			// Numeric module constants into their uses: fewer top-level bindings, a shallower stack at load (build/inline-constants.mjs).
+			inlineConstants(),
 			// module: top-level names mangled and unused ones dropped. pure_getters: our getters have no side
 			// effects; unsafe_arrows: no function expression here is a constructor or reads its prototype
 			// (XS runs arrows natively). Together ~0.3% of the client bundle; XS ships bytecode, so the

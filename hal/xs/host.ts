@@ -33,6 +33,9 @@ export interface XsMeters {
 	/** Chunk bytes in use, live plus garbage since the last collection (strings, BigInts, buffer storage,
 	 *  property tables); only from the metering worker (hal/xs/meter-worker.ts), otherwise null. */
 	chunks: number | null;
+	/** The deepest the XS stack went during the crank, in slots from its top (the worker's own frames
+	 *  included); only from the metering worker, otherwise null. */
+	stack: number | null;
 	/** Wall-clock seconds (µs resolution) when XS got the crank, sent and got back each issueCommand, and replied. */
 	timestamps: number[];
 }
@@ -136,6 +139,7 @@ export class XsWorker {
 	#printed = "";
 	#failure: XsError | null = null;
 	#computeTotal = 0;
+	#stackPeak = 0;
 	#exited: Promise<void>;
 	#stderrDone: Promise<void>;
 
@@ -182,6 +186,15 @@ export class XsWorker {
 	/** Compute units of every crank so far (for work that spans many cranks, such as socket traffic). */
 	get computeTotal(): number {
 		return this.#computeTotal;
+	}
+
+	/** The deepest stack (slots) of any crank since the last `resetStackPeak()`; 0 without the metering worker. */
+	get stackPeak(): number {
+		return this.#stackPeak;
+	}
+
+	resetStackPeak(): void {
+		this.#stackPeak = 0;
 	}
 
 	/** The last 4000 characters the worker (or its wrapper) wrote to stderr. */
@@ -290,11 +303,13 @@ export class XsWorker {
 					allocate: raw.allocate ?? 0,
 					currentHeapCount: raw.currentHeapCount ?? 0,
 					chunks: raw.chunks ?? null,
+					stack: raw.stack ?? null,
 					timestamps: raw.timestamps ?? [],
 				};
 				// Copy: the reply must outlive the inbox buffer it was cut from.
 				const reply = new Uint8Array(message.subarray(separator < 0 ? 1 : separator + 1));
 				this.#computeTotal += meters.compute;
+				if (meters.stack !== null && meters.stack > this.#stackPeak) this.#stackPeak = meters.stack;
 				this.#current = null;
 				current.resolve({ reply, meters });
 				return this.#next();

@@ -1,11 +1,16 @@
 /*
  * A metering build of xsnap-worker: the package's own release objects relinked with a worker main
- * whose end-of-crank meters also carry `chunks` (the XS chunk heap in use).
+ * whose end-of-crank meters also carry `chunks` (the XS chunk heap in use) and `stack` (the deepest
+ * the XS stack went during the crank, in slots).
  *
  * Why: xsnap's `allocate` meter is the heap space XS took from the OS; it only moves when a heap
  * grows, so garbage never shows in it. `currentHeapCount` counts slots (objects, closures, views) but
  * not chunk-only garbage (strings, BigInts). With `chunks` too, a crank that starts with `gc()`
  * reports exactly what it allocated since: slots x XS_SLOT_SIZE + chunk bytes.
+ *
+ * The stack peak needs no instrumented XS build (the release objects have no mxInstrument, hence no
+ * `stackPeak`): before each crank the free part of the stack is painted with a pattern, after it the
+ * slots written are counted down from where the crank started (see fxGetStackPeak).
  *
  * The build compiles one patched copy of xsnap-worker.c (plus a 2-line accessor) with the package's
  * flags and links it with the objects `npm install` already built (~0.3 s); the result is cached in
@@ -26,16 +31,44 @@ const CACHE = fileURLToPath(new URL("../../node_modules/.cache/xsnap-meter/", im
 
 const ACCESSOR = `#include "xsAll.h"
 txSize fxGetCurrentChunksSize(txMachine* the) { return the->currentChunksSize; }
+#define PAINT 0xA5
+#define GAP 64
+static txSlot* gxPainted = NULL;
+void fxPaintStack(txMachine* the) {
+	gxPainted = the->stack;
+	c_memset(the->stackBottom, PAINT, (char*)the->stack - (char*)the->stackBottom);
+}
+static int fxIntact(txSlot* slot) {
+	txU1* p = (txU1*)slot;
+	for (size_t i = 0; i < sizeof(txSlot); i++) if (p[i] != PAINT) return 0;
+	return 1;
+}
+/* Down from where the crank started until GAP intact slots in a row: the stack is contiguous (pushes
+ * and reserved frames write every slot), while dtoa and the RegExp engine borrow the stack's far end
+ * (xsdtoa.c, xsre.c) as scratch, which the gap keeps out of the count. */
+txInteger fxGetStackPeak(txMachine* the) {
+	txSlot* deepest = gxPainted ? gxPainted : the->stack;
+	int intact = 0;
+	for (txSlot* slot = deepest - 1; slot >= the->stackBottom && intact < GAP; slot--) {
+		if (fxIntact(slot)) intact++;
+		else {
+			intact = 0;
+			deepest = slot;
+		}
+	}
+	return (txInteger)(the->stackTop - deepest);
+}
 `;
 
 // Exact source fragments of xsnap-worker.c 0.15.0 and their replacements.
 const PATCHES: ReadonlyArray<[string, string]> = [
 	[
 		"extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);",
-		"extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);\nextern xsIntegerValue fxGetCurrentChunksSize(xsMachine* the);",
+		"extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);\nextern xsIntegerValue fxGetCurrentChunksSize(xsMachine* the);\nextern void fxPaintStack(xsMachine* the);\nextern xsIntegerValue fxGetStackPeak(xsMachine* the);",
 	],
-	['"\\"allocate\\":%u,"', '"\\"allocate\\":%u,"\n\t\t\t\t  "\\"chunks\\":%u,"'],
-	["meterIndex, the->allocatedSpace, tsbuf);", "meterIndex, the->allocatedSpace, (unsigned)fxGetCurrentChunksSize(the), tsbuf);"],
+	['"\\"allocate\\":%u,"', '"\\"allocate\\":%u,"\n\t\t\t\t  "\\"chunks\\":%u,"\n\t\t\t\t  "\\"stack\\":%u,"'],
+	["meterIndex, the->allocatedSpace, tsbuf);", "meterIndex, the->allocatedSpace, (unsigned)fxGetCurrentChunksSize(the), (unsigned)fxGetStackPeak(the), tsbuf);"],
+	["\t\t\tchar command = *nsbuf;\n", "\t\t\tchar command = *nsbuf;\n\t\t\tfxPaintStack(machine);\n"],
 ];
 
 let built: { path: string | null; reason: string } | null = null;
@@ -73,7 +106,7 @@ function build(): { path: string | null; reason: string } {
 			`-I${XS}/includes`, `-I${XS}/platforms`, `-I${XS}/sources`, `-I${SOURCES}`,
 			"-Wno-misleading-indentation", "-Wno-implicit-fallthrough", "-w", "-O3",
 		];
-		const key = createHash("sha256").update(main).update(flags.join(" ")).update(objects.join(" ")).digest("hex").slice(0, 16);
+		const key = createHash("sha256").update(main).update(ACCESSOR).update(flags.join(" ")).update(objects.join(" ")).digest("hex").slice(0, 16);
 		const dir = join(CACHE, key);
 		const path = join(dir, "xsnap-worker");
 		if (existsSync(path)) return { path, reason: "" };
