@@ -125,16 +125,16 @@ export class Pusher {
 		this.#session.report(new RequestError(code, "UpdateSubscribedPropertyValues of " + m.thing.name + " refused"));
 	}
 
-	/** Entity `index`'s push got no answer in time: its rows stay queued, pushes wait pushRetryMs. */
+	/** Entity `index`'s push got no answer in time: its rows stay queued (in doubt), pushes wait pushRetryMs. */
 	timedOut(index: number): void {
-		this.#bindings.managers[index]!.unsend();
+		this.#bindings.managers[index]!.unanswered();
 		this.#session.stats.pushFailures++;
 		this.hold();
 	}
 
-	/** The connection is gone: the push in flight (if any) stays queued; nothing is due. */
+	/** The connection is gone: the push in flight (if any) stays queued (in doubt); nothing is due. */
 	lost(index: number): void {
-		this.#bindings.managers[index]!.unsend();
+		this.#bindings.managers[index]!.unanswered();
 	}
 
 	/** Nothing waits for a timer any more (the connection closed). */

@@ -7,8 +7,12 @@
  * free space at the end runs short, the queue moves back to the start of the region (one memmove per
  * region's worth of rows at most; never while the queue empties at each push, as it does online).
  * Rows at the head may be "in flight" (copied into a push that has not been answered): they leave only
- * through `release` (the platform said SUCCESS); `unsend` returns them to the queue. When room is
- * needed the oldest rows are dropped, in flight or not, and counted.
+ * through `release` (the platform said SUCCESS); `unsend` returns them to the queue (the platform
+ * refused them), `unanswered` too, but as rows in doubt (the push timed out or its connection was
+ * lost: the platform may have stored them). When room is needed the oldest rows are dropped and
+ * counted; in a ring that `keeps` its rows in flight and in doubt (the push queue: `dropped` counts
+ * only rows that can no longer reach the platform, never one it may have stored), those stay and the
+ * oldest row after them goes, or, when there is none, the new row is not queued (`dropNew`).
  *
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
@@ -27,10 +31,14 @@ export class RowRing {
 	#count = 0;
 	#used = 0;
 	#sent = 0;
+	/** Rows at the head that went out without an answer (a prefix, like #sent). */
+	#doubt = 0;
+	#keeps: boolean;
 
-	/** The ring occupies `mem[base, base + capacity)`. */
-	constructor(mem: Uint8Array, base: number, capacity: number) {
+	/** The ring occupies `mem[base, base + capacity)`; `keeps`: rows in flight or in doubt are never dropped. */
+	constructor(mem: Uint8Array, base: number, capacity: number, keeps = false) {
 		if (capacity < 4 || base + capacity > mem.length) throw new RangeError("ring does not fit its buffer");
+		this.#keeps = keeps;
 		this.#mem = mem;
 		this.#base = base;
 		this.capacity = capacity;
@@ -67,24 +75,28 @@ export class RowRing {
 		return this.capacity - this.#tail - 2;
 	}
 
+	/** Rows at the head that are never dropped to make room (in flight or in doubt, in a ring that keeps them). */
+	get kept(): number {
+		return this.#keeps ? (this.#sent > this.#doubt ? this.#sent : this.#doubt) : 0;
+	}
+
 	/**
-	 * Makes `free` at least `size` (<= maxRow): drops the oldest rows until the queue leaves that much,
-	 * then moves it to the start of the region if it has to. Returns the rows dropped.
+	 * Makes `free` at least `size` (<= maxRow): drops the oldest rows (not kept) until the queue leaves
+	 * that much, then moves it to the start of the region if it has to. False when the kept rows leave too little.
 	 */
-	reserve(size: number): number {
-		const before = this.dropped;
-		while (this.capacity - 2 - (this.#tail - this.#head) < size && this.#count > 0) this.dropOldest();
+	reserve(size: number): boolean {
+		while (this.capacity - 2 - (this.#tail - this.#head) < size && this.#count > this.kept) this.dropOldest();
 		if (this.free < size) this.compact();
-		return this.dropped - before;
+		return this.free >= size;
 	}
 
 	/**
 	 * One step of room after a row did not fit at `start`: the queue moves back to the start of the
-	 * region, or the oldest row is dropped. False when neither is possible (the queue is empty).
+	 * region, or the oldest row not kept is dropped. False when neither is possible.
 	 */
 	makeRoom(): boolean {
 		if (this.#head === 0) {
-			if (this.#count === 0) return false;
+			if (this.#count <= this.kept) return false;
 			this.dropOldest();
 		}
 		this.compact();
@@ -130,19 +142,32 @@ export class RowRing {
 		while (this.#sent > 0) this.dropHead();
 	}
 
-	/** The in-flight rows were not acknowledged: they stay queued for the next push. */
+	/** The in-flight rows were refused (not stored): they stay queued for the next push. */
 	unsend(): void {
+		this.#sent = 0;
+	}
+
+	/** The in-flight rows got no answer (timeout, lost connection): they stay queued, in doubt. */
+	unanswered(): void {
+		if (this.#sent > this.#doubt) this.#doubt = this.#sent;
 		this.#sent = 0;
 	}
 
 	/** Forget every row (not counted as dropped). */
 	clear(): void {
-		this.#head = this.#tail = this.#count = this.#used = this.#sent = 0;
+		this.#head = this.#tail = this.#count = this.#used = this.#sent = this.#doubt = 0;
 	}
 
-	/** Drops the oldest row to make room, and counts it (a row in flight too: its push may yet fail). */
+	/** Drops the oldest row that is not kept to make room, and counts it. */
 	dropOldest(): void {
-		this.dropHead();
+		const kept = this.kept;
+		if (kept === 0) this.dropHead();
+		else this.dropAfter(kept);
+		this.dropped++;
+	}
+
+	/** A new row was not queued: no room beside the kept rows. Counted with the dropped. */
+	dropNew(): void {
 		this.dropped++;
 	}
 
@@ -150,8 +175,22 @@ export class RowRing {
 		this.#used -= this.length(this.#head);
 		this.#count--;
 		if (this.#sent > 0) this.#sent--;
+		if (this.#doubt > 0) this.#doubt--;
 		if (this.#count === 0) this.#head = this.#tail = 0;
 		else this.#head = this.next(this.#head);
+	}
+
+	/** Drops the row after the first `rows` (count > rows): those move up over it, keeping their order. */
+	private dropAfter(rows: number): void {
+		const head = this.#head;
+		let cursor = head;
+		for (let i = 0; i < rows; i++) cursor = this.next(cursor);
+		const length = this.length(cursor);
+		const base = this.#base;
+		this.#mem.copyWithin(base + head + 2 + length, base + head, base + cursor);
+		this.#head = head + 2 + length;
+		this.#used -= length;
+		this.#count--;
 	}
 
 	/** Moves the queue to the start of the region. */

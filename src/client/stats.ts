@@ -13,7 +13,7 @@ export interface ClientStats {
 	rowsAcknowledged: number;
 	/** Pushes answered with an error or not at all (their rows stayed queued). */
 	pushFailures: number;
-	/** Rows dropped from full queues, and changes refused as too big for any message. */
+	/** Rows dropped from full queues (never one the platform may have stored: ring.ts), and changes refused as too big for any message. */
 	rowsDropped: number;
 	rowsRefused: number;
 	/** Queued requests dropped from the full request queue, and requests refused (full, or too big for it). */

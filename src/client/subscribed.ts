@@ -61,7 +61,7 @@ export class SubscribedProperties {
 	 */
 	constructor(thing: BoundEntity, mem: Uint8Array, tx: ByteWriter, pushWriter: PushWriter, ringBase: number, ringSize: number, chunkSize: number, maxMessageSize: number) {
 		this.thing = thing;
-		this.ring = new RowRing(mem, ringBase, ringSize);
+		this.ring = new RowRing(mem, ringBase, ringSize, true);
 		this.#mem = mem;
 		this.#pushWriter = pushWriter;
 		this.#limit = Math.min(chunkSize - MULTIPART_HEADER_SIZE - 1 - thing.nameBytes.length, maxMessageSize);
@@ -86,7 +86,8 @@ export class SubscribedProperties {
 	/**
 	 * Apply the push rules to the property's new value; queue it when they say so. Returns -1 when the
 	 * change was refused as too big for any message, else 0; rows dropped from the full ring to make
-	 * room show in `ring.dropped`.
+	 * room show in `ring.dropped`, and so does the change itself when the rows kept (in flight or in
+	 * doubt, ring.ts) leave it no room.
 	 */
 	changed(p: PushedProperty): number {
 		if (p.index * STRIDE >= this.#states.length) this.grow();
@@ -117,7 +118,7 @@ export class SubscribedProperties {
 		const ring = this.ring;
 		const size = rowSize(p);
 		if (size > this.maxRow) return this.refuse();
-		if (size >= 0) ring.reserve(size);
+		if (size >= 0 && !ring.reserve(size)) return this.dropNew();
 		const w = ring.writer;
 		for (;;) {
 			w.position = ring.start;
@@ -127,7 +128,8 @@ export class SubscribedProperties {
 			} catch (error) {
 				// Only for INFOTABLE and VARIANT values: room is made a row at a time (a row too big for
 				// any push finds that out only once written: the rows dropped for it stay counted).
-				if (!(error instanceof EncodeError && error.reason.startsWith(NO_ROOM)) || !ring.makeRoom()) return this.refuse();
+				if (!(error instanceof EncodeError && error.reason.startsWith(NO_ROOM))) return this.refuse();
+				if (!ring.makeRoom()) return ring.count > 0 ? this.dropNew() : this.refuse();
 			}
 		}
 		const length = w.position - ring.start;
@@ -138,7 +140,7 @@ export class SubscribedProperties {
 
 	/**
 	 * Write one UpdateSubscribedPropertyValues into `w` at `start` (`w` writes into the shared buffer)
-	 * with the oldest waiting rows that fit, then the pending folded values; marks them in flight.
+	 * with the oldest waiting rows that fit (up to half the ring), then the pending folded values; marks them in flight.
 	 * Returns the rows written (0: nothing to push).
 	 */
 	fill(w: ByteWriter, start: number, requestId: number, sessionId: number): number {
@@ -148,11 +150,14 @@ export class SubscribedProperties {
 		w.position = start;
 		this.#pushWriter.begin(w, requestId, sessionId, this.thing.nameBytes);
 		let rows = 0;
-		let cursor = ring.head();
+		const head = ring.head();
+		let cursor = head;
 		const queued = ring.count;
+		// Half the ring at most: were the push lost, its rows stay (in doubt) and the other half still takes new ones.
+		const most = ring.capacity >> 1;
 		while (rows < queued) {
 			const length = ring.length(cursor);
-			if (w.position + length > last) break;
+			if (w.position + length > last || (rows > 0 && cursor - head + 2 + length > most)) break;
 			const from = ring.offset(cursor);
 			mem.copyWithin(w.position, from, from + length);
 			w.position += length;
@@ -194,6 +199,12 @@ export class SubscribedProperties {
 		while (this.#references.length < 2 * n) this.#references.push(null);
 	}
 
+	/** No room beside the rows in flight or in doubt: the change is dropped (counted), not them. */
+	private dropNew(): number {
+		this.ring.dropNew();
+		return 0;
+	}
+
 	private refuse(): number {
 		this.tooBig++;
 		return -1;
@@ -211,10 +222,20 @@ export class SubscribedProperties {
 		}
 	}
 
-	/** The push in flight failed or went unanswered: everything in it stays queued. */
+	/** The push in flight was refused: everything in it stays queued. */
 	unsend(): void {
-		this.inFlight = 0;
 		this.ring.unsend();
+		this.resend();
+	}
+
+	/** The push in flight went unanswered (timeout, lost connection): everything in it stays queued, its rows in doubt. */
+	unanswered(): void {
+		this.ring.unanswered();
+		this.resend();
+	}
+
+	private resend(): void {
+		this.inFlight = 0;
 		const s = this.#states;
 		for (let at = 0; at < s.length; at += STRIDE) s[at + SENT] = -1;
 	}

@@ -20,11 +20,12 @@ const BEFORE = 300; // the ring lives after other data in its buffer (the TX buf
 
 /** Queues `row` the way the push path does when the row's size is known: room first, then write in place. */
 function append(ring: RowRing, row: number[]): number {
-	const dropped = ring.reserve(row.length);
+	const before = ring.dropped;
+	if (!ring.reserve(row.length)) return -1;
 	ring.writer.position = ring.start;
 	ring.writer.bytes(Uint8Array.from(row));
 	ring.commit(row.length);
-	return dropped;
+	return ring.dropped - before;
 }
 
 /** Queues `row` the way the push path does when the size is known only by writing: write, make room when it does not fit. */
@@ -151,4 +152,53 @@ test("model check: order kept, newest never lost, bytes intact, accounting exact
 		}),
 		{ numRuns: 300 },
 	);
+});
+
+test("a ring that keeps: rows in flight are never dropped for room; the oldest row after them goes, the order kept", () => {
+	const mem = new Uint8Array(BEFORE + 40);
+	const ring = new RowRing(mem, BEFORE, 40, true);
+	for (let r = 1; r <= 4; r++) append(ring, [r, r, r, r, r, r, r, r]);
+	ring.markSent(2);
+	assert.equal(append(ring, [5, 5, 5, 5, 5, 5, 5, 5]), 1);
+	assert.deepEqual(contents(ring, mem).map((r) => r[0]), [1, 2, 4, 5], "row 3, the oldest not in flight, went");
+	assert.deepEqual(contents(ring, mem)[1], [2, 2, 2, 2, 2, 2, 2, 2], "the rows in flight moved intact");
+	ring.release();
+	assert.deepEqual(contents(ring, mem).map((r) => r[0]), [4, 5], "the two in flight were stored");
+	assert.equal(ring.dropped, 1);
+});
+
+test("a ring that keeps: rows of an unanswered push stay in doubt (kept) until a later push of them is answered; refused ones are not in doubt", () => {
+	const mem = new Uint8Array(BEFORE + 40);
+	const ring = new RowRing(mem, BEFORE, 40, true);
+	for (let r = 1; r <= 4; r++) append(ring, [r, r, r, r, r, r, r, r]);
+	ring.markSent(3);
+	ring.unanswered(); // timeout or lost connection: the platform may have stored them
+	assert.deepEqual([ring.sending, ring.kept], [0, 3]);
+	assert.equal(append(ring, [5, 5, 5, 5, 5, 5, 5, 5]), 1);
+	assert.deepEqual(contents(ring, mem).map((r) => r[0]), [1, 2, 3, 5]);
+	assert.equal(append(ring, [6, 6, 6, 6, 6, 6, 6, 6]), 1);
+	assert.deepEqual(contents(ring, mem).map((r) => r[0]), [1, 2, 3, 6]);
+	ring.markSent(4);
+	ring.unsend(); // refused: not stored, but the earlier doubt stands
+	assert.equal(ring.kept, 3);
+	ring.markSent(1);
+	ring.release(); // a push of the first row alone was stored
+	assert.equal(ring.kept, 2);
+	ring.markSent(3);
+	ring.release();
+	assert.deepEqual([ring.count, ring.kept, ring.dropped], [0, 0, 2]);
+});
+
+test("a ring that keeps, full of rows in doubt: the new row is dropped (dropNew, counted), not them", () => {
+	const mem = new Uint8Array(BEFORE + 40);
+	const ring = new RowRing(mem, BEFORE, 40, true);
+	for (let r = 1; r <= 4; r++) append(ring, [r, r, r, r, r, r, r, r]);
+	ring.markSent(4);
+	ring.unanswered();
+	assert.equal(append(ring, [5, 5, 5, 5, 5, 5, 5, 5]), -1, "no room beside the kept rows");
+	assert.equal(appendBlind(ring, [5, 5, 5, 5, 5, 5, 5, 5]), -1);
+	assert.deepEqual(contents(ring, mem).map((r) => r[0]), [1, 2, 3, 4]);
+	assert.equal(ring.dropped, 0, "the caller counts the new row (dropNew)");
+	ring.dropNew();
+	assert.equal(ring.dropped, 1);
 });
