@@ -169,6 +169,7 @@ export class Bindings {
 			m!.bindId = id;
 			names.push(m!.thing.name);
 		}
+		this.#session.stats.binds++;
 		this.#session.send(this.message(BIND, id, names));
 	}
 
@@ -252,7 +253,8 @@ export class Bindings {
 		for (let i = 0; i < managers.length; i++) {
 			const m = managers[i];
 			if (m === null || !m.syncWanted) continue;
-			if (now < m.syncRetryAt || this.#pending.findKind(FOR_SYNC, i) >= 0) {
+			if (this.#pending.findKind(FOR_SYNC, i) >= 0) continue; // its answer (slotFreed) or timeout (syncFailed) brings it back
+			if (now < m.syncRetryAt) {
 				if (m.syncRetryAt < next) next = m.syncRetryAt;
 				continue;
 			}
@@ -302,7 +304,21 @@ export class Bindings {
 		return true;
 	}
 
-	/** Entity `index`'s synchronization failed (refused, or no answer): retried after pushRetryMs. */
+	/**
+	 * A synchronization was answered: those waiting for a free request slot, or for this one's answer
+	 * (a NotifyPropertyUpdate that came meanwhile), go at the end of this turn.
+	 */
+	slotFreed(): void {
+		const managers = this.managers;
+		for (let i = 0; i < managers.length; i++) {
+			if (managers[i]?.syncWanted) {
+				this.syncAt = 0;
+				return;
+			}
+		}
+	}
+
+		/** Entity `index`'s synchronization failed (refused, or no answer): retried after pushRetryMs. */
 	syncFailed(index: number, error: RequestError): void {
 		const m = this.managers[index]!;
 		m.syncWanted = true;

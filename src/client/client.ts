@@ -550,6 +550,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const id = this.nextId();
 		const msg = this.#bindings.allMessage(code, id);
 		if (msg === null) return false;
+		if (code === BIND) this.stats.binds++;
 		this.#pending.add(kind, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, null, null);
 		this.send(msg);
 		return true;
@@ -775,6 +776,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				if (msg.code !== SUCCESS) this.report(refused(msg.code, "UNBIND", msg.reason));
 				return;
 			case FOR_SYNC:
+				this.#bindings.slotFreed();
 				if (this.#bindings.subscribed(index, msg)) {
 					this.#pusher.flush();
 					this.#requests.flush();

@@ -21,6 +21,8 @@ export interface ClientStats {
 	requestsRefused: number;
 	/** Requests of any kind that got no answer in time. */
 	timeouts: number;
+	/** BIND messages sent: the one after each AUTH, and those of things registered or bound again while connected. */
+	binds: number;
 	/** Connection attempts after the first. */
 	reconnects: number;
 	/**
@@ -41,7 +43,7 @@ export interface ClientStats {
 export function newStats(): ClientStats {
 	return {
 		messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, pushes: 0, pushesAcknowledged: 0,
-		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, timeouts: 0, reconnects: 0,
+		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, timeouts: 0, binds: 0, reconnects: 0,
 		lostUnanswered: 0, lostStaleMessage: 0, lostOutboxFull: 0, bindingsLost: 0,
 		decodeErrors: 0, unmatchedResponses: 0, lateReplies: 0,
 	};

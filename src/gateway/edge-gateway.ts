@@ -38,6 +38,8 @@ export class EdgeGateway {
 			things: [],
 			maxThings: config.things.max_things,
 			queueBytes: config.things.queue_bytes,
+			// a sync and a push in flight per thing may wait for their answers at once
+			maxPending: Math.min(1024, Math.max(8, 2 * config.things.max_things)),
 			requestTimeoutMs: config.request_timeout,
 			compression: config.ws_connection.compression && hal.compression !== undefined ? permessageDeflate : undefined,
 			proxy: proxy === null ? undefined : { host: proxy.host, port: proxy.port, ...(proxy.user ? { username: proxy.user, password: proxy.password } : {}) },

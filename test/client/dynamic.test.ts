@@ -279,3 +279,35 @@ test("a thing removed while its own BIND is on its way is unbound after it; an u
 	t = connect(h);
 	assert.deepEqual(binds(t), ["bind:A,C"]);
 });
+
+test("syncs waiting for a request slot go as soon as an answer frees one; a NotifyPropertyUpdate during a sync waits for its answer without waking the client", () => {
+	const h = setup([], { maxThings: 3, maxPending: 2 });
+	const t = connect(h);
+	for (const name of ["A", "B", "C"]) h.client.addThing(thing(name));
+	h.hal.advance(0);
+	t.respond(lastOf(t, "bind"));
+	for (const name of ["A", "B", "C"]) t.deliver(request(Code.POST, name, Characteristic.SERVICES, "NotifyPropertyUpdate", null, 4000 + name.charCodeAt(0)));
+	assert.deepEqual(["A", "B", "C"].map((n) => requests(t, "GetPropertySubscriptions", n).length), [1, 1, 0], "two slots: C waits");
+	t.respond(requests(t, "GetPropertySubscriptions", "A")[0], Code.SUCCESS, subscriptions("Level"));
+	h.hal.advance(0);
+	assert.equal(requests(t, "GetPropertySubscriptions", "C").length, 1, "C goes once A's answer freed a slot, not pushRetryMs later");
+
+	t.deliver(request(Code.POST, "B", Characteristic.SERVICES, "NotifyPropertyUpdate", null, 4100)); // B's first sync still unanswered
+	const fired = h.hal.fired;
+	h.hal.advance(5000);
+	assert.equal(h.hal.fired - fired, 0, "nothing to do until B's answer: no wake-up");
+	assert.equal(requests(t, "GetPropertySubscriptions", "B").length, 1);
+	t.respond(requests(t, "GetPropertySubscriptions", "B")[0], Code.SUCCESS, subscriptions("Level"));
+	h.hal.advance(0);
+	assert.equal(requests(t, "GetPropertySubscriptions", "B").length, 2, "then B synchronizes again, as the platform asked");
+});
+
+test("stats.binds counts BIND messages: the one after AUTH and each batch of things registered while connected", () => {
+	const h = setup([thing("A")]);
+	const t = connect(h);
+	h.client.addThing(thing("B"));
+	h.client.addThing(thing("C"));
+	h.hal.advance(0);
+	t.respond(lastOf(t, "bind"));
+	assert.equal(h.client.stats.binds, 2);
+});
