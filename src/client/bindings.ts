@@ -148,15 +148,43 @@ export class Bindings {
 		if (m !== null && this.#session.ready() !== null) this.bindLater(m);
 	}
 
-	/** Sends one BIND naming every entity that waits for one (an entity's own BIND, batched per turn). */
+	/**
+	 * The platform no longer routes entity `index` to this connection (a push of it answered FORBIDDEN or
+	 * NOT_FOUND): it is bound again with a BIND of its own and re-synchronized, its values queued
+	 * meanwhile. The BIND waits pushRetryMs, doubled for each binding lost or re-BIND refused in a row
+	 * (a streak that ends once the thing stays bound for backoffCapMs), at most backoffCapMs: two
+	 * connections binding the same thing, or a platform that refuses it, never make a loop. Returns the wait.
+	 */
+	lostBinding(index: number): number {
+		const m = this.managers[index]!;
+		const now = this.#hal.ticks();
+		const was = m.bindState;
+		if (was === BOUND && now - m.boundAt >= this.#s.backoffCapMs) m.lostStreak = 0;
+		const cap = this.#s.backoffCapMs;
+		const delay = m.lostStreak >= 30 ? cap : Math.min(cap, this.#s.pushRetryMs * 2 ** m.lostStreak);
+		m.lostStreak++;
+		this.binding(m, 0);
+		m.rebinding = true;
+		m.rebindAt = now + delay;
+		if (m.rebindAt < this.bindAt) this.bindAt = m.rebindAt;
+		if (was === BOUND && this.#session.onUnbound !== null) this.#session.onUnbound(m.thing.name);
+		return delay;
+	}
+
+	/** Sends one BIND naming every entity that waits for one and is due (an entity's own BIND, batched per turn). */
 	startBinds(): void {
 		this.bindAt = NEVER;
 		if (this.#session.ready() === null) return;
 		const managers = this.managers;
-		let waiting = 0;
-		for (let i = 0; i < managers.length; i++) if (waitsForBind(managers[i])) waiting++;
-		if (waiting === 0) return;
 		const now = this.#hal.ticks();
+		let waiting = 0;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (!waitsForBind(m)) continue;
+			if (m!.rebindAt <= now) waiting++;
+			else if (m!.rebindAt < this.bindAt) this.bindAt = m!.rebindAt;
+		}
+		if (waiting === 0) return;
 		const id = this.#session.nextId();
 		if (this.#pending.add(FOR_BIND_SOME, id, now + this.#s.requestTimeoutMs, -1, null, null) < 0) {
 			this.bindAt = now + this.#s.pushRetryMs; // every slot busy: try again once one may have freed
@@ -165,7 +193,7 @@ export class Bindings {
 		const names: string[] = [];
 		for (let i = 0; i < managers.length; i++) {
 			const m = managers[i];
-			if (!waitsForBind(m)) continue;
+			if (!waitsForBind(m) || m!.rebindAt > now) continue;
 			m!.bindId = id;
 			names.push(m!.thing.name);
 		}
@@ -181,16 +209,24 @@ export class Bindings {
 		const refused = response.code !== SUCCESS;
 		const managers = this.managers;
 		let bound = 0;
+		let lostAgain = 0;
 		for (let i = 0; i < managers.length; i++) {
 			const m = managers[i];
 			if (m === null || m.bindState !== BINDING || m.bindId !== requestId) continue;
 			m.bindId = 0;
+			if (refused && !all && m.rebinding) {
+				lostAgain++;
+				this.lostBinding(i); // a lost binding's re-BIND refused: tried again, later each time
+				continue;
+			}
 			m.bindState = refused ? (all ? UNBOUND : REFUSED) : BOUND;
 			if (refused) continue;
+			m.boundAt = this.#hal.ticks();
+			m.rebinding = false;
 			bound++;
 			if (this.#session.onBound !== null) this.#session.onBound(m.thing.name);
 		}
-		if (refused && !all) this.#session.report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "") + "; not bound until bound again"));
+		if (refused && !all) this.#session.report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "") + (lostAgain > 0 ? "; a lost binding is tried again later" : "; not bound until bound again")));
 		if (bound > 0) this.#hal.log("info", "bound " + bound + " thing(s)");
 		// registered while the BIND after AUTH was on its way: their own BIND now
 		if (all && !refused) for (let i = 0; i < managers.length; i++) {
@@ -209,6 +245,7 @@ export class Bindings {
 			const was = m.bindState;
 			m.bindState = was === REFUSED ? REFUSED : UNBOUND;
 			m.bindId = 0;
+			m.rebinding = false;
 			m.synchronized = false;
 			m.syncWanted = false;
 			if (was === BOUND && onUnbound !== null) onUnbound(m.thing.name);
@@ -219,6 +256,8 @@ export class Bindings {
 
 	private bindLater(m: SubscribedProperties): void {
 		this.binding(m, 0);
+		m.rebinding = false;
+		m.rebindAt = 0;
 		this.bindAt = 0;
 	}
 

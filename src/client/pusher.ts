@@ -10,11 +10,12 @@
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal } from "../../hal/hal";
-import { SUCCESS } from "../protocol/codes";
+import { FORBIDDEN, NOT_FOUND, SUCCESS } from "../protocol/codes";
+import { BOUND } from "./bindings";
 import type { Bindings } from "./bindings";
 import type { Settings } from "./config";
 import type { PushedProperty } from "./entity";
-import { RequestError } from "./errors";
+import { ConnectionError, RequestError } from "./errors";
 import type { Outbox } from "./outbox";
 import { FOR_PUSH, type PendingTable } from "./pending";
 import { NEVER, type Session } from "./session";
@@ -107,7 +108,7 @@ export class Pusher {
 	/**
 	 * The platform answered entity `index`'s push with `code`. SUCCESS: its rows leave the queue and
 	 * what waits goes next. Anything else: the rows stay queued and pushes wait pushRetryMs.
-	 * (Loss detection, issue 12: a FORBIDDEN or NOT_FOUND here means the binding is lost.)
+	 * FORBIDDEN or NOT_FOUND for a thing bound on this connection: the platform lost its binding (recovery.ts).
 	 */
 	answered(index: number, code: number): void {
 		const m = this.#bindings.managers[index]!;
@@ -121,6 +122,12 @@ export class Pusher {
 		}
 		m.unsend();
 		stats.pushFailures++;
+		if ((code === FORBIDDEN || code === NOT_FOUND) && m.bindState === BOUND) {
+			// the platform no longer routes the thing to this connection: bound again and re-synchronized before it pushes
+			const delay = this.#bindings.lostBinding(index);
+			this.#session.report(new ConnectionError("binding-lost", "UpdateSubscribedPropertyValues of " + m.thing.name + " refused (" + (code === FORBIDDEN ? "FORBIDDEN" : "NOT_FOUND") + "): its binding is lost; bound again in " + delay + " ms", m.thing.name));
+			return;
+		}
 		this.hold();
 		this.#session.report(new RequestError(code, "UpdateSubscribedPropertyValues of " + m.thing.name + " refused"));
 	}

@@ -44,6 +44,12 @@ export class SubscribedProperties {
 	bindState = 0;
 	/** The BIND naming the thing while BINDING (0: its own BIND is still to be sent). */
 	bindId = 0;
+	/** Bindings lost (or their re-BIND refused) in a row, and when the thing was last bound (ticks): the re-BIND's back-off (bindings.ts). */
+	lostStreak = 0;
+	boundAt = 0;
+	/** Its binding was lost: its own BIND waits until rebindAt (ticks). */
+	rebinding = false;
+	rebindAt = 0;
 	synchronized = false;
 	syncWanted = false;
 	syncRetryAt = 0;

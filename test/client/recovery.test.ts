@@ -198,3 +198,64 @@ test("an outbox overflow is a recovery too (outbox-full)", () => {
 test("maxConsecutiveTimeouts is checked", () => {
 	assert.throws(() => setup({ maxConsecutiveTimeouts: 0 }), /maxConsecutiveTimeouts must be between 1 and 1000, not 0/);
 });
+
+/** The push and BIND requests of `t`. */
+function binds(t: FakeTransport): string[][] {
+	return t.sent.filter((m) => m.kind === "bind").map((m) => (m as { names: string[] }).names);
+}
+
+test("a push answered FORBIDDEN for a bound thing: the binding is lost; that thing alone is bound again and re-synchronized, then its values go out", () => {
+	const h = setup({ pushRetryMs: 100 });
+	const events: string[] = [];
+	h.client.onBound = (n) => events.push("bound:" + n);
+	h.client.onUnbound = (n) => events.push("unbound:" + n);
+	const t = synchronize(h);
+	events.length = 0;
+	for (const v of [1, 2]) h.thing.set("n", v);
+	h.hal.advance(0);
+	t.respond(requests(t, "UpdateSubscribedPropertyValues")[0], Code.FORBIDDEN, null, 0xbeef, "thing Counter is not bound on this connection");
+	assert.deepEqual(h.recoveries, ["binding-lost:Counter"]);
+	assert.equal(h.client.stats.bindingsLost, 1);
+	assert.match(h.errors.find((e) => e instanceof ConnectionError)!.message, /^UpdateSubscribedPropertyValues of Counter refused \(FORBIDDEN\): its binding is lost; bound again in 100 ms/);
+	assert.deepEqual(events, ["unbound:Counter"]);
+	h.thing.set("n", 3);
+	h.hal.advance(99);
+	assert.equal(binds(t).length, 1, "the re-BIND waits pushRetryMs");
+	h.hal.advance(1);
+	assert.deepEqual(binds(t), [["Counter"], ["Counter"]], "a BIND of that thing alone");
+	assert.equal(requests(t, "UpdateSubscribedPropertyValues").length, 1, "no push before it is synchronized again");
+	t.respond(t.last());
+	assert.deepEqual(events, ["unbound:Counter", "bound:Counter"]);
+	t.deliver(request(Code.POST, "Counter", Characteristic.SERVICES, "NotifyPropertyUpdate", null, 2002));
+	t.respond(requests(t, "GetPropertySubscriptions")[1], Code.SUCCESS, ALWAYS);
+	h.hal.advance(0);
+	const again = requests(t, "UpdateSubscribedPropertyValues");
+	assert.equal(again.length, 2);
+	assert.deepEqual(pushed(t).slice(2), [1, 2, 3], "the refused rows and the new one, in order");
+	t.respond(again[1]);
+	assert.equal(h.client.queued("Counter"), 0);
+	assert.equal(t.closedWith, null, "the connection serves on");
+});
+
+test("NOT_FOUND is a lost binding too; a re-BIND refused again and again is retried ever later, at most backoffCapMs apart", () => {
+	const h = setup({ pushRetryMs: 100, backoffCapMs: 1600 });
+	const t = synchronize(h);
+	h.thing.set("n", 1);
+	h.hal.advance(0);
+	t.respond(requests(t, "UpdateSubscribedPropertyValues")[0], Code.NOT_FOUND);
+	assert.deepEqual(h.recoveries, ["binding-lost:Counter"]);
+	const at: number[] = [];
+	const start = h.hal.t;
+	for (let k = 0; k < 8; k++) {
+		const before = binds(t).length;
+		for (let step = 0; step < 400 && binds(t).length === before; step++) h.hal.advance(10);
+		assert.equal(binds(t).length, before + 1, "re-BIND " + k);
+		at.push(h.hal.t - start);
+		t.respond(t.last(), Code.FORBIDDEN);
+	}
+	const gaps = at.map((x, i) => x - (i === 0 ? 0 : at[i - 1]));
+	assert.deepEqual(gaps, [100, 200, 400, 800, 1600, 1600, 1600, 1600]);
+	assert.equal(h.client.stats.bindingsLost, 1, "one loss, its re-BINDs refused (reported to onError)");
+	assert.equal(h.client.queued("Counter"), 1, "the value stays queued");
+	assert.equal(t.closedWith, null);
+});

@@ -87,3 +87,27 @@ test("REST: POST /Emulator/Wedge and /Emulator/Unbind name the connection; bad i
 	await d.client.stop();
 	await emu.close();
 });
+
+test("an administrative unbind (its pushes answered FORBIDDEN): the thing is bound again and re-synchronized on the same connection, no value lost", async () => {
+	const emu = await emulator();
+	const d = device(emu.port, {});
+	let syncs = 0;
+	d.client.onSynchronized = () => syncs++;
+	d.client.start();
+	await waitFor("synchronized", () => syncs === 1);
+	d.thing.set("n", 0);
+	await waitFor("the first value stored", () => storedValues(emu).has(0));
+	const id = emu.unbind("Counter");
+	for (let v = 1; v <= 20; v++) d.thing.set("n", v);
+	await waitFor("bound again and synchronized", () => d.client.stats.bindingsLost >= 1 && syncs >= 2);
+	await waitFor("every value stored", () => storedValues(emu).size === 21);
+	const now = emu.platform.connectionOf("Counter")?.id;
+	const counters = emu.counters();
+	await d.client.stop();
+	await emu.close();
+	assert.equal(now, id, "the same connection");
+	assert.equal(d.client.stats.reconnects, 0);
+	assert.deepEqual(d.recoveries, ["binding-lost:Counter"]);
+	assert.equal(counters.adminUnbinds, 1);
+	assert.equal(d.client.dropped("Counter"), 0);
+});
