@@ -9,6 +9,7 @@ import { DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
 import { POST, SERVICES, THING } from "./codes";
 import { encodeTypedValue } from "./values";
 import { ByteWriter } from "./writer";
+import { EncodeError } from "./errors";
 import { utf8Length } from "./utf8";
 
 // Base type codes (§5.2) as numbers the bundle inlines.
@@ -16,6 +17,7 @@ const STRING = 0;
 const DATETIME = 3;
 const INFOTABLE = 5;
 const VARIANT = 18;
+const TWO_32 = 4294967296;
 
 /** A name as it goes on the wire: length prefix + UTF-8. Done once, when the thing is defined. */
 export function encodeName(text: string): Uint8Array {
@@ -29,20 +31,33 @@ export function encodeName(text: string): Uint8Array {
  * Writes one VTQ row of the NamedVTQ table: `01 0004 00 <name> 12 <type> <value> 03 <int64 time> 00 <quality>`.
  * All or nothing: when the row does not fit, the writer's position is restored and the EncodeError
  * is rethrown, so a caller can fill a buffer row by row and send what fits.
+ * The fixed bytes are stored straight into the buffer after one room check, the name and quality with
+ * one native set() each: under XS every writer call costs more than the byte it writes.
  */
 export function writeVtqRow(w: ByteWriter, propertyName: Uint8Array, value: TypedValue, timeMs: number, quality: Uint8Array, options: CodecOptions = DEFAULT_OPTIONS): void {
+	const b = w.buffer;
 	const start = w.position;
+	let at = start + 4 + propertyName.length;
+	if (at >= b.length) w.noRoom(at + 1 - start);
+	b[start] = 1;
+	b[start + 1] = 0;
+	b[start + 2] = 4;
+	b[start + 3] = STRING;
+	b.set(propertyName, start + 4);
+	b[at] = VARIANT;
+	w.position = at + 1;
 	try {
-		w.u8(1);
-		w.u16(4);
-		w.u8(STRING);
-		w.bytes(propertyName);
-		w.u8(VARIANT);
 		encodeTypedValue(w, value, options);
-		w.u8(DATETIME);
-		w.int64(timeMs);
-		w.u8(STRING);
-		w.bytes(quality);
+		at = w.position;
+		if (at + 10 + quality.length > b.length) w.noRoom(10 + quality.length);
+		if (!Number.isSafeInteger(timeMs)) throw new EncodeError("not a safe integer: " + timeMs);
+		b[at] = DATETIME;
+		const high = Math.floor(timeMs / TWO_32);
+		w.view.setInt32(at + 1, high);
+		w.view.setUint32(at + 5, timeMs - high * TWO_32);
+		b[at + 9] = STRING;
+		b.set(quality, at + 10);
+		w.position = at + 10 + quality.length;
 	} catch (error) {
 		w.position = start;
 		throw error;

@@ -9,10 +9,6 @@ import { DecodeError, EncodeError, limit } from "./errors";
 import type { ByteReader } from "./reader";
 import type { ByteWriter } from "./writer";
 
-export function encodeTypedValue(w: ByteWriter, value: TypedValue, options: CodecOptions = DEFAULT_OPTIONS): void {
-	writeValue(w, value, options, 0);
-}
-
 export function decodeTypedValue(r: ByteReader, options: CodecOptions = DEFAULT_OPTIONS): TypedValue {
 	return readValue(r, options, 0);
 }
@@ -49,27 +45,59 @@ const BLOB = "BLOB";
 const UNKNOWN_TYPE = "unknown base type ";
 const TOO_DEEP = "nesting too deep";
 
-function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: number): void {
+// The last string value written, and its wire bytes once it came twice in a row: an unchanged string
+// (a path, a status) is then one native copy instead of a loop over its characters. Bytes are made
+// only for a string seen twice, so a string that changes at every push never allocates.
+let lastText = "";
+let lastBytes: Uint8Array | null = null;
+
+function writeString(w: ByteWriter, text: string): void {
+	if (text === lastText && lastBytes !== null) {
+		w.bytes(lastBytes);
+		return;
+	}
+	const start = w.position;
+	w.string(text);
+	if (text === lastText) lastBytes = w.buffer.slice(start, w.position);
+	else {
+		lastText = text;
+		lastBytes = null;
+	}
+}
+
+/** `depth`: the nesting so far (callers leave it out). */
+export function encodeTypedValue(w: ByteWriter, v: TypedValue, options: CodecOptions = DEFAULT_OPTIONS, depth = 0): void {
 	const value = v.value;
 	const type: string = v.type;
 	switch (type) {
-		case NUMBER:
+		// The push path's types first, each with one room check (a writer call costs more than a byte).
+		case NUMBER: {
 			if (typeof value !== NUMBER_TYPE) break;
-			w.u8(1);
-			w.f64(value as number);
+			const at = w.take(9);
+			w.buffer[at] = 1;
+			w.view.setFloat64(at + 1, value as number);
 			return;
-		case BOOLEAN:
+		}
+		case BOOLEAN: {
 			if (typeof value !== BOOLEAN_TYPE) break;
-			w.u8(2);
-			w.u8(value ? 1 : 0);
+			const at = w.take(2);
+			w.buffer[at] = 2;
+			w.buffer[at + 1] = value ? 1 : 0;
+			return;
+		}
+		case STRING:
+			if (typeof value !== STRING_TYPE) break;
+			w.u8(0);
+			writeString(w, value as string);
 			return;
 		case LOCATION: {
 			const l = value as Location;
 			if (!l || typeof l.longitude !== NUMBER_TYPE || typeof l.latitude !== NUMBER_TYPE || typeof l.elevation !== NUMBER_TYPE) break;
-			w.u8(6);
-			w.f64(l.longitude);
-			w.f64(l.latitude);
-			w.f64(l.elevation);
+			const at = w.take(25);
+			w.buffer[at] = 6;
+			w.view.setFloat64(at + 1, l.longitude);
+			w.view.setFloat64(at + 9, l.latitude);
+			w.view.setFloat64(at + 17, l.elevation);
 			return;
 		}
 		case DATETIME:
@@ -102,7 +130,7 @@ function writeValue(w: ByteWriter, v: TypedValue, options: CodecOptions, depth: 
 			const next = deeper(depth, options, -1);
 			if (type === VARIANT) {
 				w.u8(18);
-				writeValue(w, value as TypedValue, options, next);
+				encodeTypedValue(w, value as TypedValue, options, next);
 			} else {
 				w.u8(5);
 				writeTable(w, value as InfoTable, options, next);
@@ -134,14 +162,14 @@ function writeTable(w: ByteWriter, table: InfoTable, options: CodecOptions, dept
 		w.u16(limit(field.aspects.length, 0xffff, "aspects"));
 		for (const aspect of field.aspects) {
 			w.string(aspect.name);
-			writeValue(w, aspect.value, options, depth);
+			encodeTypedValue(w, aspect.value, options, depth);
 		}
 	}
 	w.u8(0);
 	for (const row of table.rows) {
 		w.u8(1);
 		w.u16(limit(row.length, 0xffff, "cells"));
-		for (const cell of row) writeValue(w, cell, options, depth);
+		for (const cell of row) encodeTypedValue(w, cell, options, depth);
 	}
 	w.u8(0);
 }

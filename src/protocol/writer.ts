@@ -12,12 +12,13 @@ export class ByteWriter {
 	readonly buffer: Uint8Array;
 	/** Next write offset; callers may rewind it (e.g. to undo a row that did not fit). */
 	position: number;
-	#view: DataView;
+	/** Over `buffer`, for writers that store numbers themselves. */
+	readonly view: DataView;
 
 	constructor(buffer: Uint8Array, offset = 0) {
 		this.buffer = buffer;
 		this.position = offset;
-		this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+		this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 	}
 
 	get remaining(): number {
@@ -25,39 +26,39 @@ export class ByteWriter {
 	}
 
 	u8(value: number): void {
-		// The check inline, not #take(1): u8 is the push path's most frequent call, and under XS a call
+		// The check inline, not take(1): u8 is the push path's most frequent call, and under XS a call
 		// costs more than the check (7% of a push's compute).
-		if (this.position >= this.buffer.length) this.#noRoom(1);
+		if (this.position >= this.buffer.length) this.noRoom(1);
 		this.buffer[this.position++] = value;
 	}
 
 	u16(value: number): void {
-		this.#view.setUint16(this.#take(2), value);
+		this.view.setUint16(this.take(2), value);
 	}
 
 	u32(value: number): void {
-		this.#view.setUint32(this.#take(4), value);
+		this.view.setUint32(this.take(4), value);
 	}
 
 	i32(value: number): void {
-		this.#view.setInt32(this.#take(4), value);
+		this.view.setInt32(this.take(4), value);
 	}
 
 	f64(value: number): void {
-		this.#view.setFloat64(this.#take(8), value);
+		this.view.setFloat64(this.take(8), value);
 	}
 
 	/** A safe integer (milliseconds) as int64 BE. */
 	int64(value: number): void {
 		if (!Number.isSafeInteger(value)) throw new EncodeError("not a safe integer: " + value);
-		const at = this.#take(8);
+		const at = this.take(8);
 		const high = Math.floor(value / TWO_32);
-		this.#view.setInt32(at, high);
-		this.#view.setUint32(at + 4, value - high * TWO_32);
+		this.view.setInt32(at, high);
+		this.view.setUint32(at + 4, value - high * TWO_32);
 	}
 
 	bytes(source: Uint8Array, offset = 0, length = source.length - offset): void {
-		const at = this.#take(length);
+		const at = this.take(length);
 		// set() is one native call (XS: a fifth of a byte loop's cost for a 12-byte name); a slice
 		// needs a view object, which only the non-push callers (chunks) pay.
 		this.buffer.set(offset === 0 && length === source.length ? source : source.subarray(offset, offset + length), at);
@@ -68,9 +69,9 @@ export class ByteWriter {
 		if (this.#ascii(text)) return;
 		const length = utf8Length(text);
 		const prefix = length < 0x80 ? 1 : 4;
-		const at = this.#take(prefix + length);
+		const at = this.take(prefix + length);
 		if (prefix === 1) this.buffer[at] = length;
-		else this.#view.setUint32(at, (length | 0x80000000) >>> 0);
+		else this.view.setUint32(at, (length | 0x80000000) >>> 0);
 		utf8Write(text, this.buffer, at + prefix);
 	}
 
@@ -92,16 +93,16 @@ export class ByteWriter {
 		return false;
 	}
 
-	/** Reserves `needed` bytes: returns where they start and moves past them, or throws with nothing written. */
-	#take(needed: number): number {
+	/** Reserves `needed` bytes: returns where they start and moves past them, or throws with nothing written (writers that store the bytes themselves). */
+	take(needed: number): number {
 		const at = this.position;
-		if (needed > this.buffer.length - at) this.#noRoom(needed);
+		if (needed > this.buffer.length - at) this.noRoom(needed);
 		this.position = at + needed;
 		return at;
 	}
 
-	/** Apart from #take so that the check itself stays small enough to inline. */
-	#noRoom(needed: number): never {
+	/** The EncodeError for `needed` more bytes than fit (apart from the checks, which stay small; writers that check the room themselves call it). */
+	noRoom(needed: number): never {
 		throw new EncodeError("no room: need " + needed + " bytes at " + this.position + " of " + this.buffer.length);
 	}
 }
