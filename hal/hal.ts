@@ -141,6 +141,12 @@ export interface Hal {
 	log(level: LogLevel, message: string): void;
 	/** Small persistent key-value store (Preference on Moddable). */
 	readonly store: HalStore;
+	/**
+	 * A flash region of at least `byteLength` bytes named `name`, kept across restarts: a flash partition
+	 * on Moddable, a file on Node, memory in tests. Absent where nothing persists. Throws a RangeError
+	 * when the region is smaller than asked.
+	 */
+	openFlash?(name: string, byteLength: number): HalFlash;
 	/** Raw DEFLATE streams for WebSocket permessage-deflate; hosts only (a device HAL leaves it out). */
 	readonly compression?: HalCompression;
 }
@@ -166,4 +172,23 @@ export interface HalStore {
 	get(key: string): string | undefined;
 	set(key: string, value: string): void;
 	delete(key: string): void;
+}
+
+/**
+ * A region of NOR flash, addressed from 0. Erased bytes read 0xff; a write may only clear bits, so each
+ * byte is written once between two erases of its sector; erasing works on whole sectors, each of which
+ * wears out after so many erases (10,000 to 100,000 on an ESP32's SPI flash). A write cut by a power
+ * loss may leave any of its bytes written or not.
+ */
+export interface HalFlash {
+	/** Bytes in the region: a whole number of sectors. */
+	readonly byteLength: number;
+	/** The erase unit (4096 on ESP32). */
+	readonly sectorSize: number;
+	/** Copies `length` bytes from `offset` into `into[at, at + length)`. */
+	read(offset: number, into: Uint8Array, at: number, length: number): void;
+	/** Writes `bytes[at, at + length)` at `offset` (erased bytes only). */
+	write(offset: number, bytes: Uint8Array, at: number, length: number): void;
+	/** Erases sector `sector` (bytes sector * sectorSize up to the next sector) to 0xff. */
+	erase(sector: number): void;
 }

@@ -26,13 +26,17 @@
  * - log: `trace()`, one line per call, below `logLevel` dropped.
  * - store: `Preference` in one domain (default "twx"); ESP32 NVS limits keys (and domains) to 15
  *   characters and values to 4000 bytes. Values are stored as strings.
+ * - openFlash: the `flash` module over the partition of that name (a data partition in the board's
+ *   partitions.csv, e.g. `twx, data, 0x40, , 128K`); its blockSize is the sector (4096 on ESP32).
+ *   Reads copy out of `Flash.read`'s buffer; writes and erases go straight to the partition.
  */
 import { Digest } from "crypt";
+import Flash from "flash";
 import Preference from "preference";
 import TextDecoder from "text/decoder";
 import Time from "time";
 import Timer from "timer";
-import type { Hal, HalStore, HalTimers, LogLevel, TimerId } from "../hal";
+import type { Hal, HalFlash, HalStore, HalTimers, LogLevel, TimerId } from "../hal";
 import { ModdableListener, ModdableSocket } from "./sockets";
 
 export interface ModdableHalOptions {
@@ -81,7 +85,38 @@ export function createModdableHal(options: ModdableHalOptions = {}): Hal {
 			if (LEVELS[level] >= minLevel) trace(`${level} ${message}\n`);
 		},
 		store: new PreferenceStore(options.storeDomain ?? "twx"),
+		openFlash: (name, byteLength) => new PartitionFlash(name, byteLength),
 	};
+}
+
+/** A flash partition, the first `byteLength` bytes of it (whole sectors). */
+class PartitionFlash implements HalFlash {
+	readonly byteLength: number;
+	readonly sectorSize: number;
+	#flash: Flash;
+
+	constructor(name: string, byteLength: number) {
+		const flash = new Flash(name);
+		const sector = flash.blockSize;
+		if (!(byteLength >= sector && byteLength % sector === 0)) throw new RangeError(`flash: ${byteLength} bytes is not a whole number of ${sector}-byte sectors`);
+		if (flash.byteLength < byteLength) throw new RangeError(`flash: partition ${name} has ${flash.byteLength} bytes, not ${byteLength}`);
+		this.#flash = flash;
+		this.byteLength = byteLength;
+		this.sectorSize = sector;
+	}
+
+	read(offset: number, into: Uint8Array, at: number, length: number): void {
+		into.set(new Uint8Array(this.#flash.read(offset, length) as ArrayBuffer), at);
+	}
+
+	write(offset: number, bytes: Uint8Array, at: number, length: number): void {
+		// The native write takes any buffer or view (xsmcGetBufferReadable).
+		this.#flash.write(offset, length, bytes.subarray(at, at + length) as unknown as ArrayBuffer);
+	}
+
+	erase(sector: number): void {
+		this.#flash.erase(sector);
+	}
 }
 
 /** A kept timer's repeat interval: the longest Timer takes (a signed 32-bit count of ms). */

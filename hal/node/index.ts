@@ -3,12 +3,14 @@
  * Used by the host tools, `npm start` and the tests; never bundled for a device.
  */
 import { createHash, randomFillSync } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import * as tls from "node:tls";
 import { Deflate, Inflate, Z_SYNC_FLUSH } from "pako";
-import type { Hal, HalCompression, HalDeflateStream, HalListener, HalSocket, HalStore, HalTimers, ListenOptions, LogLevel, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../hal";
+import type { Hal, HalCompression, HalDeflateStream, HalFlash, HalListener, HalSocket, HalStore, HalTimers, ListenOptions, LogLevel, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../hal";
+import { MemoryFlash } from "../memory-flash";
 
 export interface NodeHalOptions {
 	/** Lowest level that reaches the sink (default "info"). */
@@ -17,6 +19,11 @@ export interface NodeHalOptions {
 	logSink?: (level: LogLevel, message: string) => void;
 	/** Keep the store in this JSON file (an object of strings); in memory only when absent. */
 	storePath?: string;
+	/**
+	 * Keep each flash region (openFlash) in a file `<name>.flash` of this directory, 4096-byte sectors; in
+	 * memory when absent (the same region for the same name while the HAL lives).
+	 */
+	flashDirectory?: string;
 	/** Bytes a socket may hold unsent before `write` accepts less (default 16 KiB). */
 	writeAllowance?: number;
 	/** After `close()`, how long to wait for the peer's FIN before destroying the socket (default 1000 ms). */
@@ -77,8 +84,47 @@ export function createNodeHal(options: NodeHalOptions = {}): Hal {
 			if (LEVELS[level] >= minLevel) sink(level, message);
 		},
 		store: options.storePath === undefined ? new MemoryStore() : new FileStore(options.storePath),
+		openFlash: flashOpener(options.flashDirectory),
 		compression: nodeCompression,
 	};
+}
+
+const SECTOR = 4096;
+
+function flashOpener(directory: string | undefined): (name: string, byteLength: number) => HalFlash {
+	const opened = new Map<string, MemoryFlash>();
+	return (name, byteLength) => {
+		if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new TypeError(`flash: the name "${name}" is not 1 to 64 letters, digits, - or _`);
+		if (!(Number.isInteger(byteLength) && byteLength >= SECTOR && byteLength % SECTOR === 0)) throw new RangeError(`flash: ${byteLength} bytes is not a whole number of ${SECTOR}-byte sectors`);
+		let flash = opened.get(name);
+		if (flash === undefined) {
+			flash = directory === undefined ? new MemoryFlash(byteLength, SECTOR) : new FileFlash(join(directory, name + ".flash"), byteLength);
+			opened.set(name, flash);
+		}
+		if (flash.byteLength < byteLength) throw new RangeError(`flash: region ${name} has ${flash.byteLength} bytes, not ${byteLength}`);
+		return flash;
+	};
+}
+
+/** Flash in a file: read whole at open, every write and erase written through (the OS keeps it across a crash of the process). */
+class FileFlash extends MemoryFlash {
+	readonly #fd: number;
+	constructor(path: string, byteLength: number) {
+		const exists = existsSync(path);
+		const data = exists ? new Uint8Array(readFileSync(path)) : undefined;
+		if (data !== undefined && data.length !== byteLength) throw new RangeError(`flash file ${path} holds ${data.length} bytes, not ${byteLength}`);
+		super(byteLength, SECTOR, data);
+		this.#fd = openSync(path, exists ? "r+" : "w+");
+		if (!exists) writeSync(this.#fd, this.bytes, 0, byteLength, 0);
+	}
+	override write(offset: number, bytes: Uint8Array, at: number, length: number): void {
+		super.write(offset, bytes, at, length);
+		writeSync(this.#fd, this.bytes, offset, length, offset);
+	}
+	override erase(sector: number): void {
+		super.erase(sector);
+		writeSync(this.#fd, this.bytes, sector * SECTOR, SECTOR, sector * SECTOR);
+	}
 }
 
 /**

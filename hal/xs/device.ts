@@ -14,7 +14,8 @@
  * masks every frame, and a round trip per mask would put bridge allocations on every frame. It is not
  * a CSPRNG; it only has to be unpredictable enough for tests and reproducible when a test fixes the seed.
  */
-import type { Hal, HalListener, HalSocket, HalStore, HalTimers, ListenOptions, LogLevel, SocketOptions, TimerId } from "../hal";
+import { MemoryFlash } from "../memory-flash";
+import type { Hal, HalFlash, HalListener, HalSocket, HalStore, HalTimers, ListenOptions, LogLevel, SocketOptions, TimerId } from "../hal";
 import { base64Decode, base64Encode, Sha1, utf8Decode, utf8EncodeInto } from "./text";
 import { ACCEPTED_ID_BASE, Event, EVENT_HEADER, LOG_LEVELS, Request, REQUEST_HEADER } from "./wire";
 
@@ -97,6 +98,7 @@ class BridgedHal implements XsHal {
 	#link: Link;
 	#sockets = new Map<number, XsSocket>();
 	#listeners = new Map<number, XsListener>();
+	#flash = new Map<string, MemoryFlash>();
 	#nextId = 1;
 	#window: number;
 	#wallStart: number;
@@ -120,6 +122,17 @@ class BridgedHal implements XsHal {
 		const socket = new XsSocket(this.#link, id, this.#window, this.#sockets, IDLE);
 		this.#sockets.set(id, socket);
 		return socket;
+	}
+
+	/** Flash in memory, kept while the device lives: what a test restarts a client over. */
+	openFlash(name: string, byteLength: number): HalFlash {
+		let flash = this.#flash.get(name);
+		if (flash === undefined) {
+			flash = new MemoryFlash(byteLength);
+			this.#flash.set(name, flash);
+		}
+		if (flash.byteLength < byteLength) throw new RangeError("flash: region " + name + " has " + flash.byteLength + " bytes, not " + byteLength);
+		return flash;
 	}
 
 	createListener(): HalListener {

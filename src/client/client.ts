@@ -49,6 +49,7 @@ import { ConnectionError, RequestError } from "./errors";
 import { Outbox, type OutboxLink } from "./outbox";
 import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_BIND_SOME, FOR_PUSH, FOR_QUEUED, FOR_SYNC, FOR_UNBIND, FOR_UNBIND_SOME, PendingTable } from "./pending";
 import { Pusher } from "./pusher";
+import { Journal } from "./journal";
 import { RequestQueue, type RequestOptions } from "./requestqueue";
 import { countRecovery, LossDetector } from "./recovery";
 import { nothing } from "./requests";
@@ -113,6 +114,8 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	#pushWriter = new PushWriter();
 	#rings: number;
 	#requests: RequestQueue;
+	/** The offline queues' journal in flash, when `storage` is configured. */
+	#journal: Journal | null = null;
 	#responder: Responder;
 	/** Made when the first chunk arrives (most devices never see one). */
 	#reassembler: Reassembler | null = null;
@@ -165,6 +168,10 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#responder = new Responder(hal, bindings, this);
 		this.#timer = hal.timers.create(this.#onDeadline);
 		for (const thing of config.things) this.addThing(thing);
+		if (config.storage !== undefined) {
+			this.#journal = new Journal(hal, config.storage, s, bindings, this.#requests, this);
+			this.#journal.restore(); // what it restores waits for the synchronization
+		}
 	}
 
 	/** The registered things, in slot order. */
@@ -191,6 +198,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		bindings.add(slot, thing, manager);
 		thing.attach(this);
 		for (const p of thing.properties) if (p.time > 0) this.#pusher.changed(slot, p);
+		if (this.#journal !== null) this.#journal.changed(); // a new queue to record
 		this.arm();
 	}
 
@@ -205,6 +213,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const thing = bindings.entities[i]!;
 		bindings.remove(i);
 		thing.attach(null);
+		if (this.#journal !== null) this.#journal.changed(); // its queue is gone
 		this.arm();
 		return true;
 	}
@@ -256,6 +265,11 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	dropped(thingName: string): number {
 		const i = this.#bindings.index(thingName);
 		return i < 0 ? 0 : this.#bindings.managers[i]!.ring.dropped;
+	}
+
+	/** With `storage`: writes what waits for persistDelayMs now (before a planned restart, say). */
+	persist(): void {
+		if (this.#journal !== null) this.#journal.write();
 	}
 
 	/** Requests waiting in the offline request queue (the one in flight included). */

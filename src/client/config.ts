@@ -2,7 +2,7 @@
  * EdgeClient configuration, its defaults (the C SDK's where it has one: docs/protocol.md §1.4, §7.1, §8.4)
  * and the transport seam: the WebSocket client by default, a fake in unit tests.
  */
-import type { Hal, ProxyOptions, TlsOptions } from "../../hal/hal";
+import type { Hal, HalFlash, ProxyOptions, TlsOptions } from "../../hal/hal";
 import type { WebSocketExtension } from "../ws/client";
 import type { BoundEntity } from "./entity";
 
@@ -100,6 +100,14 @@ export interface EdgeClientConfig {
 	 */
 	requestQueueBytes?: number;
 	requestQueueLength?: number;
+	/**
+	 * Keep the offline queues (each thing's rows and the request queue) in this flash region
+	 * (`hal.openFlash(name, bytes)`), so that a restart during an outage loses nothing they hold
+	 * (journal.ts; README "Persistence"). Default none: RAM only.
+	 */
+	storage?: HalFlash;
+	/** How long a queued change waits before it is written to `storage`, with every other change of that time. Default 1000 ms. */
+	persistDelayMs?: number;
 	/** Requests that may wait for an answer at once. Default 8. */
 	maxPending?: number;
 	/**
@@ -152,6 +160,7 @@ export interface Settings {
 	queueBytes: number;
 	requestQueueBytes: number;
 	requestQueueLength: number;
+	persistDelayMs: number;
 	maxPending: number;
 	maxConsecutiveTimeouts: number;
 	outboxMessages: number;
@@ -177,7 +186,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
-	"queueBytes", "requestQueueBytes", "requestQueueLength", "maxPending", "maxConsecutiveTimeouts", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
+	"queueBytes", "requestQueueBytes", "requestQueueLength", "storage", "persistDelayMs", "maxPending", "maxConsecutiveTimeouts", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
 	"compression", "proxy", "maxThings",
 ]);
 
@@ -244,6 +253,7 @@ export function settings(config: EdgeClientConfig): Settings {
 		queueBytes: positive(config.queueBytes, 4096, "queueBytes", 64, 0x7fffffff),
 		requestQueueBytes: positive(config.requestQueueBytes, 2048, "requestQueueBytes", 64, outboxBytes),
 		requestQueueLength: positive(config.requestQueueLength, 16, "requestQueueLength", 1, 1024),
+		persistDelayMs: positive(config.persistDelayMs, 1000, "persistDelayMs", 0),
 		maxPending: positive(config.maxPending, 8, "maxPending", 2, 1024),
 		maxConsecutiveTimeouts: positive(config.maxConsecutiveTimeouts, 3, "maxConsecutiveTimeouts", 1, 1000),
 		outboxMessages: positive(config.outboxMessages, 16, "outboxMessages"),

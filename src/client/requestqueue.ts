@@ -16,7 +16,7 @@
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal } from "../../hal/hal";
-import { ByteWriter, EncodeError, writeMessage } from "../protocol";
+import { ByteWriter, EncodeError, readRequestHead, RequestHead, writeMessage } from "../protocol";
 import { ENTITY_TOO_LARGE, SERVICE_UNAVAILABLE, SUCCESS, THING } from "../protocol/codes";
 import type { RequestMessage, ResponseMessage } from "../protocol/model";
 import type { Bindings } from "./bindings";
@@ -186,8 +186,21 @@ export class RequestQueue {
 		if (this.#ring !== null) this.#ring.unsend();
 	}
 
-	/** Replayed from the journal (no caller waits for it): the entity it addresses is read from its bytes. */
-	restored(entity: number): void {
+	/**
+	 * The journal read a request back into the ring (no caller waits for it): `bytes[at, at + length)`,
+	 * about to be committed, after `dropped` of the oldest made room for it.
+	 */
+	restored(dropped: number, bytes: Uint8Array, at: number, length: number): void {
+		this.settleDropped(dropped);
+		if ((this.#ring as RowRing).count >= this.#s.requestQueueLength) this.dropOldest();
+		const head = new RequestHead();
+		let entity = -1;
+		try {
+			readRequestHead(bytes, at, length, head);
+			if (head.entityType === THING) entity = this.#bindings.at(bytes, head);
+		} catch {
+			// not ours to judge: the platform answers it
+		}
 		this.push(null, null, entity);
 	}
 

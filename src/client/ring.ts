@@ -18,12 +18,29 @@
  */
 import { ByteWriter } from "../protocol";
 
+/** What a persisted ring tells of its changes (journal.ts): a row was added or a journaled one left. */
+export interface RingJournal {
+	changed(): void;
+}
+
+/** Runs of journaled rows that left, kept between two writes of the journal; more: the ring is written whole again. */
+export const LEFT_RUNS = 4;
+
 export class RowRing {
 	readonly capacity: number;
 	/** Encodes the next row at `start` (see `reserve`, `makeRoom`, `commit`). */
 	readonly writer: ByteWriter;
 	/** Rows dropped to make room since creation. */
 	dropped = 0;
+	/**
+	 * When persisted: the journal, the rows at the head it holds, and those of them that left since it
+	 * last wrote, as runs (index among the journaled rows when it left, rows) in `left[0, 2 * leftRuns)`;
+	 * leftRuns > LEFT_RUNS: too many to say, the journal writes the ring whole again.
+	 */
+	journal: RingJournal | null = null;
+	journaled = 0;
+	left: Uint16Array | null = null;
+	leftRuns = 0;
 	#mem: Uint8Array;
 	#base: number;
 	#head = 0;
@@ -109,6 +126,7 @@ export class RowRing {
 		this.#tail += 2 + length;
 		this.#count++;
 		this.#used += length;
+		if (this.journal !== null) this.journal.changed();
 	}
 
 	/** Cursor of the oldest row (valid while count > 0). */
@@ -156,6 +174,11 @@ export class RowRing {
 	/** Forget every row (not counted as dropped). */
 	clear(): void {
 		this.#head = this.#tail = this.#count = this.#used = this.#sent = this.#doubt = 0;
+		if (this.journaled > 0) {
+			this.journaled = 0;
+			this.leftRuns = LEFT_RUNS + 1;
+			if (this.journal !== null) this.journal.changed();
+		}
 	}
 
 	/** Drops the oldest row that is not kept to make room, and counts it. */
@@ -172,6 +195,7 @@ export class RowRing {
 	}
 
 	private dropHead(): void {
+		this.leave(0);
 		this.#used -= this.length(this.#head);
 		this.#count--;
 		if (this.#sent > 0) this.#sent--;
@@ -187,10 +211,26 @@ export class RowRing {
 		for (let i = 0; i < rows; i++) cursor = this.next(cursor);
 		const length = this.length(cursor);
 		const base = this.#base;
+		this.leave(rows);
 		this.#mem.copyWithin(base + head + 2 + length, base + head, base + cursor);
 		this.#head = head + 2 + length;
 		this.#used -= length;
 		this.#count--;
+	}
+
+	/** The row at `index` leaves: the journal learns it if it holds it. */
+	private leave(index: number): void {
+		if (index >= this.journaled) return;
+		this.journaled--;
+		const runs = this.leftRuns;
+		const left = this.left as Uint16Array;
+		if (runs > 0 && runs <= LEFT_RUNS && left[2 * runs - 2] === index && left[2 * runs - 1] < 0xffff) left[2 * runs - 1]++;
+		else if (runs < LEFT_RUNS) {
+			left[2 * runs] = index;
+			left[2 * runs + 1] = 1;
+			this.leftRuns = runs + 1;
+		} else this.leftRuns = LEFT_RUNS + 1;
+		if (this.journal !== null) this.journal.changed();
 	}
 
 	/** Moves the queue to the start of the region. */

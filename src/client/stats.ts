@@ -19,6 +19,11 @@ export interface ClientStats {
 	/** Queued requests dropped from the full request queue, and requests refused (full, or too big for it). */
 	requestsDropped: number;
 	requestsRefused: number;
+	/** The journal (when persisted): flash writes, bytes written, sectors erased; rows and requests restored at start. */
+	journalWrites: number;
+	journalBytes: number;
+	journalErases: number;
+	rowsRestored: number;
 	/** Requests of any kind that got no answer in time. */
 	timeouts: number;
 	/** BIND messages sent: the one after each AUTH, and those of things registered or bound again while connected. */
@@ -43,7 +48,7 @@ export interface ClientStats {
 export function newStats(): ClientStats {
 	return {
 		messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, pushes: 0, pushesAcknowledged: 0,
-		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, timeouts: 0, binds: 0, reconnects: 0,
+		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, journalWrites: 0, journalBytes: 0, journalErases: 0, rowsRestored: 0, timeouts: 0, binds: 0, reconnects: 0,
 		lostUnanswered: 0, lostStaleMessage: 0, lostOutboxFull: 0, bindingsLost: 0,
 		decodeErrors: 0, unmatchedResponses: 0, lateReplies: 0,
 	};

@@ -39,6 +39,7 @@ const SDK_MODULES: Readonly<Record<string, string>> = Object.freeze({
 	crypt: "$(MODDABLE)/modules/crypt/digest/manifest.json",
 	"text/decoder": "$(MODDABLE)/modules/data/text/decoder/manifest.json",
 	preference: "$(MODDABLE)/modules/files/preference/manifest.json",
+	flash: "$(MODDABLE)/modules/files/flash/manifest.json",
 });
 
 /** Value imports of a TypeScript source (type-only imports vanish at compile time). */

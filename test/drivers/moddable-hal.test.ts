@@ -471,6 +471,23 @@ test("store: Preference in domain twx, strings only, NVS name limits, no value i
 	});
 });
 
+test("openFlash: the flash module's partition, its first byteLength bytes, reads copied out, writes and erases through", () => {
+	const hal = createModdableHal();
+	runtime.partitions.set("twx", new Uint8Array(65536).fill(0xff));
+	assert.throws(() => hal.openFlash!("nvs2", 8192), /partition not found/);
+	assert.throws(() => hal.openFlash!("twx", 131072), /RangeError: flash: partition twx has 65536 bytes, not 131072|partition twx has 65536 bytes/);
+	assert.throws(() => hal.openFlash!("twx", 5000), /not a whole number of 4096-byte sectors/);
+	const flash = hal.openFlash!("twx", 32768);
+	assert.deepEqual([flash.byteLength, flash.sectorSize], [32768, 4096]);
+	flash.write(4095, Uint8Array.of(9, 1, 2, 3, 9), 1, 3);
+	const into = new Uint8Array(6);
+	flash.read(4094, into, 1, 5);
+	assert.deepEqual([...into], [0, 0xff, 1, 2, 3, 0xff]);
+	flash.erase(1);
+	flash.read(4094, into, 1, 5);
+	assert.deepEqual([...into], [0, 0xff, 1, 0xff, 0xff, 0xff], "sector 1 starts at 4096: byte 4095 is sector 0's");
+});
+
 test("log: one trace line per call at or above the level", () => {
 	const hal = createModdableHal({ logLevel: "warn" });
 	hal.log("info", "dropped");

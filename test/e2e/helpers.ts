@@ -4,7 +4,7 @@
  */
 import * as net from "node:net";
 import type { LogLevel } from "../../hal/hal";
-import { createNodeHal } from "../../hal/node/index";
+import { createNodeHal, type NodeHalOptions } from "../../hal/node/index";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/index";
 import type { Hal } from "../../hal/hal";
 import { DEADLINE_MS } from "../support/deadline";
@@ -28,9 +28,9 @@ export interface DeviceHal {
 	logs: Array<[LogLevel, string]>;
 }
 
-export function deviceHal(): DeviceHal {
+export function deviceHal(options: NodeHalOptions = {}): DeviceHal {
 	const logs: Array<[LogLevel, string]> = [];
-	const hal = createNodeHal({ logLevel: "trace", logSink: (level, message) => logs.push([level, message]), lingerMs: 50 });
+	const hal = createNodeHal({ logLevel: "trace", logSink: (level, message) => logs.push([level, message]), lingerMs: 50, ...options });
 	return { hal, logs };
 }
 

@@ -28,6 +28,8 @@ export const runtime = {
 	ticks: 0,
 	preferences: new Map<string, unknown>(),
 	preferenceSetThrows: false,
+	/** Flash partitions by name (the flash module's). */
+	partitions: new Map<string, Uint8Array>(),
 	/** mc/config as main.ts sees it. */
 	config: {} as Record<string, unknown>,
 	resources: new Map<string, Uint8Array>(),
@@ -46,6 +48,7 @@ export const runtime = {
 		this.ticks = 0;
 		this.preferences.clear();
 		this.preferenceSetThrows = false;
+		this.partitions.clear();
 		for (const key of Object.keys(this.config)) delete this.config[key];
 		this.resources.clear();
 		this.started.length = 0;
