@@ -12,7 +12,8 @@
  *  - PUTs per second: 10 clients PUTting in parallel for a fixed count, until the platform acknowledged all;
  *  - memory per registered thing: JS heap after a full GC, before and after registering N things with
  *    one value each, divided by N (the queues, max_things x queue_bytes, are allocated at start and
- *    reported apart).
+ *    reported apart); and under XS (xsnap, test/xs/suites/gateway-things.ts): slots x 32 B + chunk
+ *    bytes kept after gc() per registered thing, on a client that is not connected.
  * Run: node --expose-gc --import tsx build/bench-ems.ts [--quick]
  */
 import { fork } from "node:child_process";
@@ -21,6 +22,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeHal } from "../hal/node/index";
 import { startEmulator } from "../emulator/index";
+import { XS_SLOT_SIZE, XsWorker, type XsMeters } from "../hal/xs/host";
+import { meterWorker } from "../hal/xs/meter-worker";
+import { xsBundle } from "../test/xs/bundles";
 import { gatewayConfig } from "../src/gateway/config";
 import { EdgeGateway } from "../src/gateway/edge-gateway";
 
@@ -142,9 +146,30 @@ async function main(): Promise<void> {
 		const acked = s.rowsAcknowledged - acked0;
 		console.log(`${total} PUTs from 10 clients in parallel over 10 things: ${(total / (answered / 1000)).toFixed(0)} PUTs/s answered, ${(acked / (done / 1000)).toFixed(0)} values/s acknowledged by the platform (${s.rowsDropped - dropped0} dropped from full ${QUEUE_BYTES} B queues)`);
 		await gw.stop();
+		await xsMemory();
 	} finally {
 		emulator.kill("SIGTERM");
 		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+/** What N registered things keep under XS, per thing, after gc(); and what stays once they are removed. */
+async function xsMemory(): Promise<void> {
+	const worker = new XsWorker({ name: "gateway-things", binary: meterWorker() ?? undefined });
+	try {
+		await worker.loadBundle({ name: "gw", source: await xsBundle("xs-gateway-things") });
+		await worker.evaluateJson(`bundles.gw.setup(${THINGS}, ${QUEUE_BYTES})`);
+		await worker.evaluateJson("bundles.gw.register(1) + bundles.gw.unregister()"); // warm-up: lazily made caches
+		const kept = (a: XsMeters, b: XsMeters) => (b.currentHeapCount - a.currentHeapCount) * XS_SLOT_SIZE + (a.chunks === null || b.chunks === null ? 0 : b.chunks - a.chunks);
+		const before = (await worker.evaluate("gc()")).meters;
+		await worker.evaluateJson(`bundles.gw.register(${THINGS})`);
+		const after = (await worker.evaluate("gc()")).meters;
+		await worker.evaluateJson("bundles.gw.unregister()");
+		const removed = (await worker.evaluate("gc()")).meters;
+		const chunks = before.chunks === null ? " (slots only: no metering worker)" : "";
+		console.log(`XS: ${THINGS} registered things with one value each keep ${(kept(before, after) / THINGS).toFixed(0)} B per thing${chunks} (slots x ${XS_SLOT_SIZE} B + chunks, after gc()); once removed, ${(kept(before, removed) / THINGS).toFixed(1)} B per thing stay`);
+	} finally {
+		await worker.close();
 	}
 }
 

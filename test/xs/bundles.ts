@@ -26,6 +26,7 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
 	"xs-app-start": "test/xs/suites/app-start.ts",
 	"xs-app-baseline": "test/xs/suites/app-baseline.ts",
 	"xs-moddable-tls": "test/xs/suites/moddable-tls.ts",
+	"xs-gateway-things": "test/xs/suites/gateway-things.ts",
 });
 
 /**
