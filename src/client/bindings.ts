@@ -220,6 +220,7 @@ export class Bindings {
 				continue;
 			}
 			m.bindState = refused ? (all ? UNBOUND : REFUSED) : BOUND;
+			if (m.thing.bindAnswered !== undefined) m.thing.bindAnswered(response.code, response.reason);
 			if (refused) continue;
 			m.boundAt = this.#hal.ticks();
 			m.rebinding = false;

@@ -107,4 +107,6 @@ export interface BoundEntity {
 	answer(bytes: Uint8Array, head: RequestHead, params: ParamsReader): Reply | Promise<Reply>;
 	/** The client attaches itself while the entity is registered with it, and detaches (null) when it is removed. */
 	attach(link: EntityLink | null): void;
+	/** Optional: the platform's answer to a BIND that named the entity (SUCCESS, or the code it refused it with). */
+	bindAnswered?(code: number, reason: string | null): void;
 }

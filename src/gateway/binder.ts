@@ -13,6 +13,7 @@ import type { HttpClient } from "./http-client";
 export interface ThingRegistry {
 	addThing(thing: BoundEntity): void;
 	removeThing(name: string): boolean;
+	bindAgain(name: string): boolean;
 	isBound(name: string): boolean;
 	isSynchronized(name: string): boolean;
 }
@@ -39,6 +40,10 @@ export class ClientBinder implements ThingBinder {
 
 	unbind(name: string): void {
 		this.#registry.removeThing(name);
+	}
+
+	rebind(name: string): void {
+		this.#registry.bindAgain(name);
 	}
 
 	isBound(name: string): boolean {

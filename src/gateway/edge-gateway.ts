@@ -46,7 +46,7 @@ export class EdgeGateway {
 		});
 		const limits = config.things;
 		const http = new HttpClient(hal, { maxResponseBytes: limits.max_callback_bytes, timeoutMs: limits.callback_timeout, maxRequests: limits.max_callbacks });
-		this.gateway = new Gateway(hal, this.client, new ClientBinder(hal, this.client, http, limits.max_properties), { maxThings: limits.max_things });
+		this.gateway = new Gateway(hal, this.client, new ClientBinder(hal, this.client, http, limits.max_properties), { maxThings: limits.max_things, bindWaitMs: config.request_timeout });
 		const h = config.http_server;
 		this.server = new HttpServer(hal, { maxClients: h.max_clients, maxHeadBytes: h.max_header_bytes, maxHeaders: h.max_headers, maxBodyBytes: h.max_body_bytes, readTimeoutMs: h.content_read_timeout }, this.gateway.handle);
 		if (h.authenticate) this.server.requireBasicAuth(h.user, h.password);

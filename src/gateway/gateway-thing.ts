@@ -16,6 +16,7 @@
 import type { Hal } from "../../hal/hal";
 import type { BoundEntity, EntityLink, PushedProperty, Reply } from "../client/entity";
 import { applyPushType, PUSH_ALWAYS } from "../client/entity";
+import { RequestError } from "../client/errors";
 import { decodeMessage, encodeName, type ParamsReader, type RequestHead } from "../protocol";
 import {
 	BAD_GATEWAY, BAD_REQUEST, FORBIDDEN, GATEWAY_TIMEOUT, GET, INTERNAL_SERVER_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, NOT_IMPLEMENTED,
@@ -72,6 +73,8 @@ export class RegisteredGatewayThing implements BoundEntity, GatewayThing {
 	#hal: Hal;
 	#maxProperties: number;
 	#link: EntityLink | null = null;
+	/** Waiting for the answer to the next BIND that names the thing: resolve, reject, resolve, ... */
+	#bindWaiters: Array<((value: void) => void) | ((error: Error) => void)> = [];
 
 	constructor(hal: Hal, name: string, callback: string, http: HttpClient, maxProperties: number) {
 		this.#hal = hal;
@@ -105,10 +108,26 @@ export class RegisteredGatewayThing implements BoundEntity, GatewayThing {
 		if (this.#link !== null) this.#link.propertyChanged(this, p);
 	}
 
+	/** Resolves when the platform answers the next BIND naming the thing SUCCESS; a RequestError when it refuses it. */
+	whenBound(): Promise<void> {
+		return new Promise<void>((resolve, reject) => this.#bindWaiters.push(resolve, reject));
+	}
+
 	// --- BoundEntity: the platform's requests ---
 
 	attach(link: EntityLink | null): void {
 		this.#link = link;
+	}
+
+	bindAnswered(code: number, reason: string | null): void {
+		const waiters = this.#bindWaiters;
+		if (waiters.length === 0) return;
+		this.#bindWaiters = [];
+		const refusal = code === SUCCESS ? null : new RequestError(code, "the platform refused to bind " + this.name + (reason ? " (" + reason + ")" : ""));
+		for (let i = 0; i < waiters.length; i += 2) {
+			if (refusal === null) (waiters[i] as (value: void) => void)();
+			else (waiters[i + 1] as (error: Error) => void)(refusal);
+		}
 	}
 
 	answer(bytes: Uint8Array, _head: RequestHead, _params: ParamsReader): Reply | Promise<Reply> {

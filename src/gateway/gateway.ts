@@ -48,6 +48,8 @@ export interface ThingBinder {
 	bind(name: string, callback: string): GatewayThing;
 	/** UNBINDs and forgets it. */
 	unbind(name: string): void;
+	/** BINDs a registered thing again (after the platform refused it). */
+	rebind(name: string): void;
 	isBound(name: string): boolean;
 	isSynchronized(name: string): boolean;
 }
@@ -60,11 +62,15 @@ export interface GatewayThing {
 	typeOf(property: string): BaseTypeName | undefined;
 	/** A new value from a local application: kept, and pushed under its push rules. */
 	write(property: string, value: TypedValue, time: number): void;
+	/** Resolves when the platform answers the next BIND naming the thing SUCCESS; a RequestError when it refuses it. */
+	whenBound(): Promise<void>;
 }
 
 export interface GatewayLimits {
 	/** Things that may be registered at once. */
 	maxThings: number;
+	/** AddEdgeThing on a live connection waits this long for the platform's answer to the BIND (default 10 s), then answers 200 (bound later). */
+	bindWaitMs?: number;
 }
 
 const STORE_KEY = "gw.things";
@@ -173,7 +179,7 @@ export class Gateway {
 		throw new HttpError(404, "the gateway serves /Thingworx/Things/{thing}/Properties/{name} and /Services/{name}, not " + path);
 	}
 
-	private local(request: HttpRequest, response: HttpResponder, collection: string | undefined, service: string | undefined): void {
+	private local(request: HttpRequest, response: HttpResponder, collection: string | undefined, service: string | undefined): Promise<void> | void {
 		if (collection !== "Services" || service === undefined) throw new HttpError(404, "LocalEms has services only: AddEdgeThing, RemoveEdgeThing, GetEdgeThings");
 		if (request.method !== "POST") throw new HttpError(405, "services are invoked with POST");
 		const input = body(request, this.#hal);
@@ -183,9 +189,12 @@ export class Gateway {
 				if (input.persist !== undefined && typeof input.persist !== "boolean") throw new HttpError(400, "persist must be true or false");
 				const callback = input.callback === undefined ? "" : callbackUrl(input.callback);
 				if (!this.#things.has(name) && this.#things.size >= this.#limits.maxThings) throw new HttpError(409, "the gateway holds " + this.#limits.maxThings + " things already (its limit); remove one first");
+				const known = this.#things.get(name)?.callback === callback;
 				this.register(name, input.persist === true, callback);
 				this.save();
-				return response.send(200, "", "");
+				if (!this.#link.connected || this.#binder.isBound(name)) return response.send(200, "", "");
+				if (known) this.#binder.rebind(name); // registered again after a refusal: the platform is asked again
+				return this.bound(name, response);
 			}
 			case "RemoveEdgeThing": {
 				const name = thingName(input.name);
@@ -200,6 +209,37 @@ export class Gateway {
 			default:
 				throw new HttpError(404, "LocalEms has no service " + service + " (AddEdgeThing, RemoveEdgeThing, GetEdgeThings)");
 		}
+	}
+
+	/**
+	 * Answers AddEdgeThing once the platform answered the thing's BIND: 200, or its refusal (the thing
+	 * is then forgotten, as the EMS does not keep what the platform will not bind). No answer within
+	 * bindWaitMs (or the connection lost meanwhile): 200, the thing is bound when the platform allows.
+	 */
+	private bound(name: string, response: HttpResponder): Promise<void> {
+		const thing = this.#things.get(name)!;
+		return new Promise<void>((resolve, reject) => {
+			const timer = this.#hal.timers.set(() => {
+				response.send(200, "", "");
+				resolve();
+			}, this.#limits.bindWaitMs ?? 10000);
+			thing.entity.whenBound().then(
+				() => {
+					this.#hal.timers.clear(timer);
+					response.send(200, "", "");
+					resolve();
+				},
+				(error: unknown) => {
+					this.#hal.timers.clear(timer);
+					if (this.#things.get(name) === thing) {
+						this.#things.delete(name);
+						this.#binder.unbind(name);
+						this.save();
+					}
+					reject(error);
+				},
+			);
+		});
 	}
 
 	private register(name: string, persist: boolean, callback: string): void {

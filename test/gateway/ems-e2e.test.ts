@@ -197,3 +197,26 @@ describe("the gateway end to end", () => {
 		}
 	});
 });
+
+test("AddEdgeThing on a live connection answers once the platform answered its BIND: a refused thing is a 4xx with the platform's reason and is not kept", async () => {
+	const emu = await emulator({ bindPolicy: "not-found", things: [{ name: "Known1" }] });
+	const gw = startGateway(emu, join(mkdtempSync(join(tmpdir(), "gw-")), "s.json"));
+	const port = await gw.start();
+	const add = `http://127.0.0.1:${port}/Thingworx/Things/LocalEms/Services/AddEdgeThing`;
+	try {
+		await waitFor("connected", () => gw.client.connected);
+		const ok = await call(add, "POST", { name: "Known1" });
+		assert.equal(ok.status, 200);
+		assert.equal(gw.client.isBound("Known1"), true, "answered after the BIND succeeded");
+		const refused = await call(add, "POST", { name: "Typo1", persist: true });
+		assert.equal(refused.status, 404, refused.text);
+		assert.match(refused.text, /the platform refused to bind Typo1 \(unknown thing: Typo1\)/);
+		const listed = await call(`http://127.0.0.1:${port}/Thingworx/Things/LocalEms/Services/GetEdgeThings`, "POST");
+		assert.deepEqual(listed.json.rows.map((r: { name: string }) => r.name), ["Known1"], "the refused thing is not kept (nor persisted)");
+		assert.equal(gw.client.things.length, 1);
+		assert.equal((await call(add, "POST", { name: "Known1" })).status, 200, "registering a bound thing again answers at once");
+	} finally {
+		await gw.stop();
+		await emu.close();
+	}
+});

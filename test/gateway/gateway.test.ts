@@ -31,6 +31,9 @@ class StandInThing implements GatewayThing {
 		this.#values.set(property, value);
 		this.writes.push([property, value, time]);
 	}
+	whenBound() {
+		return Promise.resolve();
+	}
 }
 
 class StandInBinder implements ThingBinder {
@@ -45,6 +48,9 @@ class StandInBinder implements ThingBinder {
 	unbind(name: string) {
 		this.log.push(`unbind ${name}`);
 		this.things.delete(name);
+	}
+	rebind(name: string) {
+		this.log.push(`rebind ${name}`);
 	}
 	isBound(name: string) {
 		return this.things.has(name);
