@@ -48,6 +48,10 @@ export function newCounters() {
 		multipartDroppedDuplicate: 0,
 		/** Multipart sets refused because the connection's Reassembler held its maximum of sets or bytes. */
 		multipartDroppedBusy: 0,
+		/** Platform -> edge requests refused because maxPendingRequests already waited on that connection. */
+		requestsRefusedBusy: 0,
+		/** Connections closed because over maxBufferedBytes waited for the edge to read. */
+		outboxOverflows: 0,
 		/** Messages a wedged connection ignored or did not send (faults.ts). */
 		wedgedDrops: 0,
 		/** Things unrouted from their connection by an administrative unbind (faults.ts). */

@@ -57,12 +57,16 @@ export interface ConnectionConfig {
 	chunkSize: number;
 	maxMessageSize: number;
 	staleMs: number;
+	/** Platform -> edge requests waiting for the edge's answer at once; one more is refused (EdgeError busy). */
+	maxPendingRequests: number;
+	/** Bytes waiting to be written to the edge; more means it is not reading: the connection is closed 1008. */
+	maxBufferedBytes: number;
 }
 
 export class EdgeError extends Error {
-	/** "timeout": no reply in time; "closed": the connection went away first; "send": could not be sent; "malformed": the reply did not decode. */
-	readonly kind: "timeout" | "closed" | "send" | "malformed";
-	constructor(kind: "timeout" | "closed" | "send" | "malformed", message: string) {
+	/** "timeout": no reply in time; "closed": the connection went away first; "send": could not be sent; "malformed": the reply did not decode; "busy": maxPendingRequests already wait. */
+	readonly kind: "timeout" | "closed" | "send" | "malformed" | "busy";
+	constructor(kind: "timeout" | "closed" | "send" | "malformed" | "busy", message: string) {
 		super(message);
 		this.kind = kind;
 	}
@@ -97,6 +101,8 @@ export class EdgeConnection {
 	readonly reassembler: Reassembler;
 	#ws: WebSocket;
 	#maxMessageSize: number;
+	#maxPendingRequests: number;
+	#maxBufferedBytes: number;
 	#handler: EdgeHandler;
 	#counters: Counters;
 	#log: Logger;
@@ -118,6 +124,8 @@ export class EdgeConnection {
 		this.remote = remote;
 		this.#ws = ws;
 		this.#maxMessageSize = config.maxMessageSize;
+		this.#maxPendingRequests = config.maxPendingRequests;
+		this.#maxBufferedBytes = config.maxBufferedBytes;
 		this.#handler = handler;
 		this.#counters = counters;
 		this.#log = log;
@@ -231,6 +239,16 @@ export class EdgeConnection {
 			this.#counters.wedgedDrops++;
 			return;
 		}
+		if (this.state >= ConnectionState.CLOSING) {
+			this.#counters.sendsDropped++;
+			return;
+		}
+		if (this.#ws.bufferedAmount + bytes.length > this.#maxBufferedBytes) {
+			this.#counters.outboxOverflows++;
+			this.#counters.sendsDropped++;
+			this.close(1008, `the edge is not reading: over ${this.#maxBufferedBytes} bytes wait for it`);
+			return;
+		}
 		this.#counters.framesOut++;
 		const compress = this.deflate && bytes.length >= DEFLATE_MIN && bytes.length <= this.chunkSize - DEFLATE_MARGIN;
 		this.#ws.send(bytes, { binary: true, compress });
@@ -241,6 +259,10 @@ export class EdgeConnection {
 		const requestId = this.#nextRequestId;
 		this.#nextRequestId = this.#nextRequestId >= 0xffffffff ? 1 : this.#nextRequestId + 1;
 		const what = `${codeName(code)} ${thing}/${name} #${requestId}`;
+		if (this.#pending.size >= this.#maxPendingRequests) {
+			this.#counters.requestsRefusedBusy++;
+			return Promise.reject(new EdgeError("busy", `${what}: ${this.#pending.size} requests already wait for ${this.label} (maxPendingRequests ${this.#maxPendingRequests})`));
+		}
 		return new Promise((resolve, reject) => {
 			const timer = setTimeout(() => {
 				this.#pending.delete(requestId);

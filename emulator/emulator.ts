@@ -52,6 +52,10 @@ export interface EmulatorOptions {
 	maxMessageSize?: number;
 	/** Incomplete multipart sets are dropped after this. Default 50 000. */
 	multipartStaleMs?: number;
+	/** Per connection: platform -> edge requests waiting at once (one more is refused, 503). Default 64. */
+	maxPendingRequests?: number;
+	/** Per connection: bytes waiting to be written to an edge that does not read; over it the connection is closed 1008. Default 4 MiB (at least maxMessageSize). */
+	maxBufferedBytes?: number;
 	/** Ask each newly bound thing for GetMetadata. Default true. */
 	fetchMetadata?: boolean;
 	/** How long GetPropertySubscriptions waits for a GetMetadata in flight. Default min(2000, requestTimeoutMs). */
@@ -117,6 +121,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 		chunkSize: options.chunkSize ?? 8192,
 		maxMessageSize: options.maxMessageSize ?? 1048576,
 		staleMs: options.multipartStaleMs ?? 50000,
+		maxPendingRequests: options.maxPendingRequests ?? 64,
+		maxBufferedBytes: Math.max(options.maxBufferedBytes ?? 4 << 20, options.maxMessageSize ?? 1048576),
 		perMessageDeflate: options.perMessageDeflate ?? true,
 	}, platform, counters, log, frames);
 	const access = new Access((key) => platform.checkKey(key), options.dashboardLink === "reusable");

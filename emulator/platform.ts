@@ -511,7 +511,7 @@ export class Platform implements EdgeHandler {
 		if (error instanceof PlatformError) return error;
 		if (error instanceof EdgeError) {
 			if (error.kind === "timeout") return new PlatformError(Code.GATEWAY_TIMEOUT, error.message);
-			if (error.kind === "closed") return new PlatformError(Code.SERVICE_UNAVAILABLE, error.message);
+			if (error.kind === "closed" || error.kind === "busy") return new PlatformError(Code.SERVICE_UNAVAILABLE, error.message);
 			return new PlatformError(Code.BAD_GATEWAY, error.message);
 		}
 		if (error instanceof ServiceError) return new PlatformError(error.status === "not-found" ? Code.NOT_FOUND : Code.BAD_REQUEST, error.message);
