@@ -6,14 +6,14 @@
  *   the client's (and the proxy's): accounting (set = stored + dropped, nothing stored unset, times and
  *   order kept), every loss recovered, heap after GC flat from the first tenth of the run to its end;
  * and prints faults per kind, values set/stored/dropped/duplicated, recovery p50/p99 per kind, memory.
- * Client settings: the defaults except keep-alive (1 s ping, 1 s pong: the default 55 s would make a
- * stall last a minute) and back-off (50 ms / 1 s). Run: npm run test:chaos [-- --values N --faults N --hostile N --seed N]
+ * Client settings: the defaults (queue 4096 B, 3 timeouts in a row a loss) except keep-alive (1 s ping,
+ * 1 s pong: the default 55 s would make a stall last a minute), request timeout 1 s (10 s: a silent
+ * wedge takes three) and back-off (50 ms / 1 s). Run: npm run test:chaos [-- --values N --faults N --hostile N --seed N]
  */
 import { fork } from "node:child_process";
 import { parseArgs } from "node:util";
-import { runCampaign, storedCounter } from "../test/chaos/campaign";
+import { emulatorFault, FAULT_KINDS, LOSS_KINDS, runCampaign, storedCounter } from "../test/chaos/campaign";
 import { runHostile } from "../test/chaos/hostile";
-import { FAULT_KINDS, LOSS_KINDS } from "../test/chaos/proxy";
 
 const KEY = "chaos-key";
 
@@ -22,6 +22,10 @@ if (process.argv.includes("--emulator-child")) {
 	const emu = await startEmulator({ appKeys: [KEY], host: "127.0.0.1", port: 0, historySize: 1_000_000, frameLogSize: 100, logLevel: "error" });
 	process.on("message", async (message: { type: string }) => {
 		if (message.type === "stored") process.send?.({ type: "stored", values: storedCounter(emu) });
+		else if (message.type === "unbind" || message.type === "wedge") {
+			emulatorFault(emu, message.type);
+			process.send?.({ type: "done" });
+		}
 		else if (message.type === "stop") {
 			await emu.close();
 			process.exit(0);
@@ -73,11 +77,15 @@ async function main(): Promise<void> {
 		child.once("message", (m: { values: Array<[number, number]> }) => resolve(m.values));
 		child.send({ type: "stored" });
 	});
+	const fault = (kind: "unbind" | "wedge") => new Promise<void>((resolve) => {
+		child.once("message", () => resolve());
+		child.send({ type: kind });
+	});
 	const samples: number[] = [];
 	const started = Date.now();
 	const r = await runCampaign({
-		seed, values, faultsPerKind: faults, setEveryMs: 2, platform: { port, stored }, deadlineMs: 120_000,
-		client: { pingIntervalMs: 1000, pongTimeoutMs: 1000, backoffBaseMs: 50, backoffCapMs: 1000 },
+		seed, values, faultsPerKind: faults, setEveryMs: 2, platform: { port, stored, fault }, deadlineMs: 120_000,
+		client: { pingIntervalMs: 1000, pongTimeoutMs: 1000, backoffBaseMs: 50, backoffCapMs: 1000, requestTimeoutMs: 1000 },
 		between: () => samples.push(heap()),
 	});
 	child.send({ type: "stop" });

@@ -14,12 +14,29 @@ import { createNodeHal } from "../../hal/node/index";
 import { EdgeClient, type EdgeClientConfig } from "../../src/client/index";
 import { Thing } from "../../src/thing/index";
 import { seeded } from "../support/seeded";
-import { ChaosProxy, FAULT_KINDS, LOSS_KINDS, type FaultKind } from "./proxy";
+import { ChaosProxy, FAULT_KINDS as NETWORK_KINDS, LOSS_KINDS as NETWORK_LOSS_KINDS, type FaultKind as NetworkFault } from "./proxy";
 
-/** Where the values go: its AlwaysOn port and what it stored for Counter.n ([value, time] in arrival order). */
+/**
+ * The proxy's network faults, and the platform's own: an administrative unbind of the thing (its pushes
+ * answered FORBIDDEN) and a silent wedge of its connection (pings answered, requests never).
+ */
+export const PLATFORM_KINDS = ["unbind", "wedge"] as const;
+export const FAULT_KINDS = [...NETWORK_KINDS, ...PLATFORM_KINDS] as const;
+export type FaultKind = NetworkFault | (typeof PLATFORM_KINDS)[number];
+/** Faults after which the edge must synchronize again (a reconnect, or a re-BIND after an unbind). */
+export const LOSS_KINDS: readonly FaultKind[] = [...NETWORK_LOSS_KINDS, ...PLATFORM_KINDS];
+
+/** Where the values go: its AlwaysOn port, what it stored for Counter.n ([value, time] in arrival order), its faults. */
 export interface ChaosPlatform {
 	readonly port: number;
 	stored(): Promise<Array<[number, number]>>;
+	fault(kind: (typeof PLATFORM_KINDS)[number]): Promise<void>;
+}
+
+/** The emulator's side of the platform faults, for the Counter thing. */
+export function emulatorFault(emu: Emulator, kind: (typeof PLATFORM_KINDS)[number]): void {
+	if (kind === "unbind") emu.unbind("Counter");
+	else emu.wedge({ thing: "Counter" }, "silent");
 }
 
 /** What the emulator stored for Counter.n, [value, time] in arrival order. */
@@ -89,6 +106,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
 	let synchronizations = 0;
 	client.onSynchronized = () => synchronizations++;
 	const recoveryMs = Object.fromEntries(FAULT_KINDS.map((k) => [k, [] as number[]])) as unknown as Record<FaultKind, number[]>;
+	const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as unknown as Record<FaultKind, number>;
 	const unrecovered = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as unknown as Record<FaultKind, number>;
 	const start = 1_700_000_000_000;
 	let next = 0;
@@ -111,7 +129,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
 		const kind = faults[f];
 		const before = synchronizations;
 		const t0 = Date.now();
-		proxy.inject(kind);
+		injected[kind]++;
+		if (kind === "unbind" || kind === "wedge") await options.platform.fault(kind);
+		else proxy.inject(kind);
 		await setSome(perFault - (perFault >> 1));
 		if (!LOSS_KINDS.includes(kind)) continue;
 		if (await waitUntil(() => synchronizations > before)) recoveryMs[kind].push(Date.now() - t0);
@@ -124,7 +144,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
 	const history = await options.platform.stored();
 	await client.stop();
 	await proxy.close();
-	return { ...account(history, options.values, client.dropped("Counter"), start), injected: { ...proxy.injected }, recoveryMs, unrecovered, reconnects: client.stats.reconnects, errors, stats: { ...client.stats } };
+	return { ...account(history, options.values, client.dropped("Counter"), start), injected, recoveryMs, unrecovered, reconnects: client.stats.reconnects, errors, stats: { ...client.stats } };
 }
 
 function account(history: Array<[number, number]>, set: number, dropped: number, start: number) {
