@@ -128,7 +128,7 @@ export interface AppBudget {
 	stack: { idle: number | null; load: number | null; loadStub: number | null; sync: number | null };
 	/** Values one steady-state push carries (the scan's 5 settings; TemperatureLimit and Logfile are set once). */
 	valuesPerPush: number;
-	/** Scan cycles in steady state: logging on (as shipped: a CSV line per scan) and off (StopLogging). */
+	/** Scan cycles in steady state: StartLogging on (as shipped; its CSV line is at debug, below the shipped level) and off (StopLogging). */
 	/** `timersFired`: timer callbacks per cycle, the app's scan timer included (the client's own wake-ups are the rest). */
 	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; timersFired: number };
 	platformGet: TrafficCost;
@@ -433,7 +433,11 @@ async function stubLoadStack(binary: string | undefined): Promise<number | null>
 	}
 }
 
-/** Steady state and platform GETs, with WebSocket pings off so that every cycle carries the same traffic. */
+/**
+ * Steady state and platform GETs, as shipped (hal/xs logging at info, the manifest's level) but with
+ * WebSocket pings off, so that every cycle carries the same traffic for the bridge baseline; a ping
+ * allocates nothing either (its pong deadline is a kept timer: test/ws/allocation.test.ts).
+ */
 export async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "valuesPerPush">> {
 	const session = await AppSession.open({ name: "steady", binary }, app);
 	let on, off, get, scanCrankCompute, timersFired, valuesPerPush;
@@ -570,6 +574,10 @@ function allocationText(c: TrafficCost, unit: string): string {
 	return `${bytes} per ${unit} net of the bridge (gross ${num(c.gross.slots)} slots + ${num(c.gross.chunks ?? NaN)} B, bridge ${bridge}); allocate meter ${num(c.gross.allocate)} B${c.gross.gcDuringRun || c.bridge.gcDuringRun ? " [GC inside a run: lower bounds]" : ""}`;
 }
 
+function zero(c: TrafficCost): string {
+	return c.net.slots === 0 && (c.net.chunks ?? 0) === 0 ? "0: budget met" : "NOT 0";
+}
+
 function verdict(ok: boolean): string {
 	return ok ? "within budget" : "OVER budget";
 }
@@ -583,11 +591,11 @@ export function appRows(b: AppBudget): BenchRow[] {
 		row("  same, chunkSize 2048, queueBytes 2048", `${heapText(b.heap.smallBuffers)}; ${verdict((b.heap.smallBuffers.esp32Bytes ?? Infinity) <= b.heap.budget)} (ESP32 est.)`),
 		row("  modules (code + module objects)", `${heapText(b.heap.modules)} (flash on a device; not budgeted)`),
 		row("  hal/xs bridge HAL (harness only)", heapText(b.heap.hal)),
-		row(`alloc per cycle (${b.valuesPerPush} values), log off`, `${allocationText(c.loggingOff, "cycle")}; ${c.loggingOff.net.slots === 0 && c.loggingOff.net.chunks === 0 ? "0: budget met" : "NOT 0"}`),
-		row("alloc per cycle, logging on (shipped)", `${allocationText(c.loggingOn, "cycle")}; the CSV line, and hal/xs's LOG request`),
-		row("compute per cycle (push), log off", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): scan, push and SUCCESS (${int(c.loggingOff.net.compute / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
+		row(`alloc per cycle (${b.valuesPerPush} values), as shipped`, `${allocationText(c.loggingOn, "cycle")}; ${zero(c.loggingOn)} (log level info, StartLogging on: its CSV line is at debug)`),
+		row("alloc per cycle, StopLogging", `${allocationText(c.loggingOff, "cycle")}; ${zero(c.loggingOff)}`),
+		row("compute per cycle (push), StopLogging", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): scan, push and SUCCESS (${int(c.loggingOff.net.compute / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
 		row("timer wake-ups per cycle", `${num(c.timersFired)} (the app's scan timer is 1; the client's own: ${num(c.timersFired - 1)}, ${num(12 * (c.timersFired - 1))} per minute; pings off)`),
-		row("compute per cycle, logging on", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)})`),
+		row("compute per cycle, as shipped", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)})`),
 		row("platform GET (decode + answer)", `compute ${int(b.platformGet.net.compute)} net (gross ${int(b.platformGet.gross.compute)}); ${allocationText(b.platformGet, "GET")}`),
 	];
 	const st = b.stack;

@@ -139,6 +139,8 @@ export interface Hal {
 	utf8Decode(bytes: Uint8Array, offset: number, length: number): string;
 	/** Log sink; `message` is already formatted and never contains secrets. */
 	log(level: LogLevel, message: string): void;
+	/** Whether `log(level, …)` reaches the sink: a line nobody reads is then never built (no allocation). */
+	logEnabled(level: LogLevel): boolean;
 	/** Small persistent key-value store (Preference on Moddable). */
 	readonly store: HalStore;
 	/**

@@ -84,6 +84,7 @@ export function createModdableHal(options: ModdableHalOptions = {}): Hal {
 		log(level, message) {
 			if (LEVELS[level] >= minLevel) trace(`${level} ${message}\n`);
 		},
+		logEnabled: (level) => LEVELS[level] >= minLevel,
 		store: new PreferenceStore(options.storeDomain ?? "twx"),
 		openFlash: (name, byteLength) => new PartitionFlash(name, byteLength),
 	};

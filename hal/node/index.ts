@@ -83,6 +83,7 @@ export function createNodeHal(options: NodeHalOptions = {}): Hal {
 		log(level, message) {
 			if (LEVELS[level] >= minLevel) sink(level, message);
 		},
+		logEnabled: (level) => LEVELS[level] >= minLevel,
 		store: options.storePath === undefined ? new MemoryStore() : new FileStore(options.storePath),
 		openFlash: flashOpener(options.flashDirectory),
 		compression: nodeCompression,

@@ -47,9 +47,9 @@ export interface XsHal extends Hal {
 	channel(tag: number, bytes: Uint8Array | null, offset: number, length: number): Uint8Array;
 }
 
-/** The XS HAL: call once per compartment; it takes over `globalThis.handleCommand`. */
-export function createXsHal(): XsHal {
-	return new BridgedHal(globalThis as unknown as XsGlobals);
+/** The XS HAL: call once per compartment; it takes over `globalThis.handleCommand`. `logLevel`: the lowest level sent to the harness (default "trace": all). */
+export function createXsHal(options: { logLevel?: LogLevel } = {}): XsHal {
+	return new BridgedHal(globalThis as unknown as XsGlobals, LOG_LEVELS.indexOf(options.logLevel ?? "trace"));
 }
 
 class Link {
@@ -104,8 +104,11 @@ class BridgedHal implements XsHal {
 	#wallStart: number;
 	#random: Xoshiro128;
 	#sha1 = new Sha1();
+	readonly #minLevel: number;
 
-	constructor(host: XsGlobals) {
+	constructor(host: XsGlobals, minLevel: number) {
+		if (minLevel < 0) throw new RangeError("logLevel must be one of " + LOG_LEVELS.join(", "));
+		this.#minLevel = minLevel;
 		this.#link = new Link(host);
 		const answer = new Uint8Array(this.#link.request(Request.HELLO, 0, null, 0, 0));
 		const hello = JSON.parse(utf8Decode(answer, 0, answer.length)) as Hello;
@@ -184,7 +187,12 @@ class BridgedHal implements XsHal {
 	}
 
 	log(level: LogLevel, message: string): void {
-		this.#link.requestText(Request.LOG, LOG_LEVELS.indexOf(level), message);
+		const index = LOG_LEVELS.indexOf(level);
+		if (index >= this.#minLevel) this.#link.requestText(Request.LOG, index, message);
+	}
+
+	logEnabled(level: LogLevel): boolean {
+		return LOG_LEVELS.indexOf(level) >= this.#minLevel;
 	}
 
 	channel(tag: number, bytes: Uint8Array | null, offset: number, length: number): Uint8Array {

@@ -163,7 +163,9 @@ export class WebSocketClient {
 	/** When the unfinished frame or message began (ticks), -1 when none is. */
 	#receivingSince = -1;
 	/** The one deadline running, by state (they never overlap): the upgrade, our ping's pong, the peer's close. */
-	#deadline: TimerId | null = null;
+	/** A kept timer (made at open, freed at the end), moved for each deadline: a ping arms it without allocating. */
+	#deadlineTimer: TimerId | null = null;
+	#deadlineArmed = false;
 
 	/** Throws a "usage" WebSocketError for options that cannot work. */
 	constructor(hal: Hal, options: WebSocketClientOptions) {
@@ -217,7 +219,8 @@ export class WebSocketClient {
 		socket.onWritable = this.#onSocketWritable;
 		socket.onClose = this.#onSocketClose;
 		this.#socket = socket;
-		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#handshakeTimeoutMs);
+		this.#deadlineTimer = this.#hal.timers.create(this.#onDeadline);
+		this.armDeadline(this.#handshakeTimeoutMs);
 		socket.connect(this.#target);
 	}
 
@@ -392,7 +395,7 @@ export class WebSocketClient {
 
 	/** One callback for the three deadlines (a closure is some 150 bytes under XS). */
 	#onDeadline = (): void => {
-		this.#deadline = null;
+		this.#deadlineArmed = false;
 		if (this.#state < OPEN) {
 			this.timedOut("timeout", this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response", this.#handshakeTimeoutMs);
 		} else if (this.#state === OPEN) {
@@ -415,8 +418,8 @@ export class WebSocketClient {
 			this.fail(new WebSocketError("timeout", "a message left unfinished for over " + this.#messageTimeoutMs + " ms", POLICY_VIOLATION));
 			return;
 		}
-		if (this.#deadline !== null) return;
-		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#pongTimeoutMs);
+		if (this.#deadlineArmed) return;
+		this.armDeadline(this.#pongTimeoutMs);
 		this.#queued |= SEND_PING;
 		this.flush();
 	};
@@ -436,7 +439,7 @@ export class WebSocketClient {
 	}
 
 	private opened(): void {
-		this.#deadline = this.cancel(this.#deadline);
+		this.disarmDeadline();
 		this.#handshake = null;
 		this.#state = OPEN;
 		if (this.#pingIntervalMs > 0) this.#pingTimer = this.#hal.timers.repeat(this.#onPingTick, this.#pingIntervalMs);
@@ -459,7 +462,7 @@ export class WebSocketClient {
 					if (this.#state === OPEN) this.queuePong();
 					break;
 				case PONG:
-					if (this.#state === OPEN) this.#deadline = this.cancel(this.#deadline);
+					if (this.#state === OPEN) this.disarmDeadline();
 					break;
 				case CLOSE:
 					this.onPeerClose();
@@ -533,8 +536,7 @@ export class WebSocketClient {
 		this.#state = CLOSING;
 		this.#queued = SEND_CLOSE;
 		this.#pingTimer = this.cancel(this.#pingTimer);
-		this.cancel(this.#deadline);
-		this.#deadline = this.#hal.timers.set(this.#onDeadline, this.#closeTimeoutMs);
+		this.armDeadline(this.#closeTimeoutMs);
 		this.flush();
 	}
 
@@ -620,7 +622,8 @@ export class WebSocketClient {
 		this.#state = CLOSED;
 		this.#queued = 0;
 		this.#pingTimer = this.cancel(this.#pingTimer);
-		this.#deadline = this.cancel(this.#deadline);
+		this.#deadlineTimer = this.cancel(this.#deadlineTimer);
+		this.#deadlineArmed = false;
 		this.#extension?.close();
 		const socket = this.#socket;
 		if (socket !== null) {
@@ -631,6 +634,18 @@ export class WebSocketClient {
 			socket.close();
 		}
 		this.onClose?.(code, reason, error);
+	}
+
+	/** The one deadline, `ms` from now (replacing any other). */
+	private armDeadline(ms: number): void {
+		this.#hal.timers.schedule(this.#deadlineTimer as TimerId, ms);
+		this.#deadlineArmed = true;
+	}
+
+	private disarmDeadline(): void {
+		if (!this.#deadlineArmed) return;
+		this.#hal.timers.schedule(this.#deadlineTimer as TimerId, -1);
+		this.#deadlineArmed = false;
 	}
 
 	private cancel(timer: TimerId | null): null {

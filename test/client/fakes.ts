@@ -93,6 +93,10 @@ export class FakeHal implements Hal {
 	log(level: LogLevel, message: string): void {
 		this.logs.push([level, message]);
 	}
+	/** Every level: the tests read every line. */
+	logEnabled(): boolean {
+		return true;
+	}
 }
 
 export class FakeTransport implements Transport {

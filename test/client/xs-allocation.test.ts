@@ -2,7 +2,8 @@
  * The client on the real XS engine (xsnap): what a platform GET, a platform PUT and a push cost in
  * allocations, measured with XS's meters (test/xs/measure.ts: runs of N, 2N, N after gc(), chunk bytes
  * from the metering worker). The budget: 0 bytes per push, and a request's decode allocates nothing
- * but the value handed to the application (a number here: nothing). The bundle is unminified, as the
+ * but the value handed to the application (a number here: nothing). As shipped: the HAL logs at the
+ * manifest's level (info), and a line it lets through is built. The bundle is unminified, as the
  * sources are: a minifier may turn the module constants the hot paths compare with back into literals,
  * which XS allocates each time it evaluates them outside a preloaded module.
  */

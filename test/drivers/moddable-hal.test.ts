@@ -494,6 +494,7 @@ test("log: one trace line per call at or above the level", () => {
 	hal.log("warn", "kept");
 	hal.log("error", "also kept");
 	assert.deepEqual(traced, ["warn kept\n", "error also kept\n"]);
+	assert.deepEqual((["trace", "debug", "info", "warn", "error"] as const).map((level) => hal.logEnabled(level)), [false, false, false, true, true], "logEnabled says which lines reach trace");
 });
 
 test("options are checked: a read buffer of no size or an unknown log level is refused", () => {

@@ -340,6 +340,7 @@ describe("log and store", () => {
 		const hal = createNodeHal({ logLevel: "warn", logSink: (level, message) => lines.push(`${level}:${message}`) });
 		for (const level of ["trace", "debug", "info", "warn", "error"] as const) hal.log(level, level);
 		assert.deepEqual(lines, ["warn:warn", "error:error"]);
+		assert.deepEqual((["trace", "debug", "info", "warn", "error"] as const).map((level) => hal.logEnabled(level)), [false, false, false, true, true]);
 	});
 
 	const dir = mkdtempSync(join(tmpdir(), "hal-store-"));

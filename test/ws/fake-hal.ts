@@ -139,6 +139,9 @@ export class FakeHal implements Hal {
 	log(level: string, message: string): void {
 		this.logs.push(`${level} ${message}`);
 	}
+	logEnabled(): boolean {
+		return true;
+	}
 	readonly store = new Map<string, string>();
 
 	#add(callback: () => void, ms: number, interval: number): FakeTimer {

@@ -176,7 +176,7 @@ test("XS: the shipped bundle allocates nothing per scan-and-push cycle or per pl
 	const binary = meterWorker();
 	if (!binary) t.diagnostic(`chunk bytes not measured: ${meterWorkerProblem()}`);
 	const { cycle, platformGet } = await measureTraffic(binary ?? undefined, deviceBundle("steamsensor"));
-	for (const [what, cost] of [["scan-and-push cycle", cycle.loggingOff.net], ["platform GET", platformGet.net]] as const) {
+	for (const [what, cost] of [["scan-and-push cycle as shipped (log level info, StartLogging on)", cycle.loggingOn.net], ["scan-and-push cycle, StopLogging", cycle.loggingOff.net], ["platform GET", platformGet.net]] as const) {
 		assert.equal(cost.slots, 0, `slots allocated per ${what}`);
 		if (cost.chunks !== null) assert.equal(cost.chunks, 0, `chunk bytes allocated per ${what}`);
 	}

@@ -1,7 +1,8 @@
 /*
  * The XS test bundles, built here with rollup's JS API when missing or older than any source, so a
  * test file also works when run alone. Same shape as build/rollup.config.mjs's device bundles (ES
- * module, Moddable specifiers external, unminified) but compiled with test/xs/tsconfig.json: the
+ * module, Moddable specifiers external, unminified) but compiled with test/xs/tsconfig.json (the
+ * bundle that carries hal/moddable: test/xs/tsconfig.moddable.json): the
  * TypeScript plugin only emits files of its tsconfig's program, and tsconfig.src.json's program holds
  * neither hal/xs nor test/xs. A suite may import a device bundle by its module name (DEVICE_MODULES,
  * e.g. "steamsensor"): it stays external and is loaded next to the suite, unchanged (deviceBundle()).
@@ -79,7 +80,7 @@ async function build(entry: string, file: string, moddableFakes: boolean) {
 		plugins: [
 			{ name: "moddable-fakes", resolveId: (id, importer) => fake(id, importer) },
 			typescript({
-				tsconfig: join(ROOT, "test/xs/tsconfig.json"),
+				tsconfig: join(ROOT, moddableFakes ? "test/xs/tsconfig.moddable.json" : "test/xs/tsconfig.json"),
 				noEmitOnError: false,
 				compilerOptions: { noEmit: false, sourceMap: true, declaration: false, types: [] },
 			}),
@@ -124,7 +125,7 @@ function newestSource(dirs: readonly string[] = SOURCE_DIRS): number {
 		for (const entry of readdirSync(dir, { withFileTypes: true })) {
 			const path = join(dir, entry.name);
 			if (entry.isDirectory()) walk(path);
-			else if (entry.name.endsWith(".ts") || entry.name === "tsconfig.json") newest = Math.max(newest, mtime(path));
+			else if (entry.name.endsWith(".ts") || /^tsconfig.*\.json$/.test(entry.name)) newest = Math.max(newest, mtime(path));
 		}
 	};
 	for (const dir of dirs) walk(join(ROOT, dir));

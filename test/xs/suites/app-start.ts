@@ -27,7 +27,7 @@ const counts = { pushes: 0, rows: 0, errors: 0 };
 
 /** Creates the HAL (its HELLO brings the store and the clock); separate from start() so a bench can weigh it alone. */
 export function createHal(): void {
-	hal ??= createXsHal();
+	hal ??= createXsHal({ logLevel: "info" }); // manifest.json's logLevel: measured as shipped
 }
 
 export function start(options: StartOptions): void {

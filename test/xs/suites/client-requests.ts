@@ -41,6 +41,10 @@ class Loopback implements Transport {
 	close(): void {}
 }
 
+/** The log as shipped (manifest.json logLevel "info"): a line at info or above is built and kept, as trace() would print it. */
+const SHIPPED_LEVELS: readonly string[] = Object.freeze(["info", "warn", "error"]);
+let lastLine = "";
+
 const hal: Hal = {
 	createSocket(): HalSocket {
 		throw new Error("no sockets here");
@@ -54,7 +58,10 @@ const hal: Hal = {
 	base64Decode: () => new Uint8Array(0),
 	utf8EncodeInto: () => -1,
 	utf8Decode: () => "",
-	log() {},
+	log(level, message) {
+		if (SHIPPED_LEVELS.includes(level)) lastLine = message;
+	},
+	logEnabled: (level) => SHIPPED_LEVELS.includes(level),
 	store: { get: () => undefined, set() {}, delete() {} },
 };
 
@@ -140,4 +147,9 @@ export function pushes(n: number): number {
 		transport.onMessage!(ack, true);
 	}
 	return client.stats.rowsAcknowledged;
+}
+
+/** The last line the shipped log level let through. */
+export function lastLogLine(): string {
+	return lastLine;
 }
