@@ -24,6 +24,7 @@ const hal: Hal = {
 	utf8EncodeInto: () => -1,
 	utf8Decode: () => "",
 	log() {},
+	logEnabled: () => false,
 	store: { get: () => undefined, set() {}, delete() {} },
 };
 
