@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { createNodeHal } from "../../hal/node/index";
 import { ConfigError, gatewayConfig, type GatewayConfig } from "../../src/gateway/config";
 import { EdgeGateway } from "../../src/gateway/edge-gateway";
+import { permessageDeflate } from "../../src/ws/deflate";
 
 const USAGE = `usage: twx ems --config config.json [--app-key-file FILE] [--store FILE]
 
@@ -90,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
 	let gateway: EdgeGateway;
 	let port: number;
 	try {
-		gateway = new EdgeGateway(hal, config, appKey);
+		gateway = new EdgeGateway(hal, config, appKey, permessageDeflate);
 		port = await gateway.start();
 	} catch (error) {
 		process.stderr.write(`twx ems: ${(error as Error).message}\n`);

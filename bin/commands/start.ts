@@ -7,6 +7,7 @@ import { startSteamSensor, type SteamSensor } from "../../src/apps/steamsensor/i
 import { createSimulatedDrivers } from "../../src/drivers/index";
 import { gatewayConfig } from "../../src/gateway/config";
 import { EdgeGateway } from "../../src/gateway/edge-gateway";
+import { permessageDeflate } from "../../src/ws/deflate";
 import { curlLines } from "./ems";
 
 const USAGE = `usage: npm start [-- [options]]                        SteamSensor + emulator on this machine
@@ -209,7 +210,7 @@ async function runGateway(hal: ReturnType<typeof createNodeHal>, target: { host:
 			ws_connection: { encryption: o.tls ? "ssl" : "none", verify: !o.insecure },
 			http_server: { port: o.emsPort },
 		});
-		gateway = new EdgeGateway(hal, config, () => secret);
+		gateway = new EdgeGateway(hal, config, () => secret, permessageDeflate);
 		const client = gateway.client;
 		client.onAuthenticated = (credential) => say(`authenticated (${credential})`);
 		client.onBound = (name) => say(`bound ${name}`);

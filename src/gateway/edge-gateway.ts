@@ -6,8 +6,8 @@
  * and what auto_bind names, connects, and listens; stop() closes the server, then UNBINDs and closes.
  */
 import type { Hal } from "../../hal/hal";
+import type { WebSocketExtension } from "../ws/client";
 import { EdgeClient } from "../client/client";
-import { permessageDeflate } from "../ws/deflate";
 import { ClientBinder } from "./binder";
 import { insecurity, type GatewayConfig } from "./config";
 import { Gateway } from "./gateway";
@@ -21,8 +21,12 @@ export class EdgeGateway {
 	#hal: Hal;
 	#config: GatewayConfig;
 
-	/** `appKey` is asked at every AUTH (from the config, a key file or the environment: the CLI decides). */
-	constructor(hal: Hal, config: GatewayConfig, appKey: () => string) {
+	/**
+	 * `appKey` is asked at every AUTH (from the config, a key file or the environment: the CLI decides).
+	 * `compression` (src/ws/deflate.ts's permessageDeflate) is offered when `ws_connection.compression`
+	 * is on and the HAL can compress: injected, so that a bundle without it carries no compressor.
+	 */
+	constructor(hal: Hal, config: GatewayConfig, appKey: () => string, compression?: (hal: Hal) => WebSocketExtension) {
 		const why = insecurity(config.http_server);
 		if (why !== null) throw new Error("the gateway will not start: " + why);
 		this.#hal = hal;
@@ -41,7 +45,7 @@ export class EdgeGateway {
 			// a sync and a push in flight per thing may wait for their answers at once
 			maxPending: Math.min(1024, Math.max(8, 2 * config.things.max_things)),
 			requestTimeoutMs: config.request_timeout,
-			compression: config.ws_connection.compression && hal.compression !== undefined ? permessageDeflate : undefined,
+			compression: config.ws_connection.compression && hal.compression !== undefined ? compression : undefined,
 			proxy: proxy === null ? undefined : { host: proxy.host, port: proxy.port, ...(proxy.user ? { username: proxy.user, password: proxy.password } : {}) },
 		});
 		const limits = config.things;

@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { createNodeHal } from "../../hal/node/index";
 import { gatewayConfig } from "../../src/gateway/config";
 import { EdgeGateway } from "../../src/gateway/edge-gateway";
+import { permessageDeflate } from "../../src/ws/deflate";
 import type { Emulator } from "../../emulator/index";
 import { CuttingProxy, emulator, KEY, rest, waitFor } from "../e2e/helpers";
 
@@ -59,7 +60,7 @@ function startGateway(emu: Emulator, storePath: string, platformPort = emu.port)
 		things: { max_things: 4 },
 		logger: { level: "error" },
 	});
-	return new EdgeGateway(hal, config, () => KEY);
+	return new EdgeGateway(hal, config, () => KEY, permessageDeflate);
 }
 
 async function call(url: string, method: string, body?: unknown) {
@@ -70,11 +71,12 @@ async function call(url: string, method: string, body?: unknown) {
 
 describe("the gateway end to end", () => {
 	let emu: Emulator;
+	const lines: string[] = [];
 	let dir: string;
 	const app = application();
 	let appUrl = "";
 	before(async () => {
-		emu = await emulator();
+		emu = await emulator({}, lines);
 		dir = mkdtempSync(join(tmpdir(), "gw-"));
 		await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
 		appUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/app`;
@@ -91,6 +93,7 @@ describe("the gateway end to end", () => {
 		const base = `http://127.0.0.1:${port}/Thingworx/Things/`;
 		try {
 			await waitFor("connected", () => gw.client.connected);
+			assert.ok(lines.some((l) => /WebSocket open \(permessage-deflate\)/.test(l)), "compression on by default, as the EMS has it");
 			assert.equal((await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: "Press1", callback: appUrl })).status, 200);
 			await waitFor("Press1 bound on the platform", () => emu.store.get("Press1")?.isConnected === true);
 			const before = Date.now();
