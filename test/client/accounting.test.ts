@@ -8,12 +8,9 @@ import { EdgeClient } from "../../src/client/index";
 import { Characteristic, Code } from "../../src/protocol";
 import type { InfoTable, RequestMessage, TypedValue } from "../../src/protocol/model";
 import { Thing } from "../../src/thing/index";
-import { FakeHal, FakeTransport, request } from "./fakes";
+import { FakeHal, FakeTransport, fakeTransports, request, subscriptions } from "./fakes";
 
-const ALWAYS: InfoTable = {
-	fields: ["edgeName", "pushType", "pushThreshold"].map((name, i) => ({ name, description: "", baseType: i === 2 ? "NUMBER" : "STRING", aspects: [] })),
-	rows: [[{ type: "STRING", value: "n" }, { type: "STRING", value: "ALWAYS" }, { type: "NUMBER", value: 0 }]],
-};
+const ALWAYS = subscriptions([["n", "ALWAYS", 0]]);
 
 // What the fake platform does with a push.
 const STORE_AND_ANSWER = 0;
@@ -39,16 +36,12 @@ function values(m: RequestMessage): number[] {
 function campaign(seed: number, steps: number) {
 	const next = random(seed);
 	const hal = new FakeHal();
-	const transports: FakeTransport[] = [];
+	const { transports, factory } = fakeTransports();
 	const thing = new Thing({ name: "Counter", properties: [{ name: "n", baseType: "NUMBER" }] });
 	const client = new EdgeClient(hal, {
 		host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], queueBytes: 256, requestTimeoutMs: 1000,
 		pushRetryMs: 50, backoffBaseMs: 100, backoffCapMs: 400, maxConsecutiveTimeouts: 2,
-		transport: (_hal, options) => {
-			const t = new FakeTransport(options);
-			transports.push(t);
-			return t;
-		},
+		transport: factory,
 	});
 	client.onError = () => {};
 	const stored = new Set<number>();

@@ -5,7 +5,7 @@ import { Characteristic, chunkCount, Code, decodeMessage, encodeChunk, encodeMes
 import type { AuthMessage, BindMessage, ChunkMessage, InfoTable, RequestMessage, ResponseMessage, TypedValue } from "../../src/protocol/model";
 import { Thing } from "../../src/thing/index";
 import { edgeFrame } from "../thing/capture";
-import { FakeHal, FakeTransport, request } from "./fakes";
+import { FakeHal, FakeTransport, request, subscriptions } from "./fakes";
 import { invokeService, readProperty, writeProperty } from "../../src/client/requests";
 
 const KEY = "k3y-abcdef-0123456789-secret";
@@ -61,17 +61,6 @@ function lastRequest(t: FakeTransport, name: string): RequestMessage {
 	const all = requests(t, name);
 	assert.ok(all.length > 0, "no " + name + " sent");
 	return all[all.length - 1];
-}
-
-function subscriptions(rows: Array<[string, string, number]>): InfoTable {
-	return {
-		fields: [
-			{ name: "edgeName", description: "", baseType: "STRING", aspects: [] },
-			{ name: "pushType", description: "", baseType: "STRING", aspects: [] },
-			{ name: "pushThreshold", description: "", baseType: "NUMBER", aspects: [] },
-		],
-		rows: rows.map(([n, p, v]) => [{ type: "STRING", value: n }, { type: "STRING", value: p }, { type: "NUMBER", value: v }]),
-	};
 }
 
 /** Values in the pushes sent on `t`, as "name=value@time". */

@@ -4,7 +4,7 @@
  */
 import { randomFillSync } from "node:crypto";
 import type { Hal, HalSocket, LogLevel, TimerId } from "../../hal/hal";
-import type { Transport, TransportOptions } from "../../src/client/config";
+import type { Transport, TransportFactory, TransportOptions } from "../../src/client/config";
 import { Code, decodeMessage, encodeMessageToBytes } from "../../src/protocol";
 import type { ChunkMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../../src/protocol/model";
 import { nodeCodecs } from "../../hal/node/index";
@@ -181,6 +181,29 @@ export class FakeTransport implements Transport {
 		this.closedWith = 1006;
 		this.onClose?.(1006, "", new Error(message));
 	}
+}
+
+/** A transport factory for the client that keeps every FakeTransport it makes, newest last. */
+export function fakeTransports(): { transports: FakeTransport[]; factory: TransportFactory } {
+	const transports: FakeTransport[] = [];
+	const factory = (_hal: Hal, options: TransportOptions) => {
+		const t = new FakeTransport(options);
+		transports.push(t);
+		return t;
+	};
+	return { transports, factory };
+}
+
+/** A GetPropertySubscriptions answer: [edgeName, pushType, pushThreshold] rows. */
+export function subscriptions(rows: Array<[string, string, number]>): InfoTable {
+	return {
+		fields: [
+			{ name: "edgeName", description: "", baseType: "STRING", aspects: [] },
+			{ name: "pushType", description: "", baseType: "STRING", aspects: [] },
+			{ name: "pushThreshold", description: "", baseType: "NUMBER", aspects: [] },
+		],
+		rows: rows.map(([n, p, v]) => [{ type: "STRING", value: n }, { type: "STRING", value: p }, { type: "NUMBER", value: v }]),
+	};
 }
 
 export function request(code: number, entity: string, characteristic: number, name: string, params: InfoTable | null, requestId = 1001): RequestMessage {

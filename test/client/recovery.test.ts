@@ -8,27 +8,20 @@ import { Characteristic, Code, encodeChunk, encodeMessageToBytes } from "../../s
 import type { InfoTable, RequestMessage, TypedValue } from "../../src/protocol/model";
 import { Thing } from "../../src/thing/index";
 import { WebSocketError } from "../../src/ws/error";
-import { FakeHal, FakeTransport, request } from "./fakes";
+import { FakeHal, FakeTransport, fakeTransports, request, subscriptions } from "./fakes";
 
-const ALWAYS: InfoTable = {
-	fields: ["edgeName", "pushType", "pushThreshold"].map((name, i) => ({ name, description: "", baseType: i === 2 ? "NUMBER" : "STRING", aspects: [] })),
-	rows: [[{ type: "STRING", value: "n" }, { type: "STRING", value: "ALWAYS" }, { type: "NUMBER", value: 0 }]],
-};
+const ALWAYS = subscriptions([["n", "ALWAYS", 0]]);
 
 function setup(config: Partial<EdgeClientConfig> = {}) {
 	const hal = new FakeHal();
 	hal.randomByte = 0xff; // every back-off delay at its ceiling
-	const transports: FakeTransport[] = [];
+	const { transports, factory } = fakeTransports();
 	const thing = new Thing({ name: "Counter", properties: [{ name: "n", baseType: "NUMBER" }] });
 	const errors: Error[] = [];
 	const recoveries: string[] = [];
 	const client = new EdgeClient(hal, {
 		host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], requestTimeoutMs: 1000, pushRetryMs: 100,
-		transport: (_hal, options) => {
-			const t = new FakeTransport(options);
-			transports.push(t);
-			return t;
-		},
+		transport: factory,
 		...config,
 	});
 	client.onError = (e) => errors.push(e);

@@ -27,19 +27,24 @@ function storedValues(emu: Emulator): Set<number> {
 	return new Set(p ? p.history.toArray().map((v) => (v.value.type === "VARIANT" ? v.value.value.value : v.value.value) as number) : []);
 }
 
-/** Wedges the connection Counter is bound on, sets values during the wedge; the client must detect the loss and store them all. */
-async function wedged(mode: WedgeMode, config: Partial<EdgeClientConfig>, kind: string, counter: "lostUnanswered" | "lostStaleMessage") {
+/** An emulator and a device connected to it, synchronized, its first value (0) stored; `syncs` counts synchronizations. */
+async function serving(config: Partial<EdgeClientConfig>) {
 	const emu = await emulator();
-	const d = device(emu.port, config);
-	let syncs = 0;
-	d.client.onSynchronized = () => syncs++;
+	const d = { ...device(emu.port, config), syncs: 0 };
+	d.client.onSynchronized = () => d.syncs++;
 	d.client.start();
-	await waitFor("synchronized", () => syncs === 1);
+	await waitFor("synchronized", () => d.syncs === 1);
 	d.thing.set("n", 0);
 	await waitFor("the first value stored", () => storedValues(emu).has(0));
+	return { emu, d };
+}
+
+/** Wedges the connection Counter is bound on, sets values during the wedge; the client must detect the loss and store them all. */
+async function wedged(mode: WedgeMode, config: Partial<EdgeClientConfig>, kind: string, counter: "lostUnanswered" | "lostStaleMessage") {
+	const { emu, d } = await serving(config);
 	const wedgedId = emu.wedge({ thing: "Counter" }, mode);
 	for (let v = 1; v <= 20; v++) d.thing.set("n", v);
-	await waitFor("recovered", () => d.client.stats[counter] >= 1 && syncs >= 2);
+	await waitFor("recovered", () => d.client.stats[counter] >= 1 && d.syncs >= 2);
 	await waitFor("every value stored", () => storedValues(emu).size === 21);
 	const connections = emu.platform.connectionOf("Counter")!.id;
 	const counters = emu.counters();
@@ -89,17 +94,10 @@ test("REST: POST /Emulator/Wedge and /Emulator/Unbind name the connection; bad i
 });
 
 test("an administrative unbind (its pushes answered FORBIDDEN): the thing is bound again and re-synchronized on the same connection, no value lost", async () => {
-	const emu = await emulator();
-	const d = device(emu.port, {});
-	let syncs = 0;
-	d.client.onSynchronized = () => syncs++;
-	d.client.start();
-	await waitFor("synchronized", () => syncs === 1);
-	d.thing.set("n", 0);
-	await waitFor("the first value stored", () => storedValues(emu).has(0));
+	const { emu, d } = await serving({});
 	const id = emu.unbind("Counter");
 	for (let v = 1; v <= 20; v++) d.thing.set("n", v);
-	await waitFor("bound again and synchronized", () => d.client.stats.bindingsLost >= 1 && syncs >= 2);
+	await waitFor("bound again and synchronized", () => d.client.stats.bindingsLost >= 1 && d.syncs >= 2);
 	await waitFor("every value stored", () => storedValues(emu).size === 21);
 	const now = emu.platform.connectionOf("Counter")?.id;
 	const counters = emu.counters();
