@@ -107,36 +107,43 @@ test("cut connections mid-push and an emulator restart: reconnect, re-sync, no v
 		}
 	}, 2);
 	const first: Array<[number, number]> = [];
+	let reconnect = 0;
+	let attemptToSync = 0;
+	const all: Array<[number, number]> = [];
+	try {
+		// two cuts, each while a push is in flight
+		for (let cut = 1; cut <= 2; cut++) {
+			const synced = syncs.length;
+			cutAtNextPush = true;
+			await waitFor("cut " + cut + " at a push", () => cuts >= cut);
+			await waitFor("re-synchronized after cut " + cut, () => syncs.length > synced);
+		}
 
-	// two cuts, each while a push is in flight
-	for (let cut = 1; cut <= 2; cut++) {
+		// restart: the emulator goes away for 300 ms, a new one (empty store) takes its place
+		await waitFor("more values stored", () => stored(emu).length > 0);
 		const synced = syncs.length;
-		cutAtNextPush = true;
-		await waitFor("cut " + cut + " at a push", () => cuts >= cut);
-		await waitFor("re-synchronized after cut " + cut, () => syncs.length > synced);
+		await emu.close();
+		first.push(...stored(emu)); // after the close: every value that old platform acknowledged
+		await sleep(300);
+		emu = await emulator();
+		const back = performance.now();
+		await waitFor("re-synchronized after the restart", () => syncs.length > synced);
+		const resynced = syncs[synced];
+		reconnect = resynced - back;
+		const lastAttempt = connecting.filter((t) => t <= resynced).pop()!;
+		attemptToSync = resynced - Math.max(lastAttempt, back);
+
+		await waitFor("a push after the restart", () => stored(emu).length > 0);
+		clearInterval(writer);
+		await waitFor("queue drained", () => d.client.queued("Counter") === 0);
+		all.push(...first, ...stored(emu));
+	} finally {
+		// also when a wait fails: nothing left running, so the failure is reported at once
+		clearInterval(writer);
+		await d.client.stop();
+		await proxy.close();
+		await emu.close();
 	}
-
-	// restart: the emulator goes away for 300 ms, a new one (empty store) takes its place
-	await waitFor("more values stored", () => stored(emu).length > 0);
-	const synced = syncs.length;
-	await emu.close();
-	first.push(...stored(emu)); // after the close: every value that old platform acknowledged
-	await sleep(300);
-	emu = await emulator();
-	const back = performance.now();
-	await waitFor("re-synchronized after the restart", () => syncs.length > synced);
-	const resynced = syncs[synced];
-	const reconnect = resynced - back;
-	const lastAttempt = connecting.filter((t) => t <= resynced).pop()!;
-	const attemptToSync = resynced - Math.max(lastAttempt, back);
-
-	await waitFor("a push after the restart", () => stored(emu).length > 0);
-	clearInterval(writer);
-	await waitFor("queue drained", () => d.client.queued("Counter") === 0);
-	const all = [...first, ...stored(emu)];
-	await d.client.stop();
-	await proxy.close();
-	await emu.close();
 
 	const seen = new Map<number, number[]>();
 	for (const [value, time] of all) seen.set(value, [...(seen.get(value) ?? []), time]);
