@@ -9,7 +9,7 @@
  *   GET  /Emulator/Stream            text/event-stream of batches
  *   GET  /Emulator/Frames/{id}       one decoded frame
  *   GET  /Emulator/Status            counters and connections
- *   POST /Emulator/Wedge             {thing | connection, mode} -> {connection} (faults.ts)
+ *   POST /Emulator/Wedge             {thing [, every] | connection, mode} -> {connection} (faults.ts)
  *   POST /Emulator/Unbind            {thing} -> {connection}: an administrative unbind
  */
 import { readFileSync } from "node:fs";
@@ -123,7 +123,7 @@ export class Dashboard {
 				return sendJson(res, 200, { connection: this.#faults.unbind(thing) });
 			}
 			const connection = typeof body.connection === "number" ? body.connection : undefined;
-			return sendJson(res, 200, { connection: this.#faults.wedge({ thing, connection }, body.mode as WedgeMode) });
+			return sendJson(res, 200, { connection: this.#faults.wedge({ thing, connection, every: body.every === true }, body.mode as WedgeMode) });
 		} catch (error) {
 			if (!(error instanceof PlatformError)) throw error;
 			throw new HttpError(httpStatus(error.code), error.message);

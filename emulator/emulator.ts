@@ -52,6 +52,8 @@ export interface EmulatorOptions {
 	maxMessageSize?: number;
 	/** Incomplete multipart sets are dropped after this. Default 50 000. */
 	multipartStaleMs?: number;
+	/** Things wedged on every connection that binds them (faults.ts; tests, chaos). Default none. */
+	wedge?: Record<string, WedgeMode>;
 	/** Per connection: platform -> edge requests waiting at once (one more is refused, 503). Default 64. */
 	maxPendingRequests?: number;
 	/** Per connection: bytes waiting to be written to an edge that does not read; over it the connection is closed 1008. Default 4 MiB (at least maxMessageSize). */
@@ -128,6 +130,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 	const access = new Access((key) => platform.checkKey(key), options.dashboardLink === "reusable");
 	const rest = new RestApi(platform, access);
 	const faults = new Faults(platform, hub);
+	for (const [thing, mode] of Object.entries(options.wedge ?? {})) faults.wedge({ thing, every: true }, mode);
 	const dashboard = new Dashboard(platform, hub, access, frames, faults);
 
 	const serve = (req: IncomingMessage, res: ServerResponse): void => {

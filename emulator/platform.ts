@@ -8,7 +8,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Characteristic, Code, codeName, EntityType } from "../src/protocol";
 import type { BaseTypeName, BindMessage, FieldDefinition, InfoTable, RequestMessage, ResponseMessage, TypedValue } from "../src/protocol/model";
 import type { Counters } from "./counters";
-import { EdgeError, type EdgeConnection, type EdgeHandler, type Reply } from "./edge-connection";
+import { EdgeError, type EdgeConnection, type EdgeHandler, type Reply, type WedgeMode } from "./edge-connection";
 import { inferBaseType, isBaseTypeName, jsonToValue, paramsToInfoTable, singleValueTable } from "./infotable-json";
 import { findLocalService, type LocalContext, ServiceError } from "./local-services";
 import type { Logger } from "./log";
@@ -115,6 +115,8 @@ export class Platform implements EdgeHandler {
 	#bound = new Map<string, EdgeConnection>();
 	#sessions = new Set<number>();
 	#metadataPending = new Map<string, Promise<void>>();
+	/** Things wedged on every connection that binds them (faults.ts). */
+	#wedged = new Map<string, WedgeMode>();
 	#local: LocalContext;
 
 	constructor(store: ThingStore, config: PlatformConfig, counters: Counters, log: Logger) {
@@ -202,7 +204,15 @@ export class Platform implements EdgeHandler {
 			if (this.#bound.get(name) !== connection) continue;
 			this.#notify(connection, name);
 			if (this.config.fetchMetadata) this.#fetchMetadata(connection, name);
+			const mode = this.#wedged.get(name);
+			if (mode !== undefined) connection.wedge(mode, mode === "silent" ? name : null);
 		}
+	}
+
+	/** `name` is wedged (`mode`) on every connection that binds it from now on; "none" ends that. */
+	wedgeEvery(name: string, mode: WedgeMode): void {
+		if (mode === "none") this.#wedged.delete(name);
+		else this.#wedged.set(name, mode);
 	}
 
 	unbind(connection: EdgeConnection, message: BindMessage): Reply {

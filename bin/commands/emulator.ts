@@ -2,13 +2,15 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startEmulator, stderrSink, type LogLevel } from "../../emulator/index";
+import { startEmulator, stderrSink, WEDGE_MODES, type LogLevel, type WedgeMode } from "../../emulator/index";
 
 const USAGE = `usage: twx emulator [--port 8080] [--host 127.0.0.1] [--app-key KEY]... [--tls CERT,KEY]
                     [--bind-policy auto-create|not-found] [--auth-timeout MS] [--request-timeout MS]
-                    [--idle-timeout MS] [--log-level debug|info|warn|error]
+                    [--idle-timeout MS] [--log-level debug|info|warn|error] [--wedge THING=MODE]...
 Runs the emulator until interrupted. Without --app-key a random key is generated. The dashboard URL
-(with a one-time login token) and the key are printed once; the log never shows the key.`;
+(with a one-time login token) and the key are printed once; the log never shows the key.
+--wedge wedges every connection that binds THING (MODE silent, fragment or chunk: a broken platform on
+purpose, for tests; POST /Emulator/Wedge changes it while running).`;
 
 const LEVELS: readonly string[] = ["debug", "info", "warn", "error"];
 
@@ -34,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
 				"request-timeout": { type: "string" },
 				"idle-timeout": { type: "string" },
 				"log-level": { type: "string" },
+				wedge: { type: "string", multiple: true },
 				help: { type: "boolean", short: "h" },
 			},
 			strict: true,
@@ -53,6 +56,12 @@ export async function main(argv: string[]): Promise<number> {
 			if (!certFile || !keyFile || extra !== undefined) throw new Error("--tls takes CERT,KEY (two PEM files)");
 			tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
 		}
+		const wedge: Record<string, WedgeMode> = {};
+		for (const item of values.wedge ?? []) {
+			const [thing, mode] = item.split("=");
+			if (!thing || !WEDGE_MODES.includes(mode as WedgeMode) || mode === "none") throw new Error(`--wedge takes THING=MODE (MODE silent, fragment or chunk), got ${JSON.stringify(item)}`);
+			wedge[thing] = mode as WedgeMode;
+		}
 		const keys = values["app-key"] ?? [];
 		if (keys.some((key) => key.length === 0)) throw new Error("--app-key must not be empty");
 		options = {
@@ -66,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
 			idleTimeoutMs: integer(values["idle-timeout"], "--idle-timeout", 60000),
 			log: stderrSink,
 			logLevel: level as LogLevel,
+			wedge,
 		};
 	} catch (error) {
 		process.stderr.write(`twx emulator: ${(error as Error).message}\n${USAGE}\n`);

@@ -109,3 +109,19 @@ test("an administrative unbind (its pushes answered FORBIDDEN): the thing is bou
 	assert.equal(counters.adminUnbinds, 1);
 	assert.equal(d.client.dropped("Counter"), 0);
 });
+
+test("a thing wedged on every connection (wedge every): the client reconnects ever more slowly, never in a loop; once the wedge ends its values arrive", async () => {
+	const { emu, d } = await serving({ requestTimeoutMs: 100, maxConsecutiveTimeouts: 1, backoffBaseMs: 50, backoffCapMs: 400 });
+	d.hal.randomBytes = (into, offset, length) => into.fill(0x80, offset, offset + length); // delays at half their ceiling
+	emu.wedge({ thing: "Counter", every: true }, "silent");
+	for (let v = 1; v <= 10; v++) d.thing.set("n", v);
+	await waitFor("six losses", () => d.client.stats.lostUnanswered >= 6);
+	emu.wedge({ thing: "Counter", every: true }, "none");
+	await waitFor("every value stored", () => storedValues(emu).size === 11);
+	await d.client.stop();
+	await emu.close();
+	const delays = d.logs.map(([, m]) => /reconnecting in (\d+) ms/.exec(m)).filter((m) => m !== null).map((m) => Number(m![1]));
+	const ceiling = (k: number) => Math.floor((0x80808080 / 2 ** 32) * Math.min(400, 50 * 2 ** k));
+	assert.deepEqual(delays.slice(0, 6), [0, 1, 2, 3, 4, 5].map(ceiling), "each detected loss doubles the delay up to backoffCapMs");
+	assert.equal(d.client.dropped("Counter"), 0);
+});

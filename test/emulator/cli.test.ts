@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Code } from "../../src/protocol";
-import { json, ScriptedEdge } from "./scripted-edge";
+import { json, ScriptedEdge, vtqTable } from "./scripted-edge";
 
 interface Running {
 	child: ChildProcess;
@@ -97,4 +97,24 @@ test("twx emulator --tls CERT,KEY serves wss:// and https://", { skip: openssl ?
 	});
 	assert.equal(status, 200);
 	assert.equal(await stop(running), 0);
+});
+
+test("twx emulator --wedge THING=MODE wedges every connection that binds THING; a bad --wedge exits 2", async () => {
+	const key = "cli-wedge-key-71c2";
+	const running = await run(["--app-key", key, "--wedge", "Stuck=silent"]);
+	const edge = await ScriptedEdge.connect(running.lines.AlwaysOn);
+	edge.responder = () => ({ code: Code.SUCCESS });
+	assert.equal((await edge.auth(key)).code, Code.SUCCESS);
+	assert.equal((await edge.bind(["Stuck", "Free"])).code, Code.SUCCESS, "BIND is answered");
+	edge.send({
+		kind: "request", version: 1, code: Code.POST, requestId: 900, endpointId: 0, sessionId: edge.sessionId, entityType: 0x0a, entityName: "Stuck",
+		characteristicType: 2, characteristicName: "UpdateSubscribedPropertyValues", headers: [], params: vtqTable([["Level", { type: "NUMBER", value: 5 }, 1]]),
+	});
+	assert.equal((await edge.push("Free", [["Level", { type: "NUMBER", value: 6 }, 2]])).code, Code.SUCCESS, "the other thing is served");
+	assert.ok(!edge.received.some((r) => r.message.kind === "response" && r.message.requestId === 900), "the push for Stuck, sent first, is not answered");
+	await edge.close();
+	assert.equal(await stop(running), 0);
+	const bad = spawnSync(process.execPath, ["bin/twx.mjs", "emulator", "--wedge", "Stuck=sometimes"], { encoding: "utf8" });
+	assert.equal(bad.status, 2);
+	assert.match(bad.stderr, /--wedge takes THING=MODE \(MODE silent, fragment or chunk\), got "Stuck=sometimes"/);
 });
