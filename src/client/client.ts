@@ -43,13 +43,12 @@ import { rxBufferSize, txBufferSize, WebSocketClient } from "../ws/client";
 import { POLICY_VIOLATION, WebSocketError } from "../ws/error";
 import { Backoff } from "./backoff";
 import { BOUND, Bindings } from "./bindings";
-import { settings, type EdgeClientConfig, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
+import { settings, type EdgeClientConfig, type PersistedQueues, type Settings, type Transport, type TransportFactory, type TransportOptions } from "./config";
 import type { BoundEntity, EntityLink, PushedProperty, Reply } from "./entity";
 import { ConnectionError, RequestError } from "./errors";
 import { Outbox, type OutboxLink } from "./outbox";
 import { FOR_APP, FOR_AUTH, FOR_BIND, FOR_BIND_SOME, FOR_PUSH, FOR_QUEUED, FOR_SYNC, FOR_UNBIND, FOR_UNBIND_SOME, PendingTable } from "./pending";
 import { Pusher } from "./pusher";
-import { Journal } from "./journal";
 import { RequestQueue, type RequestOptions } from "./requestqueue";
 import { countRecovery, LossDetector } from "./recovery";
 import { nothing } from "./requests";
@@ -114,8 +113,8 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	#pushWriter = new PushWriter();
 	#rings: number;
 	#requests: RequestQueue;
-	/** The offline queues' journal in flash, when `storage` is configured. */
-	#journal: Journal | null = null;
+	/** The offline queues kept in flash, with `persistence`. */
+	#journal: PersistedQueues | null = null;
 	#responder: Responder;
 	/** Made when the first chunk arrives (most devices never see one). */
 	#reassembler: Reassembler | null = null;
@@ -168,8 +167,8 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#responder = new Responder(hal, bindings, this);
 		this.#timer = hal.timers.create(this.#onDeadline);
 		for (const thing of config.things) this.addThing(thing);
-		if (config.storage !== undefined) {
-			this.#journal = new Journal(hal, config.storage, s, bindings, this.#requests, this);
+		if (config.persistence !== undefined) {
+			this.#journal = config.persistence(hal, s, bindings, this.#requests, this);
 			this.#journal.restore(); // what it restores waits for the synchronization
 		}
 	}
@@ -267,7 +266,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		return i < 0 ? 0 : this.#bindings.managers[i]!.ring.dropped;
 	}
 
-	/** With `storage`: writes what waits for persistDelayMs now (before a planned restart, say). */
+	/** With `persistence`: writes what waits for persistDelayMs now (before a planned restart, say). */
 	persist(): void {
 		if (this.#journal !== null) this.#journal.write();
 	}

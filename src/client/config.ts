@@ -2,7 +2,10 @@
  * EdgeClient configuration, its defaults (the C SDK's where it has one: docs/protocol.md §1.4, §7.1, §8.4)
  * and the transport seam: the WebSocket client by default, a fake in unit tests.
  */
-import type { Hal, HalFlash, ProxyOptions, TlsOptions } from "../../hal/hal";
+import type { Hal, ProxyOptions, TlsOptions } from "../../hal/hal";
+import type { Bindings } from "./bindings";
+import type { RequestQueue } from "./requestqueue";
+import type { Session } from "./session";
 import type { WebSocketExtension } from "../ws/client";
 import type { BoundEntity } from "./entity";
 
@@ -40,6 +43,19 @@ export interface TransportOptions {
 }
 
 export type TransportFactory = (hal: Hal, options: TransportOptions) => Transport;
+
+/** The offline queues kept across restarts (journal.ts's Journal): made by the client, told of changes. */
+export interface PersistedQueues {
+	/** Reads back what the last run left into the queues; returns the rows restored. */
+	restore(): number;
+	/** A queue changed, or a thing was added or removed. */
+	changed(): void;
+	/** Writes what waits now. */
+	write(): void;
+}
+
+/** What `persistence` is: made once by the client, over its parts (`persistIn` in journal.ts). */
+export type Persistence = (hal: Hal, s: Settings, bindings: Bindings, requests: RequestQueue, session: Session) => PersistedQueues;
 
 export interface DutyCycle {
 	/** Share of each period spent connected, 1-99. */
@@ -101,12 +117,12 @@ export interface EdgeClientConfig {
 	requestQueueBytes?: number;
 	requestQueueLength?: number;
 	/**
-	 * Keep the offline queues (each thing's rows and the request queue) in this flash region
-	 * (`hal.openFlash(name, bytes)`), so that a restart during an outage loses nothing they hold
-	 * (journal.ts; README "Persistence"). Default none: RAM only.
+	 * Keep the offline queues (each thing's rows and the request queue) in flash, so that a restart during
+	 * an outage loses nothing they hold: `persistIn(hal.openFlash(name, bytes))` from src/client/journal.ts
+	 * (README "Persistence"). Default none: RAM only, and a bundle carries no journal.
 	 */
-	storage?: HalFlash;
-	/** How long a queued change waits before it is written to `storage`, with every other change of that time. Default 1000 ms. */
+	persistence?: Persistence;
+	/** How long a queued change waits before it is written to flash (`persistence`), with every other change of that time. Default 1000 ms. */
 	persistDelayMs?: number;
 	/** Requests that may wait for an answer at once. Default 8. */
 	maxPending?: number;
@@ -186,7 +202,7 @@ function positive(value: number | undefined, fallback: number, what: string, min
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
-	"queueBytes", "requestQueueBytes", "requestQueueLength", "storage", "persistDelayMs", "maxPending", "maxConsecutiveTimeouts", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
+	"queueBytes", "requestQueueBytes", "requestQueueLength", "persistence", "persistDelayMs", "maxPending", "maxConsecutiveTimeouts", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
 	"compression", "proxy", "maxThings",
 ]);
 

@@ -33,7 +33,7 @@
 import type { Hal, HalFlash, TimerId } from "../../hal/hal";
 import { bytesEqual } from "../protocol";
 import type { Bindings } from "./bindings";
-import type { Settings } from "./config";
+import type { PersistedQueues, Persistence, Settings } from "./config";
 import type { RequestQueue } from "./requestqueue";
 import { LEFT_RUNS, type RingJournal, type RowRing } from "./ring";
 import type { Session } from "./session";
@@ -67,7 +67,12 @@ export function crc32(crc: number, bytes: Uint8Array, at: number, length: number
 	return crc;
 }
 
-export class Journal implements RingJournal {
+/** EdgeClient's `persistence` option: the offline queues kept in `flash` (hal.openFlash). */
+export function persistIn(flash: HalFlash): Persistence {
+	return (hal, s, bindings, requests, session) => new Journal(hal, flash, s, bindings, requests, session);
+}
+
+export class Journal implements RingJournal, PersistedQueues {
 	/** Bytes of a block: whole sectors, twice the largest snapshot. */
 	readonly blockSize: number;
 	readonly blocks: number;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import type { HalFlash } from "../../hal/hal";
 import { MemoryFlash } from "../../hal/memory-flash";
 import { EdgeClient, type EdgeClientConfig } from "../../src/client/index";
-import { crc32 } from "../../src/client/journal";
+import { crc32, persistIn } from "../../src/client/journal";
 import { Characteristic, Code } from "../../src/protocol";
 import type { InfoTable, RequestMessage, TypedValue } from "../../src/protocol/model";
 import { Thing } from "../../src/thing/index";
@@ -23,7 +23,7 @@ function device(flash: HalFlash, config: Partial<EdgeClientConfig> = {}, hal = n
 		events: [{ name: "Tick", shape: { name: "TickShape", fields: [{ name: "k", baseType: "NUMBER" }] } }],
 	});
 	const client = new EdgeClient(hal, {
-		host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], storage: flash,
+		host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], persistence: persistIn(flash),
 		transport: (_hal, options) => {
 			const t = new FakeTransport(options);
 			transports.push(t);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { EdgeClient } from "../../src/client/index";
+import { persistIn } from "../../src/client/journal";
 import { Thing } from "../../src/thing/index";
 import { deviceHal, emulator, KEY, waitFor } from "./helpers";
 
@@ -29,7 +30,7 @@ function device(port: number, directory: string) {
 	const thing = counterThing();
 	const client = new EdgeClient(d.hal, {
 		host: "127.0.0.1", port, tls: false, appKey: () => KEY, things: [thing], backoffBaseMs: 50, backoffCapMs: 200,
-		storage: d.hal.openFlash!("twx", REGION),
+		persistence: persistIn(d.hal.openFlash!("twx", REGION)),
 	});
 	return { ...d, thing, client };
 }
