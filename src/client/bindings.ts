@@ -29,6 +29,8 @@ export const UNBOUND = 0; // not bound on this connection (yet)
 export const BINDING = 1; // named by a BIND waiting for its answer (bindId)
 export const BOUND = 2;
 export const REFUSED = 3; // the platform refused its own BIND: left out of later BINDs until bindAgain
+/** bindId of an entity that gets a BIND naming it alone (the BIND after AUTH was refused as a whole). */
+const ALONE = -1;
 
 export class Bindings {
 	/** The registered entities by slot (null: a free slot); a slot's index is the thing index everywhere. */
@@ -177,6 +179,18 @@ export class Bindings {
 		if (this.#session.ready() === null) return;
 		const managers = this.managers;
 		const now = this.#hal.ticks();
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m === null || m.bindState !== BINDING || m.bindId !== ALONE) continue;
+			const id = this.#session.nextId();
+			if (this.#pending.add(FOR_BIND_SOME, id, now + this.#s.requestTimeoutMs, -1, null, null) < 0) {
+				this.bindAt = now + this.#s.pushRetryMs; // every slot busy: the others once one may have freed
+				return;
+			}
+			m.bindId = id;
+			this.#session.stats.binds++;
+			this.#session.send(this.message(BIND, id, [m.thing.name]));
+		}
 		let waiting = 0;
 		for (let i = 0; i < managers.length; i++) {
 			const m = managers[i];
@@ -203,11 +217,13 @@ export class Bindings {
 
 	/**
 	 * The answer to BIND `requestId`: its entities are bound (the platform synchronizes them next), or,
-	 * refused, left out of later BINDs (`all`: the BIND after AUTH, whose refusal fails the connection).
+	 * refused, left out of later BINDs (`all`: the BIND after AUTH, whose refusal fails the connection
+	 * unless it named several entities: true when each now gets a BIND of its own, isolate()).
 	 */
-	bindAnswered(requestId: number, response: ResponseMessage, all: boolean): void {
+	bindAnswered(requestId: number, response: ResponseMessage, all: boolean): boolean {
 		const refused = response.code !== SUCCESS;
 		const managers = this.managers;
+		if (refused && all && this.isolate(requestId)) return true;
 		let bound = 0;
 		let lostAgain = 0;
 		for (let i = 0; i < managers.length; i++) {
@@ -234,6 +250,29 @@ export class Bindings {
 			const m = managers[i];
 			if (m !== null && m.bindState === UNBOUND) this.bindLater(m);
 		}
+		return false;
+	}
+
+	/**
+	 * The BIND after AUTH (`requestId`) was refused as a whole: when it named more than one entity, each
+	 * is asked for again with a BIND naming it alone, so that only those the platform refuses are left
+	 * out (a thing deleted on the platform must not keep the others from binding). False when it named
+	 * one: that refusal is the connection's (it fails, and is retried with back-off).
+	 */
+	private isolate(requestId: number): boolean {
+		const managers = this.managers;
+		let named = 0;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m !== null && m.bindState === BINDING && m.bindId === requestId) named++;
+		}
+		if (named < 2) return false;
+		for (let i = 0; i < managers.length; i++) {
+			const m = managers[i];
+			if (m !== null && m.bindState === BINDING && m.bindId === requestId) m.bindId = ALONE;
+		}
+		this.bindAt = 0;
+		return true;
 	}
 
 	/** The connection is gone: nothing is bound or synchronized any more. */

@@ -572,14 +572,16 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	/** The BIND after AUTH was answered (`response`), or there was none to send (null). */
 	private boundAll(response: ResponseMessage | null): void {
 		if (response !== null && response.code !== SUCCESS) {
-			this.#bindings.bindAnswered(response.requestId, response, true);
-			this.report(refused(response.code, "BIND", response.reason));
-			this.abort();
-			return;
+			const alone = this.#bindings.bindAnswered(response.requestId, response, true);
+			this.report(refused(response.code, "BIND", alone ? (response.reason ? response.reason + "; " : "") + "each thing is bound on its own now" : response.reason));
+			if (!alone) {
+				this.abort();
+				return;
+			}
 		}
 		this.#boundAt = this.#hal.ticks();
 		this.setState(CONNECTED);
-		if (response !== null) this.#bindings.bindAnswered(response.requestId, response, true);
+		if (response !== null && response.code === SUCCESS) this.#bindings.bindAnswered(response.requestId, response, true);
 		this.#requests.flush();
 		if (this.#s.dutyOnMs > 0) this.#stateAt = this.#boundAt + this.#s.dutyOnMs;
 		this.#bindings.startSyncs();

@@ -311,3 +311,32 @@ test("stats.binds counts BIND messages: the one after AUTH and each batch of thi
 	t.respond(lastOf(t, "bind"));
 	assert.equal(h.client.stats.binds, 2);
 });
+
+test("the BIND after AUTH refused as a whole: each thing is asked for alone, only the refused one is left out; a single thing's refusal still fails the connection", () => {
+	const h = setup([thing("A"), thing("Gone"), thing("C")]);
+	h.client.start();
+	let t = h.t();
+	t.accept();
+	t.respond(t.sent[0]);
+	t.respond(lastOf(t, "bind"), Code.NOT_FOUND, null, 0xbeef, "unknown thing: Gone");
+	assert.equal(h.client.state, "connected", "not a failed connection");
+	h.hal.advance(0);
+	assert.deepEqual(binds(t), ["bind:A,Gone,C", "bind:A", "bind:Gone", "bind:C"]);
+	const [a, gone, c] = t.sent.filter((m): m is BindMessage => m.kind === "bind").slice(1);
+	t.respond(a);
+	t.respond(gone, Code.NOT_FOUND, null, 0xbeef, "unknown thing: Gone");
+	t.respond(c);
+	assert.deepEqual(["A", "Gone", "C"].map((n) => h.client.isBound(n)), [true, false, true]);
+	assert.match(h.errors[0].message, /BIND refused \(unknown thing: Gone; each thing is bound on its own now\)/);
+	t.drop();
+	t = connect(h);
+	assert.deepEqual(binds(t), ["bind:A,C"], "the refused thing is left out of the reconnect's BIND");
+
+	const single = setup([thing("Only")]);
+	single.client.start();
+	const u = single.t();
+	u.accept();
+	u.respond(u.sent[0]);
+	u.respond(lastOf(u, "bind"), Code.NOT_FOUND);
+	assert.equal(u.closedWith, 1000, "a device's only thing refused: the connection fails and is retried with back-off");
+});

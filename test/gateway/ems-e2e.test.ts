@@ -5,7 +5,7 @@
 // RemoveEdgeThing unbinds it; a gateway restarted on the same store binds its persisted things again.
 import * as assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -218,6 +218,23 @@ test("AddEdgeThing on a live connection answers once the platform answered its B
 		assert.deepEqual(listed.json.rows.map((r: { name: string }) => r.name), ["Known1"], "the refused thing is not kept (nor persisted)");
 		assert.equal(gw.client.things.length, 1);
 		assert.equal((await call(add, "POST", { name: "Known1" })).status, 200, "registering a bound thing again answers at once");
+	} finally {
+		await gw.stop();
+		await emu.close();
+	}
+});
+
+test("restarted with a persisted thing the platform no longer knows: the others are bound, that one is left out, the gateway serves", async () => {
+	const emu = await emulator({ bindPolicy: "not-found", things: [{ name: "Known1" }, { name: "Known2" }] });
+	const store = join(mkdtempSync(join(tmpdir(), "gw-")), "s.json");
+	writeFileSync(store, JSON.stringify({ "gw.things": JSON.stringify([{ name: "Known1", callback: "" }, { name: "Deleted1", callback: "" }, { name: "Known2", callback: "" }]) }));
+	const gw = startGateway(emu, store);
+	await gw.start();
+	try {
+		await waitFor("the known things bound and synchronized", () => gw.client.isSynchronized("Known1") && gw.client.isSynchronized("Known2"));
+		assert.equal(gw.client.isBound("Deleted1"), false);
+		assert.equal(gw.client.connected, true);
+		assert.equal(emu.store.get("Known1")!.isConnected, true);
 	} finally {
 		await gw.stop();
 		await emu.close();
