@@ -159,3 +159,34 @@ test("the provisioning app: its module exists, and it carries no key", () => {
 	for (const imported of valueImports(source)) assert.ok(imported in SDK_MODULES, imported);
 	assert.doesNotMatch(source, /trace\([^)]*wanted/, "the key is never traced");
 });
+
+test("the library manifest (alwayson.json) and the example that includes it (examples/counter): every module exists and every import is provided", () => {
+	const library = load("alwayson.json");
+	const app = load("examples/counter/manifest.json");
+	assert.ok(app.include?.includes("../../alwayson.json"), "the example includes the library manifest, as an app includes mqtt/manifest.json");
+	// Paths of an included manifest are relative to its own directory.
+	const provided = new Map<string, string>([...localModules(library)].map(([specifier, path]) => [specifier, join(root, path)]));
+	for (const [specifier, path] of localModules(app)) provided.set(specifier, join(root, "examples/counter", path));
+	const includes = new Set([...(library.include ?? []), ...(app.include ?? [])]);
+	for (const [specifier, path] of provided) {
+		const bundle = /\/build\/dist\/([\w-]+)$/.exec(path);
+		if (bundle !== null) {
+			assert.ok(deviceEntries[bundle[1]] !== undefined, `"${specifier}" maps ${path}, which no device entry builds`);
+			continue;
+		}
+		const file = [".ts", ".js"].map((ext) => path + ext).find((f) => existsSync(f));
+		assert.ok(file !== undefined, `"${specifier}" maps ${path}, which has no .ts or .js file`);
+		for (const imported of valueImports(readFileSync(file, "utf8"))) {
+			if (imported.startsWith(".")) assert.ok(provided.has(posix.join(posix.dirname(specifier), imported)), `${specifier} imports ${imported}`);
+			else if (!provided.has(imported)) {
+				const provider = SDK_MODULES[imported];
+				assert.ok(provider !== undefined, `${specifier} imports "${imported}", which no manifest provides`);
+				if (provider !== "(mcconfig)") assert.ok(includes.has(provider), `${specifier} imports "${imported}": include ${provider}`);
+			}
+		}
+	}
+	for (const specifier of library.platforms?.esp32?.preload ?? []) assert.ok(provided.has(specifier), `preload "${specifier}"`);
+	assert.equal(app.config?.host, "", "no platform host committed");
+	assert.equal("appKey" in (app.config ?? {}), false);
+	for (const name of ["esp32", "lin", "mac", "win"]) assert.ok(name in (app.platforms ?? {}), name);
+});
