@@ -42,6 +42,10 @@ export interface EmulatorOptions {
 	things?: ThingDefinition[];
 	/** Values kept per property. Default 500. */
 	historySize?: number;
+	/** Things auto-created at most (a BIND of one more is answered NOT_FOUND). Default 10 000. */
+	maxThings?: number;
+	/** Properties a thing gains from what edges push, send as metadata or write (more are dropped, counted in rowsUnbound, or NOT_FOUND). Default 1 000. */
+	maxProperties?: number;
 	/** Events kept per thing (and in the dashboard's log). Default 500. */
 	eventLogSize?: number;
 	/** Decoded frames kept for the dashboard. Default 1000. */
@@ -107,7 +111,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 	const requestTimeoutMs = options.requestTimeoutMs ?? 30000;
 	const log = new Logger(options.log ?? null, options.appKeys, options.logLevel ?? "info");
 	const counters = newCounters();
-	const store = new ThingStore({ historySize: options.historySize, eventLogSize: options.eventLogSize });
+	const store = new ThingStore({ historySize: options.historySize, eventLogSize: options.eventLogSize, maxThings: options.maxThings, maxProperties: options.maxProperties });
 	for (const definition of options.things ?? []) store.define(definition);
 	const frames = new ProtocolLog(options.frameLogSize ?? 1000);
 	const platform = new Platform(store, {

@@ -175,7 +175,7 @@ export class Platform implements EdgeHandler {
 		for (const name of message.names) {
 			let thing = this.store.get(name);
 			if (!thing) {
-				if (this.config.bindPolicy === "not-found") {
+				if (this.config.bindPolicy === "not-found" || this.store.list().length >= this.store.maxThings) {
 					missing.push(name);
 					continue;
 				}
@@ -193,8 +193,9 @@ export class Platform implements EdgeHandler {
 		}
 		if (missing.length) {
 			this.#counters.bindRejected += missing.length;
-			this.#log.warn(`${connection.label}: BIND of unknown thing(s) ${missing.join(", ")}: NOT_FOUND (bind policy not-found)`);
-			return { code: Code.NOT_FOUND, reason: `unknown thing: ${missing.join(", ")}` };
+			const why = this.config.bindPolicy === "not-found" ? "bind policy not-found" : `the store holds its maximum of ${this.store.maxThings} things (maxThings)`;
+			this.#log.warn(`${connection.label}: BIND of unknown thing(s) ${missing.join(", ")}: NOT_FOUND (${why})`);
+			return { code: Code.NOT_FOUND, reason: `unknown thing: ${missing.join(", ")}` + (this.config.bindPolicy === "not-found" ? "" : ` (${why})`) };
 		}
 		return { code: Code.SUCCESS };
 	}
@@ -386,7 +387,7 @@ export class Platform implements EdgeHandler {
 		const writes: Array<[string, TypedValue]> = name === "*" ? [...values] : [[name, values.get(name) ?? (values.size === 1 ? [...values.values()][0] : NOTHING)]];
 		for (const [property] of writes) {
 			if (BUILTIN_PROPERTIES.some(([builtin]) => builtin === property)) return { code: Code.FORBIDDEN, reason: `${property} is read-only` };
-			if (!thing.properties.has(property) && !thing.autoBind) return { code: Code.NOT_FOUND, reason: `property ${property} not found` };
+			if (!thing.properties.has(property) && (!thing.autoBind || thing.properties.size >= this.store.maxProperties)) return { code: Code.NOT_FOUND, reason: `property ${property} not found` };
 		}
 		for (const [property, value] of writes) this.store.setValue(thing, property, value, now);
 		return { code: Code.SUCCESS };

@@ -148,15 +148,20 @@ function unwrapVariant(value: TypedValue): TypedValue {
 export class ThingStore {
 	readonly historySize: number;
 	readonly eventLogSize: number;
+	/** Things auto-created at most (BIND of one more: NOT_FOUND), and properties a thing gains from what edges send. */
+	readonly maxThings: number;
+	readonly maxProperties: number;
 	/** Events of every thing, newest last: the dashboard's event log. */
 	readonly recentEvents: Ring<EventRecord>;
 	#things = new Map<string, ThingRecord>();
 	#listeners = new Set<(change: StoreChange) => void>();
 	#nextEventId = 1;
 
-	constructor(options: { historySize?: number; eventLogSize?: number } = {}) {
+	constructor(options: { historySize?: number; eventLogSize?: number; maxThings?: number; maxProperties?: number } = {}) {
 		this.historySize = options.historySize ?? 500;
 		this.eventLogSize = options.eventLogSize ?? 500;
+		this.maxThings = options.maxThings ?? 10000;
+		this.maxProperties = options.maxProperties ?? 1000;
 		this.recentEvents = new Ring(this.eventLogSize);
 	}
 
@@ -177,8 +182,9 @@ export class ThingStore {
 		return [...this.#things.values()];
 	}
 
-	/** A thing created by the bind policy "auto-create". */
+	/** A thing created by the bind policy "auto-create"; a StoreError once maxThings things are held. */
 	autoCreate(name: string): ThingRecord {
+		if (this.#things.size >= this.maxThings) throw new StoreError(`the store holds its maximum of ${this.maxThings} things (maxThings)`);
 		return this.#add(new ThingRecord(name, { description: "", autoCreated: true, autoBind: true, eventLogSize: this.eventLogSize }));
 	}
 
@@ -240,6 +246,7 @@ export class ThingStore {
 		for (const info of metadata.properties.values()) {
 			let property = thing.properties.get(info.name);
 			if (!property) {
+				if (thing.properties.size >= this.maxProperties) continue;
 				property = new PropertyRecord(info.name, info.baseType, this.historySize);
 				thing.properties.set(info.name, property);
 			} else if (property.baseType === "NOTHING") {
@@ -266,7 +273,7 @@ export class ThingStore {
 			let property = thing.propertyForEdgeName(row.name);
 			const value = unwrapVariant(row.value);
 			if (!property) {
-				if (!thing.autoBind || thing.properties.has(row.name)) {
+				if (!thing.autoBind || thing.properties.has(row.name) || thing.properties.size >= this.maxProperties) {
 					unbound++;
 					continue;
 				}

@@ -53,3 +53,19 @@ test("an edge that stops reading while the platform sends: closed 1008 at maxBuf
 	await other.close();
 	await emu.close();
 });
+
+test("what edges send grows the store only to maxThings things and maxProperties properties a thing; the rest is refused or counted", async () => {
+	const emu = await startEmulator({ appKeys: [KEY], maxThings: 2, maxProperties: 3, fetchMetadata: false });
+	const edge = await boundEdge(emu.url, "One");
+	assert.equal((await edge.bind(["Two"])).code, Code.SUCCESS);
+	const refused = await edge.bind(["Three"]);
+	assert.equal(refused.code, Code.NOT_FOUND);
+	assert.equal(refused.reason, "unknown thing: Three (the store holds its maximum of 2 things (maxThings))");
+	assert.equal(emu.store.get("Three"), undefined);
+	const pushed = await edge.push("One", [["a", { type: "NUMBER", value: 1 }, 1], ["b", { type: "NUMBER", value: 2 }, 1], ["c", { type: "NUMBER", value: 3 }, 1], ["d", { type: "NUMBER", value: 4 }, 1]]);
+	assert.equal(pushed.code, Code.SUCCESS);
+	assert.deepEqual([...emu.store.get("One")!.properties.keys()], ["a", "b", "c"]);
+	assert.equal(emu.counters().rowsUnbound, 1, "the row of a fourth property counted, not stored");
+	await edge.close();
+	await emu.close();
+});
