@@ -161,8 +161,8 @@ export class Journal implements RingJournal, PersistedQueues {
 		const streams = this.#rings.length;
 		let size = 0;
 		for (let id = 0; id < streams; id++) size += this.pending(id);
-		if (size === 0) return;
-		if (this.#offset + size > this.#end) {
+		if (size === 0 && this.#offset < this.#end) return;
+		if (this.#offset + size >= this.#end) {
 			this.open();
 			return;
 		}
@@ -277,9 +277,8 @@ export class Journal implements RingJournal, PersistedQueues {
 		for (let i = 0; i < ring.count; i++, cursor = ring.next(cursor)) {
 			if (i < from) continue;
 			const length = ring.length(cursor);
-			const at = ring.offset(cursor) - ring.offset(0) + 2;
 			this.begin(ROW, id, length);
-			this.putBytes(mem, at, length);
+			this.putBytes(mem, ring.inRegion(cursor), length);
 			this.finish();
 		}
 		ring.journaled = ring.count;
@@ -352,7 +351,10 @@ export class Journal implements RingJournal, PersistedQueues {
 		stats.journalBytes += fill;
 	}
 
-	/** A flash operation failed: reported; the next write opens a new block (the tail may be torn). */
+	/**
+	 * A flash operation failed: reported; the next write (at the next change, or persist()) opens a new
+	 * block with the whole state, since what this one holds may be torn or short of what was counted.
+	 */
 	private failed(error: unknown): void {
 		this.#fill = 0;
 		this.#offset = this.#end;

@@ -140,7 +140,7 @@ export class RequestQueue {
 			return;
 		}
 		const cursor = ring.head();
-		const at = ring.offset(cursor); // the ring is its buffer's whole length: an offset in it
+		const at = ring.inRegion(cursor);
 		const mem = ring.writer.buffer;
 		putU32(mem, at + REQUEST_ID, id);
 		putU32(mem, at + SESSION_ID, this.#out.session);

@@ -150,6 +150,11 @@ export class RowRing {
 		return this.#base + cursor + 2;
 	}
 
+	/** Offset in `writer.buffer` (the ring's region) of the row bytes at `cursor`. */
+	inRegion(cursor: number): number {
+		return cursor + 2;
+	}
+
 	/** The first `rows` rows are now in flight. */
 	markSent(rows: number): void {
 		this.#sent = rows;

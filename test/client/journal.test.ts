@@ -141,6 +141,39 @@ function pushedBy(d: ReturnType<typeof device>, thing: string): string[] {
 	return sent(t, "UpdateSubscribedPropertyValues").filter((m) => m.entityName === thing).flatMap((m) => (m.params!.rows[0][0].value as InfoTable).rows.map((r) => (r[1].value as TypedValue).value + "@" + r[2].value));
 }
 
+test("a flash write that fails is reported; the next write opens a new block with everything, and a restart restores it all", () => {
+	const memory = new MemoryFlash(65536);
+	let failNext = false;
+	const flaky: HalFlash = {
+		byteLength: memory.byteLength,
+		sectorSize: memory.sectorSize,
+		read: (offset, into, at, length) => memory.read(offset, into, at, length),
+		write(offset, bytes, at, length) {
+			if (failNext) {
+				failNext = false;
+				memory.write(offset, bytes, at, length >> 1); // half of it reached the chip
+				throw new Error("flash write failed");
+			}
+			memory.write(offset, bytes, at, length);
+		},
+		erase: (sector) => memory.erase(sector),
+	};
+	const a = device(flaky);
+	const errors: Error[] = [];
+	a.client.onError = (e) => errors.push(e);
+	a.thing.set("n", 1, T0 + 1);
+	failNext = true;
+	a.hal.advance(1000);
+	assert.deepEqual(errors.map((e) => e.message), ["flash write failed"]);
+	const erases = a.client.stats.journalErases;
+	a.client.persist(); // nothing changed since, but what the failed write held is in doubt
+	assert.ok(a.client.stats.journalErases > erases, "a new block");
+	a.thing.set("n", 2, T0 + 2);
+	a.hal.advance(1000);
+	const b = device(memory);
+	assert.deepEqual(drained(b.online()), ["1@" + (T0 + 1), "2@" + (T0 + 2)]);
+});
+
 test("a flash too small for two journal blocks is refused with the size it needs", () => {
 	assert.throws(() => device(new MemoryFlash(8192)), /RangeError: storage: 8192 bytes hold fewer than 2 journal blocks of \d+ .*: give it \d+ bytes or more/);
 });
