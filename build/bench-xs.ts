@@ -27,6 +27,7 @@ import { startEmulator, type Emulator } from "../emulator/index";
 import { XsHalBridge } from "../hal/xs/bridge";
 import { XS_SLOT_SIZE, XsWorker, type XsWorkerOptions } from "../hal/xs/host";
 import { meterWorker, meterWorkerProblem } from "../hal/xs/meter-worker";
+import { releaseWorker, releaseWorkerProblem } from "../hal/xs/release-worker";
 import { deviceBundle, xsBundle } from "../test/xs/bundles";
 import { costPerRun, costPerUnit, type UnitCost } from "../test/xs/measure";
 import type { BenchRow } from "./bench";
@@ -132,7 +133,7 @@ export interface AppBudget {
 	/** `timersFired`: timer callbacks per cycle, the app's scan timer included (the client's own wake-ups are the rest). */
 	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; timersFired: number };
 	platformGet: TrafficCost;
-	callgrind?: { encodePerPush: number | string; cyclePerPush: number | string; budget: number };
+	callgrind?: { encodePerPush: number | string; cyclePerPush: number | string; budget: number; build: string };
 	/** Per device bundle: XS bytecode (.xsb bytes, build/xsb-size.mjs; null without a C compiler), minified and gzipped bytes. */
 	sizes: Record<string, { bytecode: number | null; minified: number; gzip: number }>;
 }
@@ -489,8 +490,15 @@ function bundleSizes(): AppBudget["sizes"] {
 // ---------------------------------------------------------------------------------------------------
 // callgrind: x86 instructions of the whole worker process, N vs 2N
 
+/** The XS build measured: a release build (no debugger, no metering, as on a device) when one can be built, else the package's. */
+function callgrindBuild(): { binary: string | undefined; name: string } {
+	const release = releaseWorker();
+	if (release) return { binary: release, name: "release XS 13.3 (xsnap-worker without mxDebug/mxMetering, -O3: hal/xs/release-worker.ts)" };
+	return { binary: undefined, name: `xsnap's own worker (mxDebug + mxMetering: no release build, ${releaseWorkerProblem()})` };
+}
+
 function callgrindWorker(): Omit<XsWorkerOptions, "handleCommand"> {
-	return { name: "callgrind", wrapper: ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"], meteringLimit: 0 };
+	return { name: "callgrind", binary: callgrindBuild().binary, wrapper: ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"], meteringLimit: 0 };
 }
 
 function collected(worker: XsWorker): number {
@@ -535,8 +543,9 @@ async function callgrindCycle(app: string): Promise<number> {
 }
 
 async function measureCallgrind(app: string): Promise<NonNullable<AppBudget["callgrind"]>> {
-	if (spawnSync("valgrind", ["--version"]).status !== 0) return { encodePerPush: "valgrind not installed", cyclePerPush: "valgrind not installed", budget: BUDGET_INSTRUCTIONS };
-	return { encodePerPush: await callgrindEncode(), cyclePerPush: await callgrindCycle(app), budget: BUDGET_INSTRUCTIONS };
+	const build = callgrindBuild().name;
+	if (spawnSync("valgrind", ["--version"]).status !== 0) return { encodePerPush: "valgrind not installed", cyclePerPush: "valgrind not installed", budget: BUDGET_INSTRUCTIONS, build };
+	return { encodePerPush: await callgrindEncode(), cyclePerPush: await callgrindCycle(app), budget: BUDGET_INSTRUCTIONS, build };
 }
 
 /**
@@ -611,7 +620,7 @@ export function appRows(b: AppBudget): BenchRow[] {
 	if (b.callgrind) {
 		const f = (x: number | string) => (typeof x === "number" ? `${int(x)} instructions` : x);
 		rows.push(row("x86 per push, encode only (callgrind)", `${f(b.callgrind.encodePerPush)} (budget <= ${int(b.callgrind.budget)}, the C SDK's build + serialize)`));
-		rows.push(row("x86 per scan cycle, whole worker", `${f(b.callgrind.cyclePerPush)} (scan, push, framing, bridge I/O, SUCCESS read); xsnap's release worker is built with mxDebug and mxMetering`));
+		rows.push(row("x86 per scan cycle, whole worker", `${f(b.callgrind.cyclePerPush)} (scan, push, framing, bridge I/O, SUCCESS read); measured on ${b.callgrind.build}`));
 	}
 	return rows;
 }

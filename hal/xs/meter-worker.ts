@@ -23,10 +23,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const PACKAGE = fileURLToPath(new URL("../../node_modules/@agoric/xsnap/", import.meta.url));
-const SOURCES = join(PACKAGE, "xsnap-native/xsnap/sources");
-const OBJECTS = join(PACKAGE, "xsnap-native/xsnap/build/tmp/lin/release/xsnap-worker");
-const XS = join(PACKAGE, "moddable/xs");
+export const PACKAGE = fileURLToPath(new URL("../../node_modules/@agoric/xsnap/", import.meta.url));
+export const SOURCES = join(PACKAGE, "xsnap-native/xsnap/sources");
+export const OBJECTS = join(PACKAGE, "xsnap-native/xsnap/build/tmp/lin/release/xsnap-worker");
+export const XS = join(PACKAGE, "moddable/xs");
 const CACHE = fileURLToPath(new URL("../../node_modules/.cache/xsnap-meter/", import.meta.url));
 
 const ACCESSOR = `#include "xsAll.h"
@@ -71,6 +71,22 @@ const PATCHES: ReadonlyArray<[string, string]> = [
 	["\t\t\tchar command = *nsbuf;\n", "\t\t\tchar command = *nsbuf;\n\t\t\tfxPaintStack(machine);\n"],
 ];
 
+/**
+ * The C flags of the package's own xsnap-worker build (its build.config.env and makefile), with XS's
+ * debugger and metering (what the package ships) or without both (a release XS, as on a device).
+ */
+export function xsnapFlags(version: string, instrumented: boolean): string[] {
+	return [
+		"-D__has_builtin(x)=1", // as build.config.env's CC
+		"-fno-common", "-DINCLUDE_XSPLATFORM", '-DXSPLATFORM="xsnapPlatform.h"', `-DXSNAP_VERSION="${version}"`,
+		"-DXSNAP_TEST_RECORD=0", "-DmxLockdown=1", ...(instrumented ? ["-DmxMetering=1", "-DmxDebug=1"] : ["-UmxMetering", "-UmxDebug"]), "-UmxInstrument",
+		"-DmxNoConsole=1", "-DmxBoundsCheck=1", "-DmxParse=1", "-DmxRun=1", "-DmxSloppy=1", "-DmxSnapshot=1",
+		"-DmxRegExpUnicodePropertyEscapes=1", "-DmxStringNormalize=1", "-DmxMinusZero=1",
+		`-I${XS}/includes`, `-I${XS}/platforms`, `-I${XS}/sources`, `-I${SOURCES}`,
+		"-Wno-misleading-indentation", "-Wno-implicit-fallthrough", "-w", "-O3",
+	];
+}
+
 let built: { path: string | null; reason: string } | null = null;
 
 /** Path of the metering worker, building it on first use; null (see `meterWorkerProblem()`) when it cannot be built. */
@@ -97,15 +113,7 @@ function build(): { path: string | null; reason: string } {
 		const objects = readdirSync(OBJECTS)
 			.filter((name) => name.endsWith(".o") && name !== "xsnap-worker.o")
 			.map((name) => join(OBJECTS, name));
-		const flags = [
-			"-D__has_builtin(x)=1", // as build.config.env's CC
-			"-fno-common", "-DINCLUDE_XSPLATFORM", '-DXSPLATFORM="xsnapPlatform.h"', `-DXSNAP_VERSION="${version}"`,
-			"-DXSNAP_TEST_RECORD=0", "-DmxLockdown=1", "-DmxMetering=1", "-DmxDebug=1", "-UmxInstrument",
-			"-DmxNoConsole=1", "-DmxBoundsCheck=1", "-DmxParse=1", "-DmxRun=1", "-DmxSloppy=1", "-DmxSnapshot=1",
-			"-DmxRegExpUnicodePropertyEscapes=1", "-DmxStringNormalize=1", "-DmxMinusZero=1",
-			`-I${XS}/includes`, `-I${XS}/platforms`, `-I${XS}/sources`, `-I${SOURCES}`,
-			"-Wno-misleading-indentation", "-Wno-implicit-fallthrough", "-w", "-O3",
-		];
+		const flags = xsnapFlags(version, true);
 		const key = createHash("sha256").update(main).update(ACCESSOR).update(flags.join(" ")).update(objects.join(" ")).digest("hex").slice(0, 16);
 		const dir = join(CACHE, key);
 		const path = join(dir, "xsnap-worker");
