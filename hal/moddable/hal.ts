@@ -111,8 +111,10 @@ class PartitionFlash implements HalFlash {
 	}
 
 	write(offset: number, bytes: Uint8Array, at: number, length: number): void {
-		// The native write takes any buffer or view (xsmcGetBufferReadable).
-		this.#flash.write(offset, length, bytes.subarray(at, at + length) as unknown as ArrayBuffer);
+		// The native write takes any buffer or view (xsmcGetBufferReadable) and writes its first `length`
+		// bytes: from the start (the journal's case) no view is made.
+		const from = at === 0 ? bytes : bytes.subarray(at, at + length);
+		this.#flash.write(offset, length, from as unknown as ArrayBuffer);
 	}
 
 	erase(sector: number): void {

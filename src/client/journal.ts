@@ -328,17 +328,9 @@ export class Journal implements RingJournal, PersistedQueues {
 		this.#offset++;
 	}
 
+	/** Copied byte by byte: no view object per row (the journal writes while offline, on a small heap). */
 	private putBytes(bytes: Uint8Array, at: number, length: number): void {
-		this.#crc = crc32(this.#crc, bytes, at, length);
-		for (let done = 0; done < length; ) {
-			if (this.#fill === SCRATCH) this.flushScratch();
-			let n = SCRATCH - this.#fill;
-			if (n > length - done) n = length - done;
-			this.#scratch.set(bytes.subarray(at + done, at + done + n), this.#fill);
-			this.#fill += n;
-			this.#offset += n;
-			done += n;
-		}
+		for (let i = at, end = at + length; i < end; i++) this.put(bytes[i]);
 	}
 
 	private flushScratch(): void {
