@@ -8,5 +8,7 @@ export const deviceEntries = {
 	client: "src/index.ts",
 	// The SteamSensor app with its drivers: what manifest.json maps as "steamsensor".
 	steamsensor: "src/apps/steamsensor/device.ts",
+	// The edge gateway for a device (examples/gateway maps it as "alwayson-gateway"): no compressor, no proxy.
+	gateway: "src/gateway/device.ts",
 };
 // The XS test bundles are built by test/xs/bundles.ts (their own tsconfig), not here.

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, posix, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEVICE_KEYS } from "../../src/gateway/device-config";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 // By URL: build/entries.mjs is plain JavaScript without declarations.
@@ -54,7 +55,7 @@ function localModules(manifest: Manifest): Map<string, string> {
 	const modules = new Map<string, string>();
 	for (const [key, value] of Object.entries(manifest.modules ?? {})) {
 		for (const path of Array.isArray(value) ? value : [value]) {
-			if (!path.startsWith("./")) continue;
+			if (!path.startsWith("./") && !path.startsWith("../")) continue;
 			modules.set(key === "*" ? basename(path) : key, path);
 		}
 	}
@@ -151,22 +152,22 @@ test("unsupported platforms fail the build with a message; the simulator platfor
 	assert.match(platforms["..."]?.error ?? "", /supported/);
 });
 
-test("the provisioning app: its module exists, and it carries no key", () => {
+test("the provisioning app: its module exists, and it carries no secret (application key, gateway HTTP password)", () => {
 	const provision = load("hal/moddable/provision/manifest.json");
 	for (const path of localModules(provision).values()) assert.ok(sourceOf("hal/moddable/provision", path) !== null, path);
-	assert.equal(provision.config?.appKey, "");
+	assert.deepEqual(provision.config, { appKey: "", httpPassword: "" });
 	const source = readFileSync(join(root, "hal/moddable/provision/main.ts"), "utf8");
 	for (const imported of valueImports(source)) assert.ok(imported in SDK_MODULES, imported);
-	assert.doesNotMatch(source, /trace\([^)]*wanted/, "the key is never traced");
+	assert.doesNotMatch(source, /trace\([^)]*given/, "a secret is never traced");
 });
 
-test("the library manifest (alwayson.json) and the example that includes it (examples/counter): every module exists and every import is provided", () => {
+for (const example of ["counter", "gateway"]) test(`the library manifest (alwayson.json) and the example that includes it (examples/${example}): every module exists and every import is provided`, () => {
 	const library = load("alwayson.json");
-	const app = load("examples/counter/manifest.json");
+	const app = load(`examples/${example}/manifest.json`);
 	assert.ok(app.include?.includes("../../alwayson.json"), "the example includes the library manifest, as an app includes mqtt/manifest.json");
 	// Paths of an included manifest are relative to its own directory.
 	const provided = new Map<string, string>([...localModules(library)].map(([specifier, path]) => [specifier, join(root, path)]));
-	for (const [specifier, path] of localModules(app)) provided.set(specifier, join(root, "examples/counter", path));
+	for (const [specifier, path] of localModules(app)) provided.set(specifier, join(root, "examples", example, path));
 	const includes = new Set([...(library.include ?? []), ...(app.include ?? [])]);
 	for (const [specifier, path] of provided) {
 		const bundle = /\/build\/dist\/([\w-]+)$/.exec(path);
@@ -185,8 +186,19 @@ test("the library manifest (alwayson.json) and the example that includes it (exa
 			}
 		}
 	}
-	for (const specifier of library.platforms?.esp32?.preload ?? []) assert.ok(provided.has(specifier), `preload "${specifier}"`);
+	for (const specifier of [...(library.platforms?.esp32?.preload ?? []), ...(app.platforms?.esp32?.preload ?? [])]) assert.ok(provided.has(specifier), `preload "${specifier}"`);
 	assert.equal(app.config?.host, "", "no platform host committed");
 	assert.equal("appKey" in (app.config ?? {}), false);
 	for (const name of ["esp32", "lin", "mac", "win"]) assert.ok(name in (app.platforms ?? {}), name);
+});
+
+test("examples/gateway: its config has a default for every key deviceGatewayConfig reads and nothing else; no host, user or secret committed, cleartext off", () => {
+	const app = load("examples/gateway/manifest.json");
+	const config = app.config ?? {};
+	assert.deepEqual(Object.keys(config).sort(), [...DEVICE_KEYS].sort());
+	assert.deepEqual([config.host, config.httpHost, config.httpUser, config.insecure], ["", "", "", false]);
+	for (const secret of ["appKey", "httpPassword", "password"]) assert.equal(secret in config, false, secret);
+	const main = readFileSync(join(root, "examples/gateway/main.ts"), "utf8");
+	assert.match(main, /deviceGatewayConfig\(config, hal\.store\.get\("httpPassword"\)\)/, "main.ts hands the whole config and the stored password to deviceGatewayConfig");
+	assert.doesNotMatch(main, /\bconfig\.\w+/, "main.ts reads no config key of its own");
 });
