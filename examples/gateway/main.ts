@@ -2,7 +2,8 @@
  * An ESP32 as the edge gateway for devices on its LAN: the EMS-style REST interface of src/gateway
  * (AddEdgeThing, property PUTs, proxied platform calls) served by the device, holding the one AlwaysOn
  * connection for everything the LAN registers. Its manifest includes the library manifest
- * (../../alwayson.json, for the HAL) and maps "alwayson-gateway" (build/dist/gateway.js).
+ * (../../alwayson-hal.json: the HAL and the SDK modules it needs, without the client bundle, which the
+ * gateway bundle contains) and maps "alwayson-gateway" (build/dist/gateway.js).
  *
  *   npm run build && mcconfig -d -m -p esp32/<board> examples/gateway/manifest.json ssid=… password=… \
  *     host=… httpHost=0.0.0.0 httpUser=… insecure=true

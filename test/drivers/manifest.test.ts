@@ -161,15 +161,34 @@ test("the provisioning app: its module exists, and it carries no secret (applica
 	assert.doesNotMatch(source, /trace\([^)]*given/, "a secret is never traced");
 });
 
-for (const example of ["counter", "gateway"]) test(`the library manifest (alwayson.json) and the example that includes it (examples/${example}): every module exists and every import is provided`, () => {
-	const library = load("alwayson.json");
+/** What a manifest and the local manifests it includes (paths relative to each one's directory) provide. */
+interface Provided {
+	modules: Map<string, string>;
+	sdkIncludes: Set<string>;
+	preload: string[];
+	local: string[];
+}
+
+function provided(path: string, into: Provided = { modules: new Map(), sdkIncludes: new Set(), preload: [], local: [] }): Provided {
+	const manifest = load(path);
+	into.local.push(path);
+	for (const include of manifest.include ?? []) {
+		if (include.startsWith("$(MODDABLE)")) into.sdkIncludes.add(include);
+		else provided(posix.join(posix.dirname(path), include), into);
+	}
+	for (const [specifier, module] of localModules(manifest)) into.modules.set(specifier, join(root, dirname(path), module));
+	into.preload.push(...(manifest.platforms?.esp32?.preload ?? []));
+	return into;
+}
+
+const EXAMPLES = Object.freeze([["counter", "alwayson.json"], ["gateway", "alwayson-hal.json"]]);
+
+for (const [example, library] of EXAMPLES) test(`examples/${example} and the library manifest it includes (${library}): every module exists, every import is provided, preloads are modules`, () => {
 	const app = load(`examples/${example}/manifest.json`);
-	assert.ok(app.include?.includes("../../alwayson.json"), "the example includes the library manifest, as an app includes mqtt/manifest.json");
-	// Paths of an included manifest are relative to its own directory.
-	const provided = new Map<string, string>([...localModules(library)].map(([specifier, path]) => [specifier, join(root, path)]));
-	for (const [specifier, path] of localModules(app)) provided.set(specifier, join(root, "examples", example, path));
-	const includes = new Set([...(library.include ?? []), ...(app.include ?? [])]);
-	for (const [specifier, path] of provided) {
+	assert.ok(app.include?.includes("../../" + library), "the example includes the library manifest, as an app includes mqtt/manifest.json");
+	const { modules, sdkIncludes, preload, local } = provided(`examples/${example}/manifest.json`);
+	for (const path of local) assert.ok(existsSync(join(root, path)), path);
+	for (const [specifier, path] of modules) {
 		const bundle = /\/build\/dist\/([\w-]+)$/.exec(path);
 		if (bundle !== null) {
 			assert.ok(deviceEntries[bundle[1]] !== undefined, `"${specifier}" maps ${path}, which no device entry builds`);
@@ -178,18 +197,26 @@ for (const example of ["counter", "gateway"]) test(`the library manifest (always
 		const file = [".ts", ".js"].map((ext) => path + ext).find((f) => existsSync(f));
 		assert.ok(file !== undefined, `"${specifier}" maps ${path}, which has no .ts or .js file`);
 		for (const imported of valueImports(readFileSync(file, "utf8"))) {
-			if (imported.startsWith(".")) assert.ok(provided.has(posix.join(posix.dirname(specifier), imported)), `${specifier} imports ${imported}`);
-			else if (!provided.has(imported)) {
+			if (imported.startsWith(".")) assert.ok(modules.has(posix.join(posix.dirname(specifier), imported)), `${specifier} imports ${imported}`);
+			else if (!modules.has(imported)) {
 				const provider = SDK_MODULES[imported];
 				assert.ok(provider !== undefined, `${specifier} imports "${imported}", which no manifest provides`);
-				if (provider !== "(mcconfig)") assert.ok(includes.has(provider), `${specifier} imports "${imported}": include ${provider}`);
+				if (provider !== "(mcconfig)") assert.ok(sdkIncludes.has(provider), `${specifier} imports "${imported}": include ${provider}`);
 			}
 		}
 	}
-	for (const specifier of [...(library.platforms?.esp32?.preload ?? []), ...(app.platforms?.esp32?.preload ?? [])]) assert.ok(provided.has(specifier), `preload "${specifier}"`);
+	assert.ok(preload.length > 0);
+	for (const specifier of preload) assert.ok(modules.has(specifier), `preload "${specifier}"`);
 	assert.equal(app.config?.host, "", "no platform host committed");
 	assert.equal("appKey" in (app.config ?? {}), false);
 	for (const name of ["esp32", "lin", "mac", "win"]) assert.ok(name in (app.platforms ?? {}), name);
+});
+
+test("the gateway app carries one runtime: the gateway bundle, not the client bundle too", () => {
+	const { modules } = provided("examples/gateway/manifest.json");
+	const bundles = [...modules.values()].filter((path) => path.includes("/build/dist/")).map((path) => basename(path));
+	assert.deepEqual(bundles, ["gateway"]);
+	assert.ok(provided("alwayson.json").modules.has("hal"), "alwayson.json still brings the HAL (through alwayson-hal.json)");
 });
 
 test("examples/gateway: its config has a default for every key deviceGatewayConfig reads and nothing else; no host, user or secret committed, cleartext off", () => {
