@@ -4,31 +4,19 @@
 // platform's history with their times, the platform's writes and service calls reach the callback,
 // RemoveEdgeThing unbinds it; a gateway restarted on the same store binds its persisted things again.
 import * as assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import { createNodeHal } from "../../hal/node/index";
 import { gatewayConfig } from "../../src/gateway/config";
 import { EdgeGateway } from "../../src/gateway/edge-gateway";
 import { permessageDeflate } from "../../src/ws/deflate";
 import type { Emulator } from "../../emulator/index";
 import { CuttingProxy, emulator, KEY, rest, waitFor } from "../e2e/helpers";
-
-const run = promisify(execFile);
-
-function curlPath(): string | null {
-	try {
-		return execFileSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).trim() || null;
-	} catch {
-		return null;
-	}
-}
-const CURL = curlPath();
+import { CURL, curlPutJson } from "../support/curl";
 
 /** The application: records what the gateway forwards and answers like a small service. */
 function application() {
@@ -99,8 +87,7 @@ describe("the gateway end to end", () => {
 			const before = Date.now();
 			assert.equal((await call(base + "Press1/Properties/Pressure", "PUT", { Pressure: 4.5 })).status, 200);
 			if (CURL !== null) {
-				const { stdout } = await run(CURL, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Type: application/json", "-d", '{"Pressure": 4.75}', base + "Press1/Properties/Pressure"]);
-				assert.equal(stdout, "200");
+				assert.equal(await curlPutJson(base + "Press1/Properties/Pressure", '{"Pressure": 4.75}'), "200");
 			} else assert.equal((await call(base + "Press1/Properties/Pressure", "PUT", { Pressure: 4.75 })).status, 200);
 			assert.equal((await call(base + "Press1/Properties/Locked", "PUT", { Locked: false })).status, 200);
 			await waitFor("synchronized", () => emu.store.get("Press1")!.synchronized && gw.client.isSynchronized("Press1"));

@@ -28,6 +28,7 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
 	"xs-app-baseline": "test/xs/suites/app-baseline.ts",
 	"xs-moddable-tls": "test/xs/suites/moddable-tls.ts",
 	"xs-gateway-things": "test/xs/suites/gateway-things.ts",
+	"xs-gateway": "test/xs/suites/gateway.ts",
 });
 
 /**
