@@ -9,19 +9,10 @@ import assert from "node:assert/strict";
 import { register } from "node:module";
 import type { Hal, HalSocket, LogLevel } from "../../hal/hal";
 import { runtime } from "./moddable/runtime";
+import "./moddable/base64";
 
 register("./moddable/loader.mjs", import.meta.url);
 
-// XS has these natively; Node 20 does not.
-const proto = Uint8Array.prototype as unknown as { toBase64?: () => string };
-proto.toBase64 ??= function (this: Uint8Array) {
-	return Buffer.from(this.buffer, this.byteOffset, this.byteLength).toString("base64");
-};
-const ctor = Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array };
-ctor.fromBase64 ??= (text: string) => {
-	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw new SyntaxError("invalid base64");
-	return new Uint8Array(Buffer.from(text, "base64"));
-};
 const traced: string[] = [];
 (globalThis as unknown as { trace: (text: string) => void }).trace = (text) => void traced.push(text);
 
