@@ -75,7 +75,9 @@ async function state(): Promise<{ connected: boolean; things: Array<{ name: stri
 }
 
 async function call(url: string, method: string, body?: unknown) {
-	const r = await fetch(url, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+	// The hang guard: without the pump, an answer that waits on a device timer never comes.
+	const signal = AbortSignal.timeout(DEADLINE_MS);
+	const r = await fetch(url, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), signal });
 	const text = await r.text();
 	return { status: r.status, text, json: r.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : null };
 }
