@@ -227,3 +227,41 @@ test("restarted with a persisted thing the platform no longer knows: the others 
 		await emu.close();
 	}
 });
+
+test("the platform restarted mid-stream: values PUT while it is down are answered 200, queued, and stored by the platform that comes back, with their times", async () => {
+	let platform = await emulator();
+	const proxy = new CuttingProxy(() => platform.port);
+	const dir = mkdtempSync(join(tmpdir(), "gw-restart-"));
+	const gw = startGateway(platform, join(dir, "r.json"), await proxy.listen());
+	const port = await gw.start();
+	const base = `http://127.0.0.1:${port}/Thingworx/Things/`;
+	const history = (emu: Emulator) => (emu.store.get("Flow2")?.properties.get("Count")?.history.toArray() ?? []).map((v) => [v.value.value as number, v.time] as const);
+	const putAt = new Map<number, number>();
+	const put = async (i: number) => {
+		const before = Date.now();
+		assert.equal((await call(base + "Flow2/Properties/Count", "PUT", { Count: i })).status, 200);
+		putAt.set(i, before);
+	};
+	try {
+		assert.equal((await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: "Flow2" })).status, 200);
+		for (let i = 0; i < 20; i++) await put(i);
+		await waitFor("the first 20 stored", () => new Set(history(platform).map(([v]) => v)).size === 20);
+		const first = history(platform);
+		await platform.close(); // the platform goes away mid-stream
+		proxy.cut();
+		for (let i = 20; i < 40; i++) await put(i); // the gateway keeps taking values meanwhile
+		const restartedAt = Date.now();
+		platform = await emulator(); // a new platform (empty store) where the old one was
+		await waitFor("the other 20 stored by the new platform", () => new Set(history(platform).map(([v]) => v)).size >= 20);
+		const all = [...first, ...history(platform)];
+		assert.deepEqual([...new Set(all.map(([v]) => v))].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i), "nothing lost");
+		// stamped when PUT (the gateway's clock), not when the new platform got them
+		for (const [value, time] of all) assert.ok(time >= putAt.get(value)! - 1 && (value < 20 || time <= restartedAt), `value ${value} kept the time it was PUT at`);
+		assert.ok(gw.client.stats.reconnects >= 1);
+	} finally {
+		await gw.stop();
+		await proxy.close();
+		await platform.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
