@@ -33,7 +33,7 @@ if (only.length === 0 && !noBuild) {
 const files = only.length ? only : find("test");
 // The per-test timeout only catches a hang: tests assert no speed, and a busy 2-core machine must
 // never reach it (waits inside tests use test/support/deadline.ts, far below this).
-const args = ["--import", "tsx", "--test", "--test-reporter=tap", "--test-reporter-destination=stdout", "--test-reporter=./build/file-times-reporter.mjs", "--test-reporter-destination=stdout", "--test-concurrency=2", "--test-timeout=600000", "--test-force-exit", ...files];
+const args = ["--import", "tsx", "--test", "--test-reporter=tap", "--test-reporter-destination=stdout", "--test-reporter=./build/file-times-reporter.mjs", "--test-reporter-destination=stdout", "--test-concurrency=2", "--test-timeout=600000", ...files];
 console.log(`$ ${process.execPath} ${args.join(" ")}`);
 const child = spawn(process.execPath, args, { stdio: ["inherit", "pipe", "inherit"] });
 // The runner's TAP goes through unchanged; kept: its closing counts and the skipped tests' reasons.
