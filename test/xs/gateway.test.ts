@@ -1,12 +1,14 @@
 /*
  * The gateway on the real XS engine: EdgeGateway (test/xs/suites/gateway.ts) in an xsnap worker on
  * hal/xs, its platform connection and its HTTP listener on loopback carried by the bridge, against the
- * emulator in this process, driven by clients nobody here wrote: Node's fetch, and curl when installed.
+ * emulator in this process, driven by clients nobody here wrote: Node's fetch, and curl when installed;
+ * a thing's callback is a Node http server here (the application the platform's writes and calls reach).
  * The device's clock is virtual: a pump fires what falls due now (zero-delay timers: pushes, closes)
  * while a request is in flight, and the test moves time by hand, so stored times are exact.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import * as http from "node:http";
 import * as net from "node:net";
 import { after, before, test } from "node:test";
 import { XsHalBridge } from "../../hal/xs/bridge";
@@ -19,7 +21,28 @@ import { xsBundle } from "./bundles";
 /** The device's wall clock at virtual time 0 (2026-03-01T00:00:00Z). */
 const NOW = Date.UTC(2026, 2, 1);
 const THING = "Press1";
+/** Registered with a callback URL: the application below answers the platform's writes and service calls. */
+const CALLED = "Valve1";
 
+
+/** The application: records what the gateway forwards; answers Add with a + b, refuses writes of Locked. */
+const appCalls: Array<{ method: string; url: string; body: unknown }> = [];
+const app = http.createServer((req, res) => {
+	let text = "";
+	req.on("data", (d) => (text += d));
+	req.on("end", () => {
+		const body = text ? JSON.parse(text) : null;
+		appCalls.push({ method: req.method!, url: req.url!, body });
+		if (req.url === "/app/Services/Add") {
+			res.setHeader("content-type", "application/json");
+			res.end(JSON.stringify(body.a + body.b));
+		} else if (req.url === "/app/Properties/Locked") {
+			res.statusCode = 403;
+			res.end();
+		} else res.end();
+	});
+});
+let appUrl = "";
 
 let emu: Emulator;
 let bridge: XsHalBridge;
@@ -44,6 +67,8 @@ function startPump(): void {
 
 before(async () => {
 	emu = await emulator({ historySize: 1000 }, emulatorLines);
+	await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+	appUrl = `http://127.0.0.1:${(app.address() as net.AddressInfo).port}/app`;
 	bridge = new XsHalBridge({ now: NOW, store: { appKey: KEY }, worker: { name: "gateway" } });
 	await bridge.loadBundle({ name: "gateway", source: await xsBundle("xs-gateway") });
 	startPump();
@@ -59,6 +84,7 @@ after(async () => {
 	if (pump) clearInterval(pump);
 	await bridge?.close();
 	await emu?.close();
+	app.close();
 });
 
 async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
@@ -126,6 +152,32 @@ test("XS gateway: AddEdgeThing -> bound and synchronized on the platform -> PUT 
 	const listed = await call(base + "LocalEms/Services/GetEdgeThings", "POST");
 	assert.equal(listed.status, 200, listed.text);
 	assert.deepEqual(listed.json.rows, [{ name: THING, persist: false, isBound: true, isSynchronized: true, callback: "" }]);
+});
+
+test("XS gateway: a thing registered with a callback URL: the platform's write and service call reach the application, the service's result comes back through the platform", async () => {
+	const added = await call(base + "LocalEms/Services/AddEdgeThing", "POST", { name: CALLED, callback: appUrl });
+	assert.equal(added.status, 200, added.text);
+	await until(`${CALLED} bound on the platform`, () => emu.store.get(CALLED)?.isConnected === true);
+	assert.equal((await call(base + `${CALLED}/Properties/Pressure`, "PUT", { Pressure: 1 })).status, 200);
+	assert.equal((await call(base + `${CALLED}/Properties/Locked`, "PUT", { Locked: false })).status, 200);
+	await until("synchronized on both sides", async () => emu.store.get(CALLED)!.synchronized && (await state()).things.some((t) => t.name === CALLED && t.synchronized));
+	appCalls.length = 0;
+
+	const write = await rest(emu, "PUT", `/Things/${CALLED}/Properties/Pressure`, { Pressure: 6 });
+	assert.equal(write.status, 200, write.text);
+	assert.deepEqual(appCalls, [{ method: "PUT", url: "/app/Properties/Pressure", body: { Pressure: 6 } }]);
+	assert.deepEqual((await call(base + `${CALLED}/Properties/Pressure`, "GET")).json.rows, [{ Pressure: 6 }], "the value the application took is kept");
+	const refused = await rest(emu, "PUT", `/Things/${CALLED}/Properties/Locked`, { Locked: true });
+	assert.equal(refused.status, 403, "the application's refusal keeps its meaning");
+	assert.deepEqual((await call(base + `${CALLED}/Properties/Locked`, "GET")).json.rows, [{ Locked: false }], "a refused write is not kept");
+
+	const sum = await rest(emu, "POST", `/Things/${CALLED}/Services/Add`, { a: 2, b: 3 });
+	assert.equal(sum.status, 200, sum.text);
+	assert.deepEqual(sum.json.rows, [{ result: 5 }]);
+	assert.deepEqual(appCalls.at(-1), { method: "POST", url: "/app/Services/Add", body: { a: 2, b: 3 } });
+
+	assert.equal((await call(base + "LocalEms/Services/RemoveEdgeThing", "POST", { name: CALLED })).status, 200);
+	await until(`${CALLED} unbound`, () => emu.store.get(CALLED)!.isConnected === false);
 });
 
 test("XS gateway: a malformed request line and a lying Content-Length get 4xx with a reason; the gateway keeps serving", async () => {
