@@ -3,6 +3,8 @@
  * hal/xs, its platform connection and its HTTP listener on loopback carried by the bridge, against the
  * emulator in this process, driven by clients nobody here wrote: Node's fetch, and curl when installed;
  * a thing's callback is a Node http server here (the application the platform's writes and calls reach).
+ * A second gateway on the same device ("guarded") requires Basic credentials and has small body and
+ * client limits: 401, 413 and 503 answered on XS as on Node, and it keeps serving.
  * The device's clock is virtual: a pump fires what falls due now (zero-delay timers: pushes, closes)
  * while a request is in flight, and the test moves time by hand, so stored times are exact.
  */
@@ -108,16 +110,22 @@ async function call(url: string, method: string, body?: unknown) {
 	return { status: r.status, text, json: r.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : null };
 }
 
-/** Sends raw bytes on a new connection; resolves with everything received until the gateway closes it. */
-async function raw(text: string): Promise<string> {
-	const socket = net.connect({ host: "127.0.0.1", port });
+/** A new connection; `closed` resolves with everything received until the gateway closes it. */
+async function open(to: number): Promise<{ socket: net.Socket; closed: Promise<string> }> {
+	const socket = net.connect({ host: "127.0.0.1", port: to });
 	await once(socket, "connect");
 	const chunks: Buffer[] = [];
 	socket.on("data", (b: Buffer) => chunks.push(b));
 	socket.on("error", () => {});
+	const closed = once(socket, "close").then(() => Buffer.concat(chunks).toString("latin1"));
+	return { socket, closed };
+}
+
+/** Sends raw bytes on a new connection; resolves with everything received until the gateway closes it. */
+async function raw(text: string, to = port): Promise<string> {
+	const { socket, closed } = await open(to);
 	socket.write(text);
-	await once(socket, "close");
-	return Buffer.concat(chunks).toString("latin1");
+	return closed;
 }
 
 function statusOf(response: string): number {
@@ -213,6 +221,84 @@ test("XS gateway: RemoveEdgeThing -> UNBIND, isConnected false on the platform",
 	assert.deepEqual(gone.json.rows, [{ isConnected: false }]);
 	assert.deepEqual((await call(base + "LocalEms/Services/GetEdgeThings", "POST")).json.rows, []);
 	assert.deepEqual((await state()).things, []);
+});
+
+/** A second gateway on the device: Basic credentials required, small body and client limits. */
+const USER = "edge";
+const PASSWORD = "s3cret-pass";
+const GUARDED = { authenticate: true, user: USER, password: PASSWORD, max_body_bytes: 256, max_clients: 2 };
+const BASIC = "Basic " + Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
+let guardedPort = 0;
+
+/**
+ * POSTs with no body on its own connection, closed after the answer (a pooled keep-alive connection
+ * would hold one of the two client slots the last test counts on).
+ */
+async function guardedCall(path: string, authorization?: string): Promise<{ status: number; text: string; challenge: string | null }> {
+	const credentials = authorization === undefined ? "" : `Authorization: ${authorization}\r\n`;
+	const answer = await raw(`POST /Thingworx/Things/${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${credentials}Content-Length: 0\r\nConnection: close\r\n\r\n`, guardedPort);
+	const split = answer.indexOf("\r\n\r\n");
+	return { status: statusOf(answer), text: answer.slice(split + 4), challenge: /^WWW-Authenticate: (.*)\r$/im.exec(answer.slice(0, split))?.[1] ?? null };
+}
+
+test("XS gateway with authenticate: missing or wrong credentials are 401 with a Basic challenge, the right ones are served", async () => {
+	await bridge.worker.evaluate(`bundles.gateway.start(${JSON.stringify({ host: "127.0.0.1", port: emu.port, name: "guarded", http_server: GUARDED })})`);
+	const listening = await bridge.waitForLog(/^gateway guarded: (listening|start failed)/, DEADLINE_MS);
+	guardedPort = Number(/listening (\d+)$/.exec(listening.message)?.[1] ?? NaN);
+	assert.ok(guardedPort > 0 && guardedPort !== port, listening.message);
+
+	const none = await guardedCall("LocalEms/Services/GetEdgeThings");
+	assert.equal(none.status, 401, none.text);
+	assert.equal(none.challenge, 'Basic realm="gateway"');
+	const wrongPassword = await guardedCall("LocalEms/Services/GetEdgeThings", "Basic " + Buffer.from(`${USER}:${PASSWORD}X`).toString("base64"));
+	assert.equal(wrongPassword.status, 401, "a password one character longer");
+	const wrongUser = await guardedCall("LocalEms/Services/GetEdgeThings", "Basic " + Buffer.from(`admin:${PASSWORD}`).toString("base64"));
+	assert.equal(wrongUser.status, 401);
+	const notBasic = await guardedCall("LocalEms/Services/GetEdgeThings", "Bearer " + PASSWORD);
+	assert.equal(notBasic.status, 401);
+	const right = await guardedCall("LocalEms/Services/GetEdgeThings", BASIC);
+	assert.equal(right.status, 200, right.text);
+	assert.deepEqual(JSON.parse(right.text).rows, []);
+	assert.ok(!bridge.logs.some((l) => l.message.includes(PASSWORD) || l.message.includes(BASIC.slice(6))), "the credentials never reach a log line");
+});
+
+test("XS gateway: a body over max_body_bytes is 413 and the gateway keeps serving", async () => {
+	const body = JSON.stringify({ name: "x".repeat(300) });
+	const text = `POST /Thingworx/Things/LocalEms/Services/AddEdgeThing HTTP/1.1\r\nAuthorization: ${BASIC}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+	const answer = await raw(text, guardedPort);
+	assert.equal(statusOf(answer), 413, answer);
+	assert.match(answer, /larger than 256/);
+	const listed = await guardedCall("LocalEms/Services/GetEdgeThings", BASIC);
+	assert.equal(listed.status, 200, listed.text);
+	assert.deepEqual(JSON.parse(listed.text).rows, [], "nothing of the oversized request was registered");
+});
+
+test("XS gateway: more clients than max_clients at once: the extra ones get 503, the held ones and later clients are served", async () => {
+	// Two clients hold the two slots with heads not yet finished; the device has their bytes before the others come.
+	const head = `POST /Thingworx/Things/LocalEms/Services/GetEdgeThings HTTP/1.1\r\nAuthorization: ${BASIC}\r\n`;
+	const received = bridge.counts.bytesToXs;
+	const held = [await open(guardedPort), await open(guardedPort)];
+	for (const h of held) h.socket.write(head);
+	await until("the held heads passed to the device", () => bridge.counts.bytesToXs >= received + 2 * head.length);
+	await bridge.idle();
+
+	const extra = await Promise.all(Array.from({ length: 4 }, () => raw(head + "\r\n", guardedPort)));
+	for (const answer of extra) {
+		assert.equal(statusOf(answer), 503, answer);
+		assert.match(answer, /too many clients: 2 connections are open \(http_server.max_clients\)/);
+	}
+
+	for (const h of held) h.socket.write("Connection: close\r\n\r\n");
+	for (const h of held) {
+		const answer = await h.closed;
+		assert.equal(statusOf(answer), 200, answer);
+	}
+	const later = await guardedCall("LocalEms/Services/GetEdgeThings", BASIC);
+	assert.equal(later.status, 200, later.text);
+
+	await bridge.worker.evaluate(`bundles.gateway.stop("guarded")`);
+	await bridge.waitForLog(/^gateway guarded: (stopped|stop failed)/, DEADLINE_MS);
+	assert.ok(bridge.logs.some((l) => l.message === "gateway guarded: stopped"));
 });
 
 test("XS gateway: stops cleanly; no errors in the device or the bridge; the key never reaches a log line", async () => {

@@ -9,30 +9,39 @@ import { EdgeGateway } from "../../../src/gateway/edge-gateway";
 
 let hal: XsHal | null = null;
 let gateway: EdgeGateway | null = null;
+/** Further gateways on the same device, by name, each with its own http_server settings. */
+const named = new Map<string, EdgeGateway>();
 
-/** Starts the gateway against the platform at host:port, HTTP on loopback; logs "gateway: listening <port>". */
-export function start(options: { host: string; port: number }): void {
+/**
+ * Starts a gateway against the platform at host:port, HTTP on loopback; logs "gateway: listening <port>",
+ * or with a name "gateway <name>: listening <port>" (then `http_server` is merged into its settings).
+ */
+export function start(options: { host: string; port: number; name?: string; http_server?: Record<string, unknown> }): void {
 	hal ??= createXsHal({ logLevel: "info" });
 	const h = hal;
 	const config = gatewayConfig({
 		ws_servers: [{ host: options.host, port: options.port }],
 		ws_connection: { encryption: "none", compression: false },
-		http_server: { port: 0 },
+		http_server: { port: 0, ...options.http_server },
 		things: { max_things: 4 },
 		logger: { level: "info" },
 	});
-	gateway = new EdgeGateway(h, config, () => h.store.get("appKey") ?? "");
-	gateway.start().then(
-		(port) => h.log("info", "gateway: listening " + port),
-		(error: Error) => h.log("error", "gateway: start failed " + error.message),
+	const started = new EdgeGateway(h, config, () => h.store.get("appKey") ?? "");
+	const label = options.name ? "gateway " + options.name : "gateway";
+	if (options.name) named.set(options.name, started);
+	else gateway = started;
+	started.start().then(
+		(port) => h.log("info", label + ": listening " + port),
+		(error: Error) => h.log("error", label + ": start failed " + error.message),
 	);
 }
 
-/** Closes the HTTP server, UNBINDs and closes; logs "gateway: stopped". */
-export function stop(): void {
-	gateway!.stop().then(
-		() => hal!.log("info", "gateway: stopped"),
-		(error: Error) => hal!.log("error", "gateway: stop failed " + error.message),
+/** Closes the HTTP server, UNBINDs and closes; logs "gateway: stopped" (or "gateway <name>: stopped"). */
+export function stop(name?: string): void {
+	const label = name ? "gateway " + name : "gateway";
+	(name ? named.get(name)! : gateway!).stop().then(
+		() => hal!.log("info", label + ": stopped"),
+		(error: Error) => hal!.log("error", label + ": stop failed " + error.message),
 	);
 }
 
