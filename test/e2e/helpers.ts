@@ -43,6 +43,15 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
 	}
 }
 
+/** A loopback port nothing listens on (a platform that is not there yet). */
+export async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const port = (server.address() as net.AddressInfo).port;
+	await new Promise<void>((resolve) => server.close(() => resolve()));
+	return port;
+}
+
 export function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,14 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { EdgeClient } from "../../src/client/index";
 import { persistIn } from "../../src/client/journal";
 import { Thing } from "../../src/thing/index";
-import { deviceHal, emulator, KEY, waitFor } from "./helpers";
+import { deviceHal, emulator, freePort, KEY, waitFor } from "./helpers";
 
 const REGION = 131072;
 
@@ -33,14 +32,6 @@ function device(port: number, directory: string) {
 		persistence: persistIn(d.hal.openFlash!("twx", REGION)),
 	});
 	return { ...d, thing, client };
-}
-
-async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const port = (server.address() as net.AddressInfo).port;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
 }
 
 test("restart during an outage: a new client over the same flash file delivers every value with its time, in order, and the event", async () => {

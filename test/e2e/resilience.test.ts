@@ -7,13 +7,12 @@
  * may be stored twice (a push whose answer was cut off is pushed again); none may be missing.
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { test } from "node:test";
 import { EdgeClient, RequestError, type EdgeClientConfig } from "../../src/client/index";
 import { Thing } from "../../src/thing/index";
 import type { Emulator } from "../../emulator/index";
 import { DEADLINE_MS } from "../support/deadline";
-import { CuttingProxy, deviceHal, emulator, KEY, sleep, waitFor } from "./helpers";
+import { CuttingProxy, deviceHal, emulator, freePort, KEY, sleep, waitFor } from "./helpers";
 
 function counterThing(): Thing {
 	return new Thing({ name: "Counter", properties: [{ name: "n", baseType: "NUMBER" }] });
@@ -36,14 +35,6 @@ function stored(emu: Emulator): Array<[number, number]> {
 	const p = emu.store.get("Counter")?.properties.get("n");
 	if (!p) return [];
 	return p.history.toArray().map((v) => [(v.value.type === "VARIANT" ? v.value.value.value : v.value.value) as number, v.time]);
-}
-
-async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const port = (server.address() as net.AddressInfo).port;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
 }
 
 test("auth failure: a clear UNAUTHORIZED error and a growing back-off (no hot loop); the key is never shown", async () => {

@@ -5,8 +5,6 @@
 // RemoveEdgeThing unbinds it; a gateway restarted on the same store binds its persisted things again.
 import * as assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,28 +14,8 @@ import { EdgeGateway } from "../../src/gateway/edge-gateway";
 import { permessageDeflate } from "../../src/ws/deflate";
 import type { Emulator } from "../../emulator/index";
 import { CuttingProxy, emulator, KEY, rest, waitFor } from "../e2e/helpers";
+import { callbackApp } from "../support/callback-app";
 import { CURL, curlPutJson } from "../support/curl";
-
-/** The application: records what the gateway forwards and answers like a small service. */
-function application() {
-	const calls: Array<{ method: string; url: string; body: unknown }> = [];
-	const server = http.createServer((req, res) => {
-		let text = "";
-		req.on("data", (d) => (text += d));
-		req.on("end", () => {
-			const body = text ? JSON.parse(text) : null;
-			calls.push({ method: req.method!, url: req.url!, body });
-			if (req.url === "/app/Services/Add") {
-				res.setHeader("content-type", "application/json");
-				res.end(JSON.stringify(body.a + body.b));
-			} else if (req.url === "/app/Properties/Locked") {
-				res.statusCode = 403;
-				res.end();
-			} else res.end();
-		});
-	});
-	return { calls, server };
-}
 
 function startGateway(emu: Emulator, storePath: string, platformPort = emu.port) {
 	const hal = createNodeHal({ logLevel: "error", storePath, lingerMs: 50 });
@@ -61,16 +39,15 @@ describe("the gateway end to end", () => {
 	let emu: Emulator;
 	const lines: string[] = [];
 	let dir: string;
-	const app = application();
+	const app = callbackApp();
 	let appUrl = "";
 	before(async () => {
 		emu = await emulator({}, lines);
 		dir = mkdtempSync(join(tmpdir(), "gw-"));
-		await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
-		appUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/app`;
+		appUrl = await app.listen();
 	});
 	after(async () => {
-		app.server.close();
+		app.close();
 		await emu.close();
 		rmSync(dir, { recursive: true, force: true });
 	});

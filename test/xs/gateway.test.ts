@@ -10,13 +10,13 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import * as http from "node:http";
 import * as net from "node:net";
 import { after, before, test } from "node:test";
 import { XsHalBridge } from "../../hal/xs/bridge";
 import type { Emulator, Vtq } from "../../emulator/index";
 import { emulator, KEY, rest } from "../e2e/helpers";
 import { CURL, curlPutJson, NO_CURL } from "../support/curl";
+import { callbackApp } from "../support/callback-app";
 import { DEADLINE_MS } from "../support/deadline";
 import { xsBundle } from "./bundles";
 
@@ -27,23 +27,9 @@ const THING = "Press1";
 const CALLED = "Valve1";
 
 
-/** The application: records what the gateway forwards; answers Add with a + b, refuses writes of Locked. */
-const appCalls: Array<{ method: string; url: string; body: unknown }> = [];
-const app = http.createServer((req, res) => {
-	let text = "";
-	req.on("data", (d) => (text += d));
-	req.on("end", () => {
-		const body = text ? JSON.parse(text) : null;
-		appCalls.push({ method: req.method!, url: req.url!, body });
-		if (req.url === "/app/Services/Add") {
-			res.setHeader("content-type", "application/json");
-			res.end(JSON.stringify(body.a + body.b));
-		} else if (req.url === "/app/Properties/Locked") {
-			res.statusCode = 403;
-			res.end();
-		} else res.end();
-	});
-});
+/** The application behind CALLED's callback URL. */
+const app = callbackApp();
+const appCalls = app.calls;
 let appUrl = "";
 
 let emu: Emulator;
@@ -69,8 +55,7 @@ function startPump(): void {
 
 before(async () => {
 	emu = await emulator({ historySize: 1000 }, emulatorLines);
-	await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-	appUrl = `http://127.0.0.1:${(app.address() as net.AddressInfo).port}/app`;
+	appUrl = await app.listen();
 	bridge = new XsHalBridge({ now: NOW, store: { appKey: KEY }, worker: { name: "gateway" } });
 	await bridge.loadBundle({ name: "gateway", source: await xsBundle("xs-gateway") });
 	startPump();
