@@ -6,7 +6,7 @@
  *
  *   npm run build && mcconfig -d -m -p esp32/<board> examples/counter/manifest.json ssid=… password=… host=…
  *
- * The application key comes from Preference ("twx"/"appKey", stored once by src/apps/provision).
+ * The application key comes from Preference ("twx"/"appKey", stored once by examples/provision).
  */
 import config from "mc/config";
 import Timer from "timer";
@@ -16,7 +16,7 @@ import { createModdableHal } from "hal";
 const hal = createModdableHal();
 const host: unknown = config.host;
 if (typeof host !== "string" || host.length === 0) hal.log("error", "counter: build with host=<platform host>");
-else if (hal.store.get("appKey") === undefined) hal.log("error", "counter: no application key in Preference; run src/apps/provision first");
+else if (hal.store.get("appKey") === undefined) hal.log("error", "counter: no application key in Preference; run examples/provision first");
 else {
 	let count = 0;
 	const thing = new Thing({

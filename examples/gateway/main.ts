@@ -9,7 +9,7 @@
  *     host=… httpHost=0.0.0.0 httpUser=… insecure=true
  *
  * The application key and the HTTP password come from Preference ("twx"/"appKey", "twx"/"httpPassword",
- * stored once by src/apps/provision), never from the manifest. It refuses to start, saying why, without
+ * stored once by examples/provision), never from the manifest. It refuses to start, saying why, without
  * httpHost, httpUser or the password, and off loopback without insecure=true (the device serves no TLS).
  */
 import config from "mc/config";
@@ -18,7 +18,7 @@ import { createModdableHal } from "hal";
 
 const hal = createModdableHal();
 try {
-	if (hal.store.get("appKey") === undefined) throw new ConfigError("no application key in Preference; run src/apps/provision first");
+	if (hal.store.get("appKey") === undefined) throw new ConfigError("no application key in Preference; run examples/provision first");
 	const settings = deviceGatewayConfig(config, hal.store.get("httpPassword"));
 	const gateway = new EdgeGateway(hal, settings, () => hal.store.get("appKey") ?? "");
 	gateway.start().then(

@@ -44,7 +44,7 @@ export function deviceGatewayConfig(build: Readonly<Record<string, unknown>>, pa
 	if (httpHost === "") throw new ConfigError("no HTTP host: build with httpHost=<this device's LAN address, or 0.0.0.0 for every interface> (the gateway serves devices on the LAN)");
 	const user = text(build, "httpUser");
 	if (user === "") throw new ConfigError("no HTTP user: build with httpUser=<name> (authentication is mandatory on the device)");
-	if (typeof password !== "string" || password === "") throw new ConfigError('no HTTP password in Preference ("twx"/"httpPassword"): run src/apps/provision with httpPassword=… (authentication is mandatory on the device)');
+	if (typeof password !== "string" || password === "") throw new ConfigError('no HTTP password in Preference ("twx"/"httpPassword"): run examples/provision with httpPassword=… (authentication is mandatory on the device)');
 	const insecure = on(build, "insecure", false);
 	if (!insecure && !isLoopback(httpHost)) {
 		throw new ConfigError("httpHost " + httpHost + " is not loopback and the device cannot serve TLS: the password and every request would cross the LAN in clear text; build with insecure=true to accept that on a LAN you trust");

@@ -120,7 +120,7 @@ test("preloads name modules of this manifest, never main, and only where preload
 });
 
 test("config has a default for every key main.ts reads, and nothing else; never an application key", () => {
-	const main = readFileSync(join(root, "src/apps/steamsensor/main.ts"), "utf8");
+	const main = readFileSync(join(root, "examples/steamsensor/main.ts"), "utf8");
 	const read = new Set([...main.matchAll(/\b(?:text|number|integer|flag)\("(\w+)"|\bconfig\.(\w+)/g)].map((m) => m[1] ?? m[2]));
 	const config = manifest.config ?? {};
 	assert.deepEqual([...read].sort(), Object.keys(config).sort());
@@ -153,10 +153,10 @@ test("unsupported platforms fail the build with a message; the simulator platfor
 });
 
 test("the provisioning app: its module exists, and it carries no secret (application key, gateway HTTP password)", () => {
-	const provision = load("src/apps/provision/manifest.json");
-	for (const path of localModules(provision).values()) assert.ok(sourceOf("src/apps/provision", path) !== null, path);
+	const provision = load("examples/provision/manifest.json");
+	for (const path of localModules(provision).values()) assert.ok(sourceOf("examples/provision", path) !== null, path);
 	assert.deepEqual(provision.config, { appKey: "", httpPassword: "" });
-	const source = readFileSync(join(root, "src/apps/provision/main.ts"), "utf8");
+	const source = readFileSync(join(root, "examples/provision/main.ts"), "utf8");
 	for (const imported of valueImports(source)) assert.ok(imported in SDK_MODULES, imported);
 	assert.doesNotMatch(source, /trace\([^)]*given/, "a secret is never traced");
 });

@@ -1,4 +1,4 @@
-// src/apps/steamsensor/main.ts (the SteamSensor's Moddable entry) on Node with the fake Moddable modules: how mc/config
+// examples/steamsensor/main.ts (the SteamSensor's Moddable entry) on Node with the fake Moddable modules: how mc/config
 // values (strings from the mcconfig command line, typed from the manifest) become the SteamSensor's
 // configuration and drivers, and that nothing starts, with a log line saying why, when the
 // application key or the configuration is missing or wrong. The key never reaches a log line.
@@ -29,7 +29,7 @@ let instance = 0;
 async function boot(config: Record<string, unknown>, appKey: string | null = KEY): Promise<{ config: Record<string, unknown>; drivers: DriverSet; hal: unknown } | undefined> {
 	Object.assign(runtime.config, config);
 	if (appKey !== null) runtime.preferences.set("twx/appKey", appKey);
-	await import(new URL(`../../src/apps/steamsensor/main.ts?boot=${++instance}`, import.meta.url).href);
+	await import(new URL(`../../examples/steamsensor/main.ts?boot=${++instance}`, import.meta.url).href);
 	for (const line of traced) assert.doesNotMatch(line, /key-never-logged/);
 	return runtime.started[0] as never;
 }

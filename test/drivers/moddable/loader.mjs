@@ -4,19 +4,18 @@
 import { readFileSync } from "node:fs";
 
 const FAKES = JSON.parse(readFileSync(new URL("fakes.json", import.meta.url), "utf8"));
-// The modules the apps' device entries (examples/*/main.ts, src/apps/*/main.ts) take from the library manifests (alwayson.json, alwayson-hal.json), from source.
+// The modules the apps' device entries (examples/*/main.ts) take from the library manifests (alwayson.json, alwayson-hal.json), from source.
 const LIBRARY = Object.freeze({
 	hal: "../../../hal/moddable/hal.ts",
 	"alwayson-edge": "../../../src/index.ts",
 	"alwayson-gateway": "../../../src/gateway/device.ts",
 });
-const ENTRIES = ["/examples/", "/src/apps/steamsensor/main.ts", "/src/apps/provision/main.ts"];
 
 export async function resolve(specifier, context, nextResolve) {
 	const fake = FAKES[specifier];
 	// Handed on (not short-circuited) so tsx's own resolve sees the .ts file and its load transpiles it.
 	if (fake !== undefined && context.parentURL?.includes("/hal/moddable/")) return nextResolve(new URL(fake, import.meta.url).href, context);
-	if (ENTRIES.some((part) => context.parentURL?.includes(part))) {
+	if (context.parentURL?.includes("/examples/")) {
 		const module = fake ?? LIBRARY[specifier];
 		if (module !== undefined) return nextResolve(new URL(module, import.meta.url).href, context);
 	}

@@ -3,7 +3,7 @@
  * does nothing else: no network, and no secret ever printed. `appKey`: the ThingWorx application key
  * (every app); `httpPassword`: the password of the gateway's local REST interface (examples/gateway).
  *
- *   mcconfig -d -m -p esp32/<board> src/apps/provision/manifest.json appKey="$(cat appkey.txt)"
+ *   mcconfig -d -m -p esp32/<board> examples/provision/manifest.json appKey="$(cat appkey.txt)"
  *
  * then flash the app over it: the Preference (NVS) partition survives an app flash, the provisioning
  * image (which carries the secrets in its mc/config) does not. `<key>=-` deletes that secret; a key not

@@ -12,8 +12,8 @@ import config from "mc/config";
 import Resource from "Resource";
 import Timer from "timer";
 import { Bmp280, DigitalValve, EdgeCounter, FixedLocation, PulseFlowMeter, closeDrivers, createSimulatedDrivers, startSteamSensor } from "steamsensor";
-import type { Hal, LogLevel, TlsOptions } from "../../../hal/hal";
-import type { DigitalClass, DigitalInputClass, DriverSet, I2CClass } from "../../drivers/index";
+import type { Hal, LogLevel, TlsOptions } from "../../hal/hal";
+import type { DigitalClass, DigitalInputClass, DriverSet, I2CClass } from "../../src/drivers/index";
 import { createModdableHal } from "hal";
 
 /** The ECMA-419 IO classes the hardware drivers need: `device.io` on ESP32 builds, absent in the simulator. */
