@@ -16,6 +16,7 @@ import { EdgeClient } from "../src/client/index";
 import { permessageDeflate } from "../src/ws/deflate";
 import { createSteamSensorThing } from "../src/apps/steamsensor/index";
 import { Thing } from "../src/thing/index";
+import { until } from "./until";
 
 const KEY = "bench-" + Math.random().toString(36).slice(2);
 const quick = process.argv.includes("--quick");
@@ -59,17 +60,8 @@ function countingHal(wire: Wire): Hal {
 	};
 }
 
-function until(condition: () => boolean, timeoutMs = 10000): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const end = Date.now() + timeoutMs;
-		const check = () => {
-			if (condition()) resolve();
-			else if (Date.now() > end) reject(new Error("timed out"));
-			else setImmediate(check);
-		};
-		check();
-	});
-}
+/** How long a wait may take before the bench gives up (a hang guard). */
+const WAIT_MS = 10000;
 
 function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,7 +73,7 @@ async function connect(emu: Emulator, thing: Thing, wire: Wire, extra: Partial<C
 		autoPush: false, pingIntervalMs: 0, queueBytes: 65536, backoffBaseMs: 50, backoffCapMs: 400, ...extra,
 	});
 	client.start();
-	await until(() => client.isSynchronized(thing.name));
+	await until(() => client.isSynchronized(thing.name), WAIT_MS);
 	return client;
 }
 
@@ -118,7 +110,7 @@ async function steamSensorPushes(emu: Emulator, deflate: boolean): Promise<void>
 		p[7].set(false, t);
 		const answered = s.pushesAcknowledged + 1;
 		client.push();
-		await until(() => s.pushesAcknowledged >= answered);
+		await until(() => s.pushesAcknowledged >= answered, WAIT_MS);
 	}
 	const seconds = (performance.now() - started) / 1000;
 	const rows = s.rowsAcknowledged - rows0;
@@ -181,7 +173,7 @@ async function reconnects(): Promise<void> {
 	for (let i = 0; i < runs; i++) {
 		await sleep(500);
 		await emu.close();
-		await until(() => client.state === "waiting" || client.state === "connecting");
+		await until(() => client.state === "waiting" || client.state === "connecting", WAIT_MS);
 		await sleep(1000);
 		synced = 0;
 		emu = await startEmulator({ port, appKeys: [KEY], log: null, historySize: 10 });

@@ -27,6 +27,7 @@ import { meterWorker } from "../hal/xs/meter-worker";
 import { xsBundle } from "../test/xs/bundles";
 import { gatewayConfig } from "../src/gateway/config";
 import { EdgeGateway } from "../src/gateway/edge-gateway";
+import { until } from "./until";
 
 const KEY = "bench-" + Math.random().toString(36).slice(2);
 const quick = process.argv.includes("--quick");
@@ -34,17 +35,8 @@ const THINGS = quick ? 200 : 1000;
 const QUEUE_BYTES = 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function until(condition: () => boolean, timeoutMs = 120000): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const end = Date.now() + timeoutMs;
-		const check = () => {
-			if (condition()) resolve();
-			else if (Date.now() > end) reject(new Error("timed out"));
-			else setImmediate(check);
-		};
-		check();
-	});
-}
+/** How long a wait may take before the bench gives up (a hang guard). */
+const WAIT_MS = 120000;
 
 function gateway(platformPort: number, store: string): EdgeGateway {
 	const hal = createNodeHal({ logLevel: "error", logSink: () => {}, storePath: store });
@@ -95,7 +87,7 @@ async function main(): Promise<void> {
 		let gw = gateway(platformPort, store);
 		let port = await gw.start();
 		let base = `http://127.0.0.1:${port}/Thingworx/Things/`;
-		await until(() => gw.client.connected);
+		await until(() => gw.client.connected, WAIT_MS);
 		const names = Array.from({ length: THINGS }, (_, i) => `BenchThing${i}`);
 
 		const heapBefore = heap();
@@ -103,14 +95,14 @@ async function main(): Promise<void> {
 		const t0 = performance.now();
 		await pool(THINGS, 10, (i) => post(base + "LocalEms/Services/AddEdgeThing", { name: names[i], persist: true }));
 		const registered = performance.now() - t0;
-		await until(() => names.every((n) => gw.client.isSynchronized(n)));
+		await until(() => names.every((n) => gw.client.isSynchronized(n)), WAIT_MS);
 		const synced = performance.now() - t0;
 		const binds = gw.client.stats.binds - binds0;
 		console.log(`${THINGS} things registered over REST on a live connection (10 requests at a time):`);
 		console.log(`  ${binds} BIND message(s); all registered in ${registered.toFixed(0)} ms, all synchronized ${synced.toFixed(0)} ms after the first request`);
 
 		await pool(THINGS, 10, (i) => post(base + names[i] + "/Properties/Level", { Level: i }, "PUT"));
-		await until(() => gw.client.stats.rowsAcknowledged >= THINGS);
+		await until(() => gw.client.stats.rowsAcknowledged >= THINGS, WAIT_MS);
 		const heapAfter = heap();
 		console.log(`  memory per registered thing with one property: ${((heapAfter - heapBefore) / THINGS).toFixed(0)} B of JS heap (after a full GC), besides its queue (${QUEUE_BYTES} B, allocated at start for max_things)`);
 
@@ -119,7 +111,7 @@ async function main(): Promise<void> {
 		const t1 = performance.now();
 		port = await gw.start();
 		base = `http://127.0.0.1:${port}/Thingworx/Things/`;
-		await until(() => names.every((n) => gw.client.isSynchronized(n)));
+		await until(() => names.every((n) => gw.client.isSynchronized(n)), WAIT_MS);
 		console.log(`  restarted with ${THINGS} persisted: every thing synchronized ${(performance.now() - t1).toFixed(0)} ms after start (${gw.client.stats.binds} BIND)`);
 
 		const latencies: number[] = [];
@@ -129,7 +121,7 @@ async function main(): Promise<void> {
 			const acked = s.rowsAcknowledged + 1;
 			const start = performance.now();
 			await post(base + "BenchThing0/Properties/Level", { Level: i }, "PUT");
-			await until(() => s.rowsAcknowledged >= acked);
+			await until(() => s.rowsAcknowledged >= acked, WAIT_MS);
 			if (i >= 50) latencies.push(performance.now() - start);
 		}
 		latencies.sort((a, b) => a - b);
@@ -141,7 +133,7 @@ async function main(): Promise<void> {
 		const t2 = performance.now();
 		await pool(total, 10, (i) => post(base + names[i % 10] + "/Properties/Level", { Level: i }, "PUT"));
 		const answered = performance.now() - t2;
-		await until(() => s.rowsAcknowledged - acked0 + s.rowsDropped - dropped0 >= total);
+		await until(() => s.rowsAcknowledged - acked0 + s.rowsDropped - dropped0 >= total, WAIT_MS);
 		const done = performance.now() - t2;
 		const acked = s.rowsAcknowledged - acked0;
 		console.log(`${total} PUTs from 10 clients in parallel over 10 things: ${(total / (answered / 1000)).toFixed(0)} PUTs/s answered, ${(acked / (done / 1000)).toFixed(0)} values/s acknowledged by the platform (${s.rowsDropped - dropped0} dropped from full ${QUEUE_BYTES} B queues)`);
