@@ -13,6 +13,7 @@ function bundle(name, input) {
 		external: (id) => moddableSpecifier.test(id),
 		treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
 		plugins: [
+			terseErrors(),
 			typescript({ tsconfig: "tsconfig.src.json", include: ["src/**/*.ts", "hal/hal.ts"], noEmitOnError: false, compilerOptions: { noEmit: false, sourceMap: true, declaration: false, types: [] } }),
 			// Numeric module constants into their uses: fewer top-level bindings, a shallower stack at load (build/inline-constants.mjs).
 			inlineConstants(),
@@ -31,6 +32,11 @@ function bundle(name, input) {
 			warn(warning);
 		},
 	};
+}
+
+/** src/verbose.ts as false: error sentences and host-only checks are dead code, dropped by tree-shaking. */
+function terseErrors() {
+	return { name: "terse-errors", load: (id) => (id.endsWith("/src/verbose.ts") ? "export const VERBOSE = false;\n" : null) };
 }
 
 export default Object.entries(deviceEntries).map(([name, input]) => bundle(name, input));

@@ -8,6 +8,7 @@ import type { RequestQueue } from "./requestqueue";
 import type { Session } from "./session";
 import type { WebSocketExtension } from "../ws/client";
 import type { BoundEntity } from "./entity";
+import { VERBOSE } from "../verbose";
 
 /** What the client needs of a WebSocket client (src/ws's WebSocketClient has this shape). */
 export interface Transport {
@@ -194,11 +195,11 @@ export interface Settings {
 
 function positive(value: number | undefined, fallback: number, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
 	const v = value === undefined ? fallback : value;
-	if (!(Number.isFinite(v) && v >= min && v <= max)) throw new RangeError(what + " must be between " + min + " and " + max + ", not " + v);
+	if (!(Number.isFinite(v) && v >= min && v <= max)) throw new RangeError(VERBOSE ? what + " must be between " + min + " and " + max + ", not " + v : "range " + what);
 	return v;
 }
 
-/** Every option EdgeClientConfig names: anything else is a typo, refused rather than silently ignored. */
+/** Every option EdgeClientConfig names: anything else is a typo, refused rather than silently ignored (hosts; a device app is type-checked). */
 const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
@@ -230,22 +231,23 @@ export function closestName(name: string, names: readonly string[]): string {
 
 function proxyOptions(proxy: ProxyOptions | undefined): ProxyOptions | undefined {
 	if (proxy === undefined) return undefined;
-	if (typeof proxy.host !== "string" || !proxy.host) throw new TypeError("proxy.host is required");
+	if (typeof proxy.host !== "string" || !proxy.host) throw new TypeError(VERBOSE ? "proxy.host is required" : "required proxy.host");
 	positive(proxy.port, 0, "proxy.port", 1, 65535);
-	if ((proxy.username === undefined) !== (proxy.password === undefined)) throw new TypeError("proxy: give both username and password, or neither");
+	if ((proxy.username === undefined) !== (proxy.password === undefined)) throw new TypeError(VERBOSE ? "proxy: give both username and password, or neither" : "pair proxy.username");
 	return proxy;
 }
 
 export function settings(config: EdgeClientConfig): Settings {
-	for (const name of Object.keys(config)) {
-		if (OPTIONS.indexOf(name) < 0) throw new TypeError("unknown option " + name + " (did you mean " + closestName(name, OPTIONS) + "?)");
-	}
-	if (typeof config.host !== "string" || !config.host) throw new TypeError("host is required");
-	if (typeof config.appKey !== "function") throw new TypeError("appKey must be a function that returns the key");
-	if (!Array.isArray(config.things)) throw new TypeError("things: a list of things is required");
-	if (config.things.length === 0 && config.maxThings === undefined) throw new TypeError("things: at least one thing is required, or maxThings for things added later");
+	if (VERBOSE)
+		for (const name of Object.keys(config)) {
+			if (OPTIONS.indexOf(name) < 0) throw new TypeError("unknown option " + name + " (did you mean " + closestName(name, OPTIONS) + "?)");
+		}
+	if (typeof config.host !== "string" || !config.host) throw new TypeError(VERBOSE ? "host is required" : "required host");
+	if (typeof config.appKey !== "function") throw new TypeError(VERBOSE ? "appKey must be a function that returns the key" : "type appKey");
+	if (!Array.isArray(config.things)) throw new TypeError(VERBOSE ? "things: a list of things is required" : "type things");
+	if (config.things.length === 0 && config.maxThings === undefined) throw new TypeError(VERBOSE ? "things: at least one thing is required, or maxThings for things added later" : "required things");
 	const maxThings = positive(config.maxThings, config.things.length, "maxThings", 1, 65535);
-	if (config.things.length > maxThings) throw new RangeError("things: " + config.things.length + " given, over maxThings " + maxThings);
+	if (config.things.length > maxThings) throw new RangeError(VERBOSE ? "things: " + config.things.length + " given, over maxThings " + maxThings : "range things");
 	const chunkSize = positive(config.chunkSize, 8192, "chunkSize", 256, 0xffff);
 	const maxMessageSize = positive(config.maxMessageSize, 1048576, "maxMessageSize", chunkSize);
 	let dutyOnMs = 0;
