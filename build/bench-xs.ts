@@ -12,10 +12,12 @@
 // The SteamSensor app (the XS budgets in README.md): build/dist/steamsensor.js, unchanged, started by
 // test/xs/suites/app-start.ts on hal/xs against the emulator in this process (loopback, no TLS):
 // - the XS heap after synchronization, after gc(): slots and chunk bytes, I/O buffers included;
-// - per scan cycle in steady state (the virtual clock moved 5 s: the scan sets its values, pushes them,
-//   the emulator answers SUCCESS): slots, chunk bytes and compute, N vs 2N cycles, net of what the
-//   bridge itself costs for the same traffic (test/xs/suites/app-baseline.ts on a bare HAL socket);
-// - the same per platform GET of a property (REST GET with cacheTime -1: the emulator asks the edge);
+// - per scan cycle in steady state as shipped (log level info, pings on at the default interval; the
+//   virtual clock moved 5 s: the scan sets its values, pushes them, the emulator answers SUCCESS; every
+//   11th cycle a ping and its pong): slots, chunk bytes and compute, N vs 2N ping periods, net of what
+//   the bridge itself costs for the same traffic (test/xs/suites/app-baseline.ts on a bare HAL socket);
+// - the same per platform GET of a property (REST GET with cacheTime -1: the emulator asks the edge)
+//   and per platform PUT of a NUMBER and of a BOOLEAN property (REST PUT, forwarded to the edge);
 // - minified and gzipped sizes of the app bundle and of the client without the app (build/size.mjs).
 // --callgrind adds x86 instructions per push (valgrind's callgrind, whole worker process, N vs 2N):
 // the codec's encode alone, and the app's whole scan cycle.
@@ -73,8 +75,18 @@ async function codecRows(binary: string | null): Promise<BenchRow[]> {
 const KEY = "bench-xs-Key-0c5e8a41"; // the emulator's application key, provisioned in the HAL store
 const THING = "SteamSensor";
 const SCAN_MS = 5000;
-const CYCLES = 20; // N of the N / 2N / N runs
-const GETS = 20;
+/** The client's default pingIntervalMs, which the app ships with (checked: one ping per period, counted by the emulator). */
+const PING_MS = 55000;
+/**
+ * Pings are set going this far into a scan period (the clock moves while the connection opens), so a
+ * ping and a scan never share a crank: their answers would arrive in one bridge event or two, by
+ * chance, and the bridge's own cost would vary from run to run.
+ */
+const PING_PHASE_MS = SCAN_MS / 2;
+/** Scan cycles per ping: the unit of the steady-state runs, so that each unit carries the same traffic. */
+const CYCLES_PER_PING = PING_MS / SCAN_MS;
+const PERIODS = 2; // N of the N / 2N / N runs, in ping periods (22 cycles)
+const REQUESTS = 20; // N of the N / 2N / N runs of platform GETs and PUTs
 /** Client settings over the app's defaults (test/xs/suites/app-start.ts StartOptions.client). */
 type StartClient = { pingIntervalMs?: number; chunkSize?: number; queueBytes?: number };
 /** A smaller-buffer configuration to weigh next to the defaults (chunk size 8192, queue 8192). */
@@ -95,7 +107,7 @@ export interface HeapFigure extends Heap {
 }
 
 export interface TrafficCost {
-	/** Per unit (scan cycle or GET), net of the bridge baseline: what the app, the client and the WebSocket did. */
+	/** Per unit (scan cycle, GET or PUT), net of the bridge baseline: what the app, the client and the WebSocket did. */
 	net: { slots: number; chunks: number | null; bytes: number | null; compute: number };
 	/** Per unit, as measured (app + bridge). */
 	gross: UnitCost;
@@ -129,10 +141,16 @@ export interface AppBudget {
 	stack: { idle: number | null; load: number | null; loadStub: number | null; sync: number | null };
 	/** Values one steady-state push carries (the scan's 5 settings; TemperatureLimit and Logfile are set once). */
 	valuesPerPush: number;
-	/** Scan cycles in steady state: StartLogging on (as shipped; its CSV line is at debug, below the shipped level) and off (StopLogging). */
-	/** `timersFired`: timer callbacks per cycle, the app's scan timer included (the client's own wake-ups are the rest). */
-	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; timersFired: number };
+	/**
+	 * Scan cycles in steady state, pings on (as shipped), averaged over a ping period (CYCLES_PER_PING cycles,
+	 * one ping and its pong): StartLogging on (as shipped; its CSV line is at debug, below the shipped level)
+	 * and off (StopLogging). `timersFired`: timer callbacks per cycle, the app's scan timer included (the
+	 * client's own wake-ups are the rest: its pings). `pingMs`: the ping interval measured.
+	 */
+	cycle: { loggingOn: TrafficCost; loggingOff: TrafficCost; scanCrankCompute: number; timersFired: number; pingMs: number };
 	platformGet: TrafficCost;
+	/** Platform PUTs through the client: a NUMBER (TemperatureLimit) and a BOOLEAN (FaultStatus), each decoded, set and answered. */
+	platformPut: { number: TrafficCost; boolean: TrafficCost };
 	callgrind?: { encodePerPush: number | string; cyclePerPush: number | string; budget: number; build: string };
 	/** Per device bundle: XS bytecode (.xsb bytes, build/xsb-size.mjs; null without a C compiler), minified and gzipped bytes. */
 	sizes: Record<string, { bytecode: number | null; minified: number; gzip: number }>;
@@ -171,6 +189,23 @@ async function settle(bridge: XsHalBridge, dataEvents: number): Promise<void> {
 	await bridge.idle();
 }
 
+/**
+ * Moves the clock `ms` (the timers due fire in that crank); when the crank wrote, waits for the
+ * peer's one answer (a push's SUCCESS, a ping's pong). The crank's compute.
+ */
+async function step(bridge: XsHalBridge, ms: number): Promise<Exchange & { compute: number }> {
+	const { writes, dataEvents, bytesFromXs, bytesToXs } = bridge.counts;
+	const { meters } = await bridge.advance(ms);
+	await settle(bridge, bridge.counts.writes > writes ? dataEvents + 1 : dataEvents);
+	return { compute: meters.compute, out: bridge.counts.bytesFromXs - bytesFromXs, in: bridge.counts.bytesToXs - bytesToXs };
+}
+
+/** Bytes a step wrote to the peer and got back. */
+interface Exchange {
+	out: number;
+	in: number;
+}
+
 /** Runs `unit` N, 2N, N times (after a warm-up) between gc()s; `unit` may span many cranks. */
 async function perUnit(bridge: XsHalBridge, unit: () => Promise<void>, n: number): Promise<{ cost: UnitCost; traffic: TrafficCost["traffic"] }> {
 	const worker = bridge.worker;
@@ -207,6 +242,8 @@ class AppSession {
 	readonly bridge: XsHalBridge;
 	/** The text of the module "steamsensor". */
 	#app: string;
+	/** What every scan step (push, SUCCESS) and every ping step with a ping (ping, pong) exchanged: the baseline replays them. */
+	readonly exchanges: { push: Exchange | null; ping: Exchange | null } = { push: null, ping: null };
 
 	private constructor(emu: Emulator, bridge: XsHalBridge, app: string) {
 		this.emu = emu;
@@ -229,9 +266,16 @@ class AppSession {
 		await this.bridge.worker.evaluate("bundles.app.createHal()");
 	}
 
-	/** Starts the app and resolves once it is synchronized and its first push is answered. */
+	/**
+	 * Starts the app and resolves once it is synchronized and its first push is answered. The clock
+	 * moves PING_PHASE_MS in a crank queued with the start, before the connection can open: the scan
+	 * timer starts at 0, the WebSocket's ping timer at PING_PHASE_MS.
+	 */
 	async start(client: StartClient = {}): Promise<void> {
-		await this.bridge.worker.evaluate(`bundles.app.start(${JSON.stringify({ host: "127.0.0.1", port: this.emu.port, seed: 7, client })})`);
+		const started = this.bridge.worker.evaluate(`bundles.app.start(${JSON.stringify({ host: "127.0.0.1", port: this.emu.port, seed: 7, client })})`);
+		const shifted = this.bridge.advance(PING_PHASE_MS);
+		await started;
+		await shifted;
 		await this.bridge.waitForLog("app: synchronized SteamSensor", 10000);
 		await this.until("the first push answered", async () => (await this.stats()).pushesAcknowledged >= 1);
 		await settle(this.bridge, 0);
@@ -243,22 +287,48 @@ class AppSession {
 		if (put.status !== 200) throw new Error(`PUT TemperatureLimit: ${put.status}`);
 		const service = await this.rest("POST", `/Things/${THING}/Services/${logging ? "StartLogging" : "StopLogging"}`, {});
 		if (service.status !== 200) throw new Error(`logging: ${service.status}`);
-		await this.cycle(); // the new limit pushed back: one longer push, outside the runs
-		await this.cycle();
+		await this.cycle(false); // the new limit pushed back: one longer push, outside the runs
+		await this.cycle(false);
 	}
 
-	/** One scan cycle: 5 s of virtual time (one scan, its push), the SUCCESS answered. */
-	async cycle(): Promise<number> {
-		const data = this.bridge.counts.dataEvents;
-		const { meters } = await this.bridge.advance(SCAN_MS);
-		await settle(this.bridge, data + 1);
-		return meters.compute;
+	/**
+	 * One scan cycle, 5 s of virtual time in two steps: to the scan (its push, the SUCCESS answered), then
+	 * to PING_PHASE_MS past it (a ping when one is due, its pong answered). The scan crank's compute.
+	 * `record`: the exchanges are those of the steady state (see `exchanges`).
+	 */
+	async cycle(record = true): Promise<number> {
+		const scan = await step(this.bridge, SCAN_MS - PING_PHASE_MS);
+		if (record) this.#record("push", scan);
+		const ping = await step(this.bridge, PING_PHASE_MS);
+		if (record && ping.out > 0) this.#record("ping", ping);
+		return scan.compute;
+	}
+
+	/** Keeps the first exchange of a kind; a later one of other sizes would make the baseline unfair. */
+	#record(kind: "push" | "ping", exchange: Exchange): void {
+		const seen = this.exchanges[kind];
+		if (seen === null) this.exchanges[kind] = { out: exchange.out, in: exchange.in };
+		else if (seen.out !== exchange.out || seen.in !== exchange.in) {
+			throw new Error(`a ${kind} exchanged ${exchange.out} B out / ${exchange.in} B in, an earlier one ${seen.out} / ${seen.in}: no fair baseline`);
+		}
+	}
+
+	/** One ping period of scan cycles (the unit of the steady-state runs). */
+	async pingPeriod(): Promise<void> {
+		for (let i = 0; i < CYCLES_PER_PING; i++) await this.cycle();
 	}
 
 	/** A platform GET of Temperature, triggered by a REST read (the binding's cacheTime -1 sends every read to the edge). */
 	async platformGet(): Promise<void> {
 		const response = await this.rest("GET", `/Things/${THING}/Properties/Temperature`);
 		if (response.status !== 200) throw new Error(`REST GET Temperature: ${response.status}`);
+		await settle(this.bridge, 0);
+	}
+
+	/** A platform PUT of `name`, triggered by a REST write (forwarded to the edge, which sets it and answers). */
+	async platformPut(name: string, value: number | boolean): Promise<void> {
+		const response = await this.rest("PUT", `/Things/${THING}/Properties/${name}`, { [name]: value });
+		if (response.status !== 200) throw new Error(`REST PUT ${name}: ${response.status}`);
 		await settle(this.bridge, 0);
 	}
 
@@ -305,12 +375,12 @@ class AppSession {
 	}
 }
 
-/** A TCP peer for the baseline: answers every `push` bytes with `answer` bytes, or sends `request` bytes and waits for `reply` bytes. */
+/** A TCP peer for the baseline: answers what it receives by its size (a push, a ping), or sends `request` bytes and waits for `reply` bytes. */
 class BaselinePeer {
 	readonly server: net.Server;
 	#socket: net.Socket | null = null;
-	#push = 0;
-	#answer = Buffer.alloc(0);
+	/** Bytes received -> bytes to answer with. */
+	#answers = new Map<number, Buffer>();
 	#pending = 0;
 	#reply = 0;
 	#received = 0;
@@ -330,7 +400,11 @@ class BaselinePeer {
 					}
 					return;
 				}
-				for (this.#pending += bytes.length; this.#pending >= this.#push; this.#pending -= this.#push) socket.write(this.#answer);
+				this.#pending += bytes.length;
+				const answer = this.#answers.get(this.#pending);
+				if (answer === undefined) return;
+				this.#pending = 0;
+				socket.write(answer);
 			});
 		});
 	}
@@ -340,9 +414,9 @@ class BaselinePeer {
 		return (this.server.address() as net.AddressInfo).port;
 	}
 
-	answerPushes(push: number, answer: number): void {
-		this.#push = push;
-		this.#answer = Buffer.alloc(answer);
+	/** Answers every `exchange.out` bytes received with `exchange.in` bytes (the device's steps never overlap). */
+	answer(exchange: Exchange): void {
+		this.#answers.set(exchange.out, Buffer.alloc(exchange.in));
 	}
 
 	/** Sends `request` bytes; resolves when `reply` bytes came back. */
@@ -360,12 +434,23 @@ class BaselinePeer {
 	}
 }
 
-/** What the bridge alone costs for the app's traffic: per scan cycle and per platform GET. */
-async function bridgeBaseline(binary: string | undefined, cycle: TrafficCost["traffic"], get: TrafficCost["traffic"]): Promise<{ cycle: UnitCost; get: UnitCost }> {
-	for (const [what, t] of [["cycle", cycle], ["GET", get]] as const) {
-		if (!Number.isInteger(t.bytesOut) || !Number.isInteger(t.bytesIn) || t.dataEvents !== 1) {
-			throw new Error(`the app's ${what} traffic is not the same in every unit (${JSON.stringify(t)}): no fair baseline`);
-		}
+/** Per-unit traffic crossed the bridge the same way in the app's runs and the baseline's. */
+function sameTraffic(what: string, app: TrafficCost["traffic"], base: TrafficCost["traffic"]): void {
+	if (app.events !== base.events || app.dataEvents !== base.dataEvents || app.requests !== base.requests || app.bytesOut !== base.bytesOut || app.bytesIn !== base.bytesIn) {
+		throw new Error(`baseline ${what} crossed the bridge differently: app ${JSON.stringify(app)}, baseline ${JSON.stringify(base)}`);
+	}
+}
+
+/**
+ * What the bridge alone costs for the app's traffic: per ping period of scan cycles (the pushes and
+ * the ping as `exchanges` recorded them, on the same clock steps) and per platform request (`requests`:
+ * each one's traffic per unit, from the app's runs).
+ */
+async function bridgeBaseline(binary: string | undefined, exchanges: AppSession["exchanges"], period: TrafficCost["traffic"], requests: ReadonlyArray<TrafficCost["traffic"]>): Promise<{ period: UnitCost; requests: UnitCost[] }> {
+	const { push, ping } = exchanges;
+	if (push === null || ping === null) throw new Error(`no ${push === null ? "push" : "ping"} in the app's runs: no baseline`);
+	for (const t of requests) {
+		if (!Number.isInteger(t.bytesOut) || !Number.isInteger(t.bytesIn) || t.dataEvents !== 1) throw new Error(`a platform request's traffic is not the same in every unit (${JSON.stringify(t)}): no fair baseline`);
 	}
 	const peer = new BaselinePeer();
 	const port = await peer.listen();
@@ -374,25 +459,30 @@ async function bridgeBaseline(binary: string | undefined, cycle: TrafficCost["tr
 		await bridge.loadBundle({ name: "baseline", source: await xsBundle("xs-app-baseline") });
 		await bridge.worker.evaluate(`bundles.baseline.open(${port})`);
 		await bridge.waitForLog("baseline open");
-		peer.answerPushes(cycle.bytesOut, cycle.bytesIn);
-		await bridge.worker.evaluate(`bundles.baseline.scans(${cycle.bytesOut}, ${SCAN_MS})`);
-		const scan = async () => {
-			const data = bridge.counts.dataEvents;
-			await bridge.advance(SCAN_MS);
-			await settle(bridge, data + 1);
-		};
-		const cycleCost = await perUnit(bridge, scan, CYCLES);
-		await bridge.worker.evaluate(`bundles.baseline.answers(${get.bytesIn}, ${get.bytesOut})`);
-		const getCost = await perUnit(bridge, async () => {
-			await peer.ask(get.bytesIn, get.bytesOut);
-			await settle(bridge, 0);
-		}, GETS);
-		for (const [what, app, base] of [["cycle", cycle, cycleCost.traffic], ["GET", get, getCost.traffic]] as const) {
-			if (app.events !== base.events || app.requests !== base.requests || app.bytesOut !== base.bytesOut || app.bytesIn !== base.bytesIn) {
-				throw new Error(`baseline ${what} crossed the bridge differently: app ${JSON.stringify(app)}, baseline ${JSON.stringify(base)}`);
+		peer.answer(push);
+		peer.answer(ping);
+		// The app's timers: the scan from 0, the ping from PING_PHASE_MS; then the same steps as AppSession.cycle.
+		await bridge.worker.evaluate(`bundles.baseline.every(${push.out}, ${SCAN_MS})`);
+		await bridge.advance(PING_PHASE_MS);
+		await bridge.worker.evaluate(`bundles.baseline.every(${ping.out}, ${PING_MS})`);
+		const periodCost = await perUnit(bridge, async () => {
+			for (let i = 0; i < CYCLES_PER_PING; i++) {
+				await step(bridge, SCAN_MS - PING_PHASE_MS);
+				await step(bridge, PING_PHASE_MS);
 			}
+		}, PERIODS);
+		sameTraffic("ping period", period, periodCost.traffic);
+		const costs: UnitCost[] = [];
+		for (const t of requests) {
+			await bridge.worker.evaluate(`bundles.baseline.answers(${t.bytesIn}, ${t.bytesOut})`);
+			const cost = await perUnit(bridge, async () => {
+				await peer.ask(t.bytesIn, t.bytesOut);
+				await settle(bridge, 0);
+			}, REQUESTS);
+			sameTraffic("platform request", t, cost.traffic);
+			costs.push(cost.cost);
 		}
-		return { cycle: cycleCost.cost, get: getCost.cost };
+		return { period: periodCost.cost, requests: costs };
 	} finally {
 		await bridge.close();
 		await peer.close();
@@ -435,42 +525,68 @@ async function stubLoadStack(binary: string | undefined): Promise<number | null>
 }
 
 /**
- * Steady state and platform GETs, as shipped (hal/xs logging at info, the manifest's level) but with
- * WebSocket pings off, so that every cycle carries the same traffic for the bridge baseline; a ping
- * allocates nothing either (its pong deadline is a kept timer: test/ws/allocation.test.ts).
+ * Steady state, platform GETs and PUTs, as shipped: hal/xs logging at info (the manifest's level),
+ * WebSocket pings on at the client's default interval. The steady-state unit is a ping period
+ * (CYCLES_PER_PING scan cycles, one ping and its pong), so that every unit carries the same traffic
+ * for the bridge baseline; figures are per cycle.
  */
-export async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "valuesPerPush">> {
+export async function measureTraffic(binary: string | undefined, app: string): Promise<Pick<AppBudget, "cycle" | "platformGet" | "platformPut" | "valuesPerPush">> {
 	const session = await AppSession.open({ name: "steady", binary }, app);
-	let on, off, get, scanCrankCompute, timersFired, valuesPerPush;
+	let on, off, get, putNumber, putBoolean, scanCrankCompute, timersFired, valuesPerPush;
 	try {
 		await session.load();
-		await session.start({ pingIntervalMs: 0 });
+		await session.start();
 		await session.steady(true);
-		on = await perUnit(session.bridge, () => session.cycle().then(() => {}), CYCLES);
+		on = await perUnit(session.bridge, () => session.pingPeriod(), PERIODS);
 		await session.steady(false);
 		const before = await session.stats();
-		off = await perUnit(session.bridge, () => session.cycle().then(() => {}), CYCLES);
+		const pings = session.emu.counters().pings;
+		off = await perUnit(session.bridge, () => session.pingPeriod(), PERIODS);
 		const after = await session.stats();
-		if (after.pushesAcknowledged - before.pushesAcknowledged !== 5 * CYCLES || after.pushFailures !== 0) {
+		const cycles = 5 * PERIODS * CYCLES_PER_PING; // warm-up, N, 2N, N
+		if (after.pushesAcknowledged - before.pushesAcknowledged !== cycles || after.pushFailures !== 0) {
 			throw new Error(`not every cycle pushed once and was answered: ${JSON.stringify({ before, after })}`);
 		}
-		valuesPerPush = (after.rowsAcknowledged - before.rowsAcknowledged) / (5 * CYCLES);
-		timersFired = (after.timersFired - before.timersFired) / (5 * CYCLES);
+		if (session.emu.counters().pings - pings !== 5 * PERIODS) {
+			throw new Error(`${session.emu.counters().pings - pings} pings in ${5 * PERIODS} periods of ${PING_MS} ms: the client's default pingIntervalMs is not ${PING_MS}`);
+		}
+		valuesPerPush = (after.rowsAcknowledged - before.rowsAcknowledged) / cycles;
+		timersFired = (after.timersFired - before.timersFired) / cycles;
 		// The scan's own crank (scan, push out).
 		scanCrankCompute = await session.cycle();
 		await session.readsFromEdge();
 		const asked = session.emu.counters().requestsToEdge;
-		get = await perUnit(session.bridge, () => session.platformGet(), GETS);
-		if (session.emu.counters().requestsToEdge - asked !== 5 * GETS) throw new Error("not every REST GET reached the edge");
+		get = await perUnit(session.bridge, () => session.platformGet(), REQUESTS);
+		putNumber = await perUnit(session.bridge, () => session.platformPut("TemperatureLimit", 1000), REQUESTS);
+		putBoolean = await perUnit(session.bridge, () => session.platformPut("FaultStatus", false), REQUESTS);
+		if (session.emu.counters().requestsToEdge - asked !== 3 * 5 * REQUESTS) throw new Error("not every REST GET and PUT reached the edge");
 	} finally {
 		await session.close();
 	}
-	const baseline = await bridgeBaseline(binary, off.traffic, get.traffic);
+	const requests = [get, putNumber, putBoolean];
+	const baseline = await bridgeBaseline(binary, session.exchanges, off.traffic, requests.map((r) => r.traffic));
 	const traffic = (measured: typeof off, bridge: UnitCost): TrafficCost => ({ net: netOf(measured.cost, bridge), gross: measured.cost, bridge, traffic: measured.traffic });
+	const perCycle = (measured: typeof off): TrafficCost => scaled(traffic(measured, baseline.period), 1 / CYCLES_PER_PING);
 	return {
 		valuesPerPush,
-		cycle: { loggingOn: traffic(on, baseline.cycle), loggingOff: traffic(off, baseline.cycle), scanCrankCompute, timersFired },
-		platformGet: traffic(get, baseline.get),
+		cycle: { loggingOn: perCycle(on), loggingOff: perCycle(off), scanCrankCompute, timersFired, pingMs: PING_MS },
+		platformGet: traffic(get, baseline.requests[0]!),
+		platformPut: { number: traffic(putNumber, baseline.requests[1]!), boolean: traffic(putBoolean, baseline.requests[2]!) },
+	};
+}
+
+/** A ping period's cost as per-cycle figures (every count times `factor`). */
+function scaled(c: TrafficCost, factor: number): TrafficCost {
+	const unit = (u: UnitCost): UnitCost => ({
+		...u, compute: u.compute * factor, ns: u.ns * factor, allocate: u.allocate * factor, slots: u.slots * factor,
+		chunks: u.chunks === null ? null : u.chunks * factor, bytes: u.bytes === null ? null : u.bytes * factor,
+	});
+	const t = c.traffic;
+	return {
+		net: { slots: c.net.slots * factor, chunks: c.net.chunks === null ? null : c.net.chunks * factor, bytes: c.net.bytes === null ? null : c.net.bytes * factor, compute: c.net.compute * factor },
+		gross: unit(c.gross),
+		bridge: unit(c.bridge),
+		traffic: { events: t.events * factor, dataEvents: t.dataEvents * factor, requests: t.requests * factor, bytesOut: t.bytesOut * factor, bytesIn: t.bytesIn * factor },
 	};
 }
 
@@ -600,12 +716,14 @@ export function appRows(b: AppBudget): BenchRow[] {
 		row("  same, chunkSize 2048, queueBytes 2048", `${heapText(b.heap.smallBuffers)}; ${verdict((b.heap.smallBuffers.esp32Bytes ?? Infinity) <= b.heap.budget)} (ESP32 est.)`),
 		row("  modules (code + module objects)", `${heapText(b.heap.modules)} (flash on a device; not budgeted)`),
 		row("  hal/xs bridge HAL (harness only)", heapText(b.heap.hal)),
-		row(`alloc per cycle (${b.valuesPerPush} values), as shipped`, `${allocationText(c.loggingOn, "cycle")}; ${zero(c.loggingOn)} (log level info, StartLogging on: its CSV line is at debug)`),
+		row(`alloc per cycle (${b.valuesPerPush} values), as shipped`, `${allocationText(c.loggingOn, "cycle")}; ${zero(c.loggingOn)} (log level info, StartLogging on: its CSV line is at debug; pings every ${num(c.pingMs / 1000)} s: averaged over ${num(c.pingMs / SCAN_MS)} cycles with one ping and its pong)`),
 		row("alloc per cycle, StopLogging", `${allocationText(c.loggingOff, "cycle")}; ${zero(c.loggingOff)}`),
-		row("compute per cycle (push), StopLogging", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): scan, push and SUCCESS (${int(c.loggingOff.net.compute / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
-		row("timer wake-ups per cycle", `${num(c.timersFired)} (the app's scan timer is 1; the client's own: ${num(c.timersFired - 1)}, ${num(12 * (c.timersFired - 1))} per minute; pings off)`),
-		row("compute per cycle, as shipped", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)})`),
-		row("platform GET (decode + answer)", `compute ${int(b.platformGet.net.compute)} net (gross ${int(b.platformGet.gross.compute)}); ${allocationText(b.platformGet, "GET")}`),
+		row("compute per cycle (push), StopLogging", `${int(c.loggingOff.net.compute)} net of the bridge (gross ${int(c.loggingOff.gross.compute)}, bridge ${int(c.loggingOff.bridge.compute)}): scan, push and SUCCESS, the ping's share (${int(c.loggingOff.net.compute / b.valuesPerPush)} per value); the scan's crank ${int(c.scanCrankCompute)}`),
+		row("timer wake-ups per cycle", `${num(c.timersFired)}, ${num((60000 / SCAN_MS) * c.timersFired)} per minute (the app's scan timer: 1 per cycle; the client's own: ${num(c.timersFired - 1)} per cycle, ${num((60000 / SCAN_MS) * (c.timersFired - 1))} per minute: its pings, every ${num(c.pingMs / 1000)} s)`),
+		row("compute per cycle, as shipped", `${int(c.loggingOn.net.compute)} net of the bridge (gross ${int(c.loggingOn.gross.compute)}; pings on)`),
+		row("platform GET (decode + answer)", `compute ${int(b.platformGet.net.compute)} net (gross ${int(b.platformGet.gross.compute)}); ${allocationText(b.platformGet, "GET")}; ${zero(b.platformGet)}`),
+		row("platform PUT, NUMBER (decode, set, answer)", `compute ${int(b.platformPut.number.net.compute)} net (gross ${int(b.platformPut.number.gross.compute)}); ${allocationText(b.platformPut.number, "PUT")}; ${zero(b.platformPut.number)} (TemperatureLimit)`),
+		row("platform PUT, BOOLEAN", `compute ${int(b.platformPut.boolean.net.compute)} net (gross ${int(b.platformPut.boolean.gross.compute)}); ${allocationText(b.platformPut.boolean, "PUT")}; ${zero(b.platformPut.boolean)} (FaultStatus)`),
 	];
 	const st = b.stack;
 	if (st.load !== null && st.loadStub !== null && st.idle !== null && st.sync !== null) {

@@ -170,13 +170,22 @@ test("XS: no errors in the device or the bridge, and the key never reaches a log
 
 // The shipped (minified) bundle, not the sources: a minifier can add allocation the sources do not have
 // (terser's reduce_vars once turned single-use functions into per-call closures: 11 slots a property set).
-test("XS: the shipped bundle allocates nothing per scan-and-push cycle or per platform GET, net of the bridge", async (t) => {
+// As shipped: log level info, WebSocket pings on at the client's default interval (a cycle's figure is a
+// ping period's, one ping and its pong, divided by its cycles), the app's default configuration.
+test("XS: the shipped bundle, as shipped, allocates nothing per scan-and-push cycle (pings on) or per platform GET and PUT, net of the bridge", async (t) => {
 	const { measureTraffic } = await import("../../build/bench-xs");
 	const { meterWorker, meterWorkerProblem } = await import("../../hal/xs/meter-worker");
 	const binary = meterWorker();
 	if (!binary) t.diagnostic(`chunk bytes not measured: ${meterWorkerProblem()}`);
-	const { cycle, platformGet } = await measureTraffic(binary ?? undefined, deviceBundle("steamsensor"));
-	for (const [what, cost] of [["scan-and-push cycle as shipped (log level info, StartLogging on)", cycle.loggingOn.net], ["scan-and-push cycle, StopLogging", cycle.loggingOff.net], ["platform GET", platformGet.net]] as const) {
+	const { cycle, platformGet, platformPut } = await measureTraffic(binary ?? undefined, deviceBundle("steamsensor"));
+	assert.ok(cycle.timersFired > 1, "the client's pings woke the device within the runs");
+	for (const [what, cost] of [
+		["scan-and-push cycle as shipped (log level info, StartLogging on, pings on)", cycle.loggingOn.net],
+		["scan-and-push cycle, StopLogging", cycle.loggingOff.net],
+		["platform GET", platformGet.net],
+		["platform PUT of a NUMBER", platformPut.number.net],
+		["platform PUT of a BOOLEAN", platformPut.boolean.net],
+	] as const) {
 		assert.equal(cost.slots, 0, `slots allocated per ${what}`);
 		if (cost.chunks !== null) assert.equal(cost.chunks, 0, `chunk bytes allocated per ${what}`);
 	}
