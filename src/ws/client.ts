@@ -4,6 +4,7 @@ import { CLOSE, ERROR, FrameReader, MESSAGE, PING, PONG } from "./frame-reader";
 import { frameHeaderSize, FrameWriter } from "./frame-writer";
 import { Handshake } from "./handshake";
 import { Utf8Validator } from "./utf8";
+import { VERBOSE } from "../verbose";
 
 /**
  * A per-message extension made for one connection: permessage-deflate (src/ws/deflate.ts) on hosts.
@@ -174,8 +175,8 @@ export class WebSocketClient {
 		const maxMessage = setting("maxMessageSize", options.maxMessageSize, maxFrame, 1);
 		const tx = options.txBuffer ?? new Uint8Array(setting("txBufferSize", options.txBufferSize, txBufferSize(maxFrame), 7));
 		const rx = options.rxBuffer ?? new Uint8Array(rxBufferSize(maxMessage));
-		if (tx.length < 7) throw new WebSocketError("usage", `txBuffer must hold at least 7 bytes, not ${tx.length}`);
-		if (rx.length < maxMessage) throw new WebSocketError("usage", `rxBuffer of ${rx.length} bytes cannot hold maxMessageSize ${maxMessage}`);
+		if (tx.length < 7) throw new WebSocketError("usage", VERBOSE ? `txBuffer must hold at least 7 bytes, not ${tx.length}` : "txBuffer");
+		if (rx.length < maxMessage) throw new WebSocketError("usage", VERBOSE ? `rxBuffer of ${rx.length} bytes cannot hold maxMessageSize ${maxMessage}` : "rxBuffer");
 		this.#hal = hal;
 		this.#host = options.host;
 		this.#port = setting("port", options.port, secure ? 443 : 80, 1, 65535);
@@ -192,7 +193,7 @@ export class WebSocketClient {
 		this.#reader = new FrameReader(maxFrame, maxMessage, rx);
 		const offer = this.#extension === null ? null : this.#extension.offer;
 		const handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], offer, rx);
-		if (handshake.requestLength > tx.length) throw new WebSocketError("usage", `the upgrade request needs ${handshake.requestLength} bytes, txBufferSize is ${tx.length}`);
+		if (handshake.requestLength > tx.length) throw new WebSocketError("usage", VERBOSE ? `the upgrade request needs ${handshake.requestLength} bytes, txBufferSize is ${tx.length}` : "txBuffer");
 		this.#handshake = handshake;
 		this.#writer = new FrameWriter(hal);
 		this.#tx = tx;
@@ -211,7 +212,7 @@ export class WebSocketClient {
 
 	/** Connects and upgrades; once per client. */
 	open(): void {
-		if (this.#state !== IDLE) throw new WebSocketError("state", "open() may be called only once");
+		if (this.#state !== IDLE) throw new WebSocketError("state", VERBOSE ? "open() may be called only once" : "open");
 		this.#state = CONNECTING;
 		const socket = this.#hal.createSocket();
 		socket.onConnect = this.#onConnect;
@@ -233,10 +234,10 @@ export class WebSocketClient {
 	 */
 	beginMessage(capacity: number): number {
 		if (this.#state !== OPEN) throw this.stateError("beginMessage()");
-		if (!(Number.isInteger(capacity) && capacity >= 0)) throw new WebSocketError("usage", `beginMessage(): capacity ${capacity} is not a length`);
+		if (!(Number.isInteger(capacity) && capacity >= 0)) throw new WebSocketError("usage", VERBOSE ? `beginMessage(): capacity ${capacity} is not a length` : "capacity");
 		const payload = frameHeaderSize(capacity);
 		if (capacity > this.#maxFrame || payload + capacity > this.#tx.length) {
-			throw new WebSocketError("too-big", `a message of ${capacity} bytes does not fit one frame of the TX buffer (maxFrameSize ${this.#maxFrame}, txBufferSize ${this.#tx.length})`, TOO_BIG);
+			throw new WebSocketError("too-big", VERBOSE ? `a message of ${capacity} bytes does not fit one frame of the TX buffer (maxFrameSize ${this.#maxFrame}, txBufferSize ${this.#tx.length})` : "capacity", TOO_BIG);
 		}
 		if (!this.claimTx()) return -1;
 		this.#payload = payload;
@@ -253,8 +254,8 @@ export class WebSocketClient {
 	commitMessage(length: number, binary = true): void {
 		if (this.#state !== OPEN) throw this.stateError("commitMessage()");
 		const payload = this.#payload;
-		if (payload < 0) throw new WebSocketError("usage", "commitMessage() without beginMessage()");
-		if (!(Number.isInteger(length) && length >= 0 && length <= this.#capacity)) throw new WebSocketError("usage", `commitMessage(): length ${length} is over the ${this.#capacity} bytes begun`);
+		if (payload < 0) throw new WebSocketError("usage", VERBOSE ? "commitMessage() without beginMessage()" : "commit");
+		if (!(Number.isInteger(length) && length >= 0 && length <= this.#capacity)) throw new WebSocketError("usage", VERBOSE ? `commitMessage(): length ${length} is over the ${this.#capacity} bytes begun` : "length");
 		if (!binary && !this.isText(this.#tx, payload, payload + length)) throw notUtf8("commitMessage()");
 		this.#payload = -1;
 		if (this.#extension !== null && this.#extension.active) {
@@ -304,7 +305,7 @@ export class WebSocketClient {
 
 	/** The "state" error for a call made while not open; `what` names the call. */
 	stateError(what: string): WebSocketError {
-		return new WebSocketError("state", what + (this.#state < OPEN ? " before the connection is open" : " after the connection began to close"));
+		return new WebSocketError("state", VERBOSE ? what + (this.#state < OPEN ? " before the connection is open" : " after the connection began to close") : what);
 	}
 
 	/** False (onWritable follows) while the TX buffer is still leaving; else it is the caller's from 0. */
@@ -340,10 +341,10 @@ export class WebSocketClient {
 	 * closeTimeoutMs. Before the connection is open it aborts at once. Ignored once closing.
 	 */
 	close(code: number = NORMAL, reason = ""): void {
-		if (!isValidCloseCode(code)) throw new WebSocketError("usage", `close code ${code} may not be sent`);
+		if (!isValidCloseCode(code)) throw new WebSocketError("usage", VERBOSE ? `close code ${code} may not be sent` : "code");
 		if (this.#state >= CLOSING) return;
 		const written = this.#hal.utf8EncodeInto(reason, this.#control, CLOSE_PAYLOAD + 2);
-		if (written < 0) throw new WebSocketError("usage", "close reason is longer than 123 UTF-8 bytes");
+		if (written < 0) throw new WebSocketError("usage", VERBOSE ? "close reason is longer than 123 UTF-8 bytes" : "reason");
 		if (this.#state < OPEN) {
 			this.finish(ABNORMAL, "", null);
 			return;
@@ -415,7 +416,7 @@ export class WebSocketClient {
 		if (this.#state !== OPEN) return;
 		const since = this.#receivingSince;
 		if (since >= 0 && this.#hal.ticks() - since >= this.#messageTimeoutMs) {
-			this.fail(new WebSocketError("timeout", "a message left unfinished for over " + this.#messageTimeoutMs + " ms", POLICY_VIOLATION));
+			this.fail(new WebSocketError("timeout", VERBOSE ? "a message left unfinished for over " + this.#messageTimeoutMs + " ms" : "message", POLICY_VIOLATION));
 			return;
 		}
 		if (this.#deadlineArmed) return;
@@ -657,6 +658,6 @@ export class WebSocketClient {
 /** An integer option, `fallback` when absent. */
 function setting(name: string, value: number | undefined, fallback: number, minimum: number, maximum = 0x7fffffff): number {
 	if (value === undefined) return fallback;
-	if (!Number.isInteger(value) || value < minimum || value > maximum) throw new WebSocketError("usage", `${name} must be an integer from ${minimum} to ${maximum}, not ${value}`);
+	if (!Number.isInteger(value) || value < minimum || value > maximum) throw new WebSocketError("usage", VERBOSE ? `${name} must be an integer from ${minimum} to ${maximum}, not ${value}` : "range " + name);
 	return value;
 }

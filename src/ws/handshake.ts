@@ -1,5 +1,6 @@
 import type { Hal } from "../../hal/hal";
 import { WebSocketError } from "./error";
+import { VERBOSE } from "../verbose";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** The largest response header block accepted. */
@@ -33,13 +34,13 @@ export class Handshake {
 
 	/** Throws a "usage" WebSocketError for a path or header that cannot go into a request. */
 	constructor(hal: Hal, host: string, port: number, secure: boolean, path: string, headers: ReadonlyArray<readonly [string, string]>, offer: string | null, block: Uint8Array) {
-		if (!PATH.test(path)) throw new WebSocketError("usage", `path "${path}" must start with "/" and hold printable ASCII only`);
-		if (!HOST.test(host)) throw new WebSocketError("usage", "host must be printable ASCII (punycode for international names)");
+		if (!PATH.test(path)) throw new WebSocketError("usage", VERBOSE ? `path "${path}" must start with "/" and hold printable ASCII only` : "path");
+		if (!HOST.test(host)) throw new WebSocketError("usage", VERBOSE ? "host must be printable ASCII (punycode for international names)" : "host");
 		let extra = "";
 		for (let i = 0; i < headers.length; i++) {
 			const [name, value] = headers[i];
-			if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw new WebSocketError("usage", `header "${name}" is not a valid HTTP header line`);
-			if (RESERVED.indexOf(name.toLowerCase()) >= 0) throw new WebSocketError("usage", `header "${name}" is written by the handshake itself`);
+			if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw new WebSocketError("usage", VERBOSE ? `header "${name}" is not a valid HTTP header line` : "header " + name);
+			if (RESERVED.indexOf(name.toLowerCase()) >= 0) throw new WebSocketError("usage", VERBOSE ? `header "${name}" is written by the handshake itself` : "header " + name);
 			extra += `${name}: ${value}\r\n`;
 		}
 		if (offer !== null) extra += `Sec-WebSocket-Extensions: ${offer}\r\n`;
@@ -81,7 +82,7 @@ export class Handshake {
 		let length = this.#length;
 		let terminator = this.#terminator;
 		for (let i = start; i < end; i++) {
-			if (length === this.#limit) throw new WebSocketError("handshake-header", `response header block exceeds ${this.#limit} bytes`);
+			if (length === this.#limit) throw new WebSocketError("handshake-header", VERBOSE ? `response header block exceeds ${this.#limit} bytes` : "size");
 			const b = bytes[i];
 			block[length++] = b;
 			if (b === 13) terminator = terminator === 2 ? 3 : 1;
@@ -96,14 +97,14 @@ export class Handshake {
 	private check(length: number, next: number): number {
 		const lines = latin1(this.#block, length).split("\r\n");
 		const status = /^HTTP\/1\.\d (\d\d\d)(?: |$)/.exec(lines[0]);
-		if (status === null || status[1] !== "101") throw new WebSocketError("handshake-status", `server answered "${printable(lines[0])}" instead of 101 Switching Protocols`);
+		if (status === null || status[1] !== "101") throw new WebSocketError("handshake-status", VERBOSE ? `server answered "${printable(lines[0])}" instead of 101 Switching Protocols` : printable(lines[0]));
 		let upgrade: string | null = null;
 		let connection: string | null = null;
 		let accept: string | null = null;
 		for (let n = 1; n < lines.length; n++) {
 			const line = lines[n];
 			const colon = line.indexOf(":");
-			if (colon <= 0) throw new WebSocketError("handshake-header", `malformed response header line "${printable(line)}"`);
+			if (colon <= 0) throw new WebSocketError("handshake-header", VERBOSE ? `malformed response header line "${printable(line)}"` : "line");
 			const value = line.slice(colon + 1).trim();
 			switch (line.slice(0, colon).trim().toLowerCase()) {
 				case "upgrade":
@@ -113,24 +114,23 @@ export class Handshake {
 					connection = connection === null ? value : `${connection}, ${value}`;
 					break;
 				case "sec-websocket-accept":
-					if (accept !== null) throw new WebSocketError("handshake-accept", "response has more than one Sec-WebSocket-Accept header");
+					if (accept !== null) throw new WebSocketError("handshake-accept", VERBOSE ? "response has more than one Sec-WebSocket-Accept header" : "accept");
 					accept = value;
 					break;
 				case "sec-websocket-extensions":
 					if (value === "") break;
-					if (this.#offer === null) throw new WebSocketError("handshake-header", `server chose extensions "${printable(value)}" that were not offered`);
+					if (this.#offer === null) throw new WebSocketError("handshake-header", VERBOSE ? `server chose extensions "${printable(value)}" that were not offered` : "extensions");
 					this.extensions = this.extensions === null ? value : `${this.extensions}, ${value}`;
 					break;
 				case "sec-websocket-protocol":
-					throw new WebSocketError("handshake-header", `server chose subprotocol "${printable(value)}" that was not offered`);
+					throw new WebSocketError("handshake-header", VERBOSE ? `server chose subprotocol "${printable(value)}" that was not offered` : "protocol");
 			}
 		}
-		if (upgrade === null) throw new WebSocketError("handshake-header", "response has no Upgrade header");
-		if (upgrade.toLowerCase() !== "websocket") throw new WebSocketError("handshake-header", `response has "Upgrade: ${printable(upgrade)}", not websocket`);
-		if (connection === null) throw new WebSocketError("handshake-header", "response has no Connection header");
-		if (!hasToken(connection, "upgrade")) throw new WebSocketError("handshake-header", `response has "Connection: ${printable(connection)}" without the upgrade token`);
-		if (accept === null) throw new WebSocketError("handshake-header", "response has no Sec-WebSocket-Accept header");
-		if (accept !== this.#expected) throw new WebSocketError("handshake-accept", `Sec-WebSocket-Accept is "${printable(accept)}", expected "${this.#expected}"`);
+		if (upgrade === null || upgrade.toLowerCase() !== "websocket") throw new WebSocketError("handshake-header", VERBOSE ? (upgrade === null ? "response has no Upgrade header" : `response has "Upgrade: ${printable(upgrade)}", not websocket`) : "upgrade");
+		if (connection === null || !hasToken(connection, "upgrade"))
+			throw new WebSocketError("handshake-header", VERBOSE ? (connection === null ? "response has no Connection header" : `response has "Connection: ${printable(connection)}" without the upgrade token`) : "connection");
+		if (accept === null) throw new WebSocketError("handshake-header", VERBOSE ? "response has no Sec-WebSocket-Accept header" : "accept");
+		if (accept !== this.#expected) throw new WebSocketError("handshake-accept", VERBOSE ? `Sec-WebSocket-Accept is "${printable(accept)}", expected "${this.#expected}"` : "accept");
 		return next;
 	}
 }

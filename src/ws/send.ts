@@ -5,6 +5,7 @@
 import { notUtf8, TOO_BIG, WebSocketError } from "./error";
 import { frameHeaderSize } from "./frame-writer";
 import { WebSocketClient } from "./client";
+import { VERBOSE } from "../verbose";
 
 /**
  * Sends `bytes[offset, offset + length)` as one message (copied: the caller's buffer is free on return),
@@ -14,7 +15,7 @@ import { WebSocketClient } from "./client";
  */
 export function send(client: WebSocketClient, bytes: Uint8Array, offset = 0, length: number = bytes.length - offset, binary = true): boolean {
 	if (!client.isOpen) throw client.stateError("send()");
-	if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= bytes.length)) throw new WebSocketError("usage", `send(): offset ${offset} and length ${length} do not fit ${bytes.length} bytes`);
+	if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= bytes.length)) throw new WebSocketError("usage", VERBOSE ? `send(): offset ${offset} and length ${length} do not fit ${bytes.length} bytes` : "offset");
 	if (client.compressing) {
 		if (!binary && !client.isText(bytes, offset, offset + length)) throw notUtf8("send()");
 		if (!client.claimTx()) return false;
@@ -25,7 +26,7 @@ export function send(client: WebSocketClient, bytes: Uint8Array, offset = 0, len
 	const tx = client.txBuffer;
 	const frames = length > frame ? Math.ceil(length / frame) : 1;
 	const needed = (frames - 1) * frameHeaderSize(frame) + frameHeaderSize(length - (frames - 1) * frame) + length;
-	if (needed > tx.length) throw new WebSocketError("too-big", `a message of ${length} bytes needs ${needed} bytes of TX buffer, txBufferSize is ${tx.length}`, TOO_BIG);
+	if (needed > tx.length) throw new WebSocketError("too-big", VERBOSE ? `a message of ${length} bytes needs ${needed} bytes of TX buffer, txBufferSize is ${tx.length}` : "txBuffer", TOO_BIG);
 	if (!binary && !client.isText(bytes, offset, offset + length)) throw notUtf8("send()");
 	if (!client.claimTx()) return false;
 	let at = 0;
