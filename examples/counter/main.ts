@@ -10,7 +10,7 @@
  */
 import config from "mc/config";
 import Timer from "timer";
-import { EdgeClient, Thing } from "alwayson-edge";
+import { DEVICE_DEFAULTS, EdgeClient, Thing } from "alwayson-edge";
 import { createModdableHal } from "hal";
 
 const hal = createModdableHal();
@@ -25,6 +25,7 @@ else {
 		services: [{ name: "Reset", output: "NOTHING", handler: () => void thing.set("Count", (count = 0)) }],
 	});
 	const client = new EdgeClient(hal, {
+		...DEVICE_DEFAULTS,
 		host,
 		port: Number(config.port ?? 443),
 		tls: config.tls !== false && config.tls !== "false",

@@ -13,6 +13,7 @@ import Resource from "Resource";
 import Timer from "timer";
 import { Bmp280, DigitalValve, EdgeCounter, FixedLocation, PulseFlowMeter, closeDrivers, createSimulatedDrivers, startSteamSensor } from "steamsensor";
 import type { Hal, LogLevel, TlsOptions } from "../../hal/hal";
+import type { SteamSensorConfig } from "../../src/apps/steamsensor/app";
 import type { DigitalClass, DigitalInputClass, DriverSet, I2CClass } from "../../src/drivers/index";
 import { createModdableHal } from "hal";
 
@@ -36,7 +37,7 @@ try {
 	const port = integer("port", 443, 1, 65535);
 	const path = text("path", "/Thingworx/WS");
 	const tls = tlsOptions();
-	const settings = {
+	const settings: SteamSensorConfig = {
 		host,
 		port,
 		path,
@@ -45,10 +46,12 @@ try {
 		appKey: () => hal.store.get("appKey") ?? "",
 		thingName,
 		scanRateMs: integer("scanRateMs", 5000, 100, 86400000),
-		// The C SDK's 8 KB frames; reassembled messages bounded for a device heap (GetBigString needs ~10 KB).
-		chunkSize: integer("chunkSize", 8192, 256, 65535),
-		maxMessageSize: integer("maxMessageSize", 32768, 256, 1048576),
 	};
+	// Unset, the app's DEVICE_DEFAULTS apply (1 KB chunks, 16 KB messages): an absent key, not undefined, which would override them.
+	const chunkSize = optionalInteger("chunkSize", 256, 65535);
+	if (chunkSize !== undefined) settings.chunkSize = chunkSize;
+	const maxMessageSize = optionalInteger("maxMessageSize", 256, 1048576);
+	if (maxMessageSize !== undefined) settings.maxMessageSize = maxMessageSize;
 	// Last, once the rest of the configuration is known to be good: drivers hold pins and the bus.
 	const drivers = createDrivers(hal);
 	hal.log("info", `SteamSensor ${thingName}: ${tls === false ? "ws" : "wss"}://${host}:${port}${path}, ${text("drivers", "simulated")} drivers`);
@@ -136,6 +139,12 @@ function integer(key: string, fallback: number, min: number, max: number): numbe
 	const value = number(key, fallback);
 	if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`config ${key} must be an integer from ${min} to ${max}, not ${value}`);
 	return value;
+}
+
+/** An integer setting the configuration may leave out. */
+function optionalInteger(key: string, min: number, max: number): number | undefined {
+	const value: unknown = config[key];
+	return value === undefined || value === null || value === "" ? undefined : integer(key, 0, min, max);
 }
 
 function flag(key: string, fallback: boolean): boolean {

@@ -44,13 +44,19 @@ test("command-line strings become typed settings; simulated drivers by default; 
 	const started = await boot({ host: "twx.local", port: "8443", tls: "false", thing: "Boiler7", scanRateMs: "1000" });
 	assert.ok(started, traced.join(""));
 	const { appKey, ...config } = started.config as { appKey: () => string };
-	assert.deepEqual(config, { host: "twx.local", port: 8443, path: "/Thingworx/WS", tls: false, thingName: "Boiler7", scanRateMs: 1000, chunkSize: 8192, maxMessageSize: 32768 });
+	assert.deepEqual(config, { host: "twx.local", port: 8443, path: "/Thingworx/WS", tls: false, thingName: "Boiler7", scanRateMs: 1000 });
 	assert.equal(appKey(), KEY);
 	runtime.preferences.set("twx/appKey", "rotated");
 	assert.equal(appKey(), "rotated", "read at every AUTH, not copied at start");
 	const pressure = started.drivers.climate.sample().pressure;
 	assert.ok(pressure >= 18 && pressure < 23, "the C SDK value model");
 	assert.deepEqual(traced, ["info SteamSensor Boiler7: ws://twx.local:8443/Thingworx/WS, simulated drivers\n"]);
+});
+
+test("chunkSize and maxMessageSize reach the app when configured; left out otherwise, so the app's DEVICE_DEFAULTS apply", async () => {
+	const started = await boot({ host: "h", chunkSize: "2048", maxMessageSize: 8192 });
+	assert.equal(started?.config.chunkSize, 2048);
+	assert.equal(started?.config.maxMessageSize, 8192);
 });
 
 test("manifest defaults (typed values): TLS on with certificate checks", async () => {
@@ -77,6 +83,7 @@ test("bad configuration values name the key and stop the start", async () => {
 		[{ host: "h", port: "eighty" }, /config port must be a number, not "eighty"/],
 		[{ host: "h", port: "70000" }, /config port must be an integer from 1 to 65535/],
 		[{ host: "h", tls: "maybe" }, /config tls must be true or false/],
+		[{ host: "h", chunkSize: "100" }, /config chunkSize must be an integer from 256 to 65535/],
 		[{ host: "h", drivers: "mock" }, /config drivers must be "simulated" or "hardware"/],
 		[{ host: "h", tlsCA: "missing.der" }, /config tlsCA: no resource "missing\.der"/],
 		[{ host: "h", logLevel: "verbose" }, /config logLevel must be one of trace, debug, info, warn, error, not "verbose"/],

@@ -8,6 +8,7 @@
 import type { Hal, LogLevel, TimerId } from "../../../hal/hal";
 import { EdgeClient } from "../../client/client";
 import type { EdgeClientConfig } from "../../client/config";
+import { DEVICE_DEFAULTS } from "../../client/device-defaults";
 import { closeDrivers, type DriverSet } from "../../drivers/index";
 import type { Location } from "../../protocol/model";
 import type { Property } from "../../thing/property";
@@ -20,6 +21,7 @@ import { createSteamSensorThing, type SteamSensorHooks } from "./thing";
  */
 const SCAN_LOG_LEVEL: LogLevel = "debug";
 
+/** The client settings, over DEVICE_DEFAULTS: the SteamSensor is a device's app, on a host too. */
 export interface SteamSensorConfig extends Omit<EdgeClientConfig, "things"> {
 	/** Default "SteamSensor". */
 	thingName?: string;
@@ -86,7 +88,7 @@ class SteamSensorApp implements SteamSensorHooks {
 		this.#valve = thing.property("InletValve");
 		this.#where = thing.property("Location");
 		this.#logfile = thing.property("Logfile");
-		this.client = new EdgeClient(hal, { ...clientConfig, things: [thing] });
+		this.client = new EdgeClient(hal, { ...DEVICE_DEFAULTS, ...clientConfig, things: [thing] });
 		if (callbacks) Object.assign(this.client, callbacks);
 		this.#limit.set(435);
 		this.#logfile.set((logDirectory ?? "/logs") + "/" + name + "-log.txt");
