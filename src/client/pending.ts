@@ -36,14 +36,13 @@ const STRIDE = 4;
 export class PendingTable {
 	readonly size: number;
 	#table: Float64Array;
-	/** resolve and reject of each slot, side by side. */
-	#callbacks: Array<Resolve | Reject | null>;
+	/** resolve and reject of each slot, side by side; made at the first request that has them (only an application's unqueued requests do). */
+	#callbacks: Array<Resolve | Reject | null> | null = null;
 	#used = 0;
 
 	constructor(size: number) {
 		this.size = size;
 		this.#table = new Float64Array(size * STRIDE);
-		this.#callbacks = new Array<Resolve | Reject | null>(2 * size).fill(null);
 	}
 
 	/** Requests waiting. */
@@ -61,8 +60,11 @@ export class PendingTable {
 			table[at + ID] = requestId;
 			table[at + DEADLINE] = deadline;
 			table[at + THING] = thing;
-			this.#callbacks[2 * slot] = resolve;
-			this.#callbacks[2 * slot + 1] = reject;
+			if (resolve !== null || reject !== null) { // free() leaves a slot's callbacks null
+				const callbacks = (this.#callbacks ??= new Array<Resolve | Reject | null>(2 * this.size).fill(null));
+				callbacks[2 * slot] = resolve;
+				callbacks[2 * slot + 1] = reject;
+			}
 			this.#used++;
 			return slot;
 		}
@@ -133,19 +135,21 @@ export class PendingTable {
 	}
 
 	resolver(slot: number): Resolve | null {
-		return this.#callbacks[2 * slot] as Resolve | null;
+		return this.#callbacks === null ? null : (this.#callbacks[2 * slot] as Resolve | null);
 	}
 
 	rejecter(slot: number): Reject | null {
-		return this.#callbacks[2 * slot + 1] as Reject | null;
+		return this.#callbacks === null ? null : (this.#callbacks[2 * slot + 1] as Reject | null);
 	}
 
 	free(slot: number): void {
 		const at = slot * STRIDE + KIND;
 		if (this.#table[at] === FREE) return;
 		this.#table[at] = FREE;
-		this.#callbacks[2 * slot] = null;
-		this.#callbacks[2 * slot + 1] = null;
+		if (this.#callbacks !== null) {
+			this.#callbacks[2 * slot] = null;
+			this.#callbacks[2 * slot + 1] = null;
+		}
 		this.#used--;
 	}
 }

@@ -38,6 +38,11 @@ export interface RequestOptions {
 const NO_ROOM = "no room";
 const REQUEST_ID = 2;
 const SESSION_ID = 10;
+// A queued request's items in #waiting.
+const RESOLVE = 0;
+const REJECT = 1;
+const ENTITY = 2;
+const WAITING = 3;
 
 export class RequestQueue {
 	/** When the head may be sent again after a failure (ticks), NEVER when nothing waits for the timer. */
@@ -49,10 +54,12 @@ export class RequestQueue {
 	#bindings: Bindings;
 	#session: Session;
 	#ring: RowRing | null = null;
-	/** Per queued request, circular from #first, in step with the ring: its promise's callbacks and the bound entity it addresses (-1: none of ours). */
-	#resolve: Array<Resolve | null> = [];
-	#reject: Array<Reject | null> = [];
-	#entity: Int16Array | null = null;
+	/**
+	 * Per queued request, circular from #first, in step with the ring, WAITING items each (one array: XS
+	 * spends slots on each array and typed array): its promise's callbacks and the bound entity it
+	 * addresses (-1: none of ours).
+	 */
+	#waiting: Array<Resolve | Reject | number | null> = [];
 	#first = 0;
 	/** The head is in flight (sent, not answered). */
 	#sending = false;
@@ -80,9 +87,7 @@ export class RequestQueue {
 		if (this.#ring === null) {
 			const n = this.#s.requestQueueLength;
 			this.#ring = new RowRing(new Uint8Array(this.#s.requestQueueBytes), 0, this.#s.requestQueueBytes);
-			this.#resolve = new Array<Resolve | null>(n).fill(null);
-			this.#reject = new Array<Reject | null>(n).fill(null);
-			this.#entity = new Int16Array(n);
+			this.#waiting = new Array<Resolve | Reject | number | null>(WAITING * n).fill(null);
 		}
 		return this.#ring;
 	}
@@ -131,7 +136,7 @@ export class RequestQueue {
 			return;
 		}
 		this.dueAt = NEVER;
-		const entity = (this.#entity as Int16Array)[this.#first];
+		const entity = this.#waiting[WAITING * this.#first + ENTITY] as number;
 		const m = entity >= 0 ? this.#bindings.managers[entity] : null; // null too for a thing removed since
 		if (m != null && !m.synchronized) return; // its synchronization flushes again
 		const id = this.#session.nextId();
@@ -157,8 +162,8 @@ export class RequestQueue {
 		this.#sending = false;
 		this.#inFlight = 0;
 		ring.release();
-		const resolve = this.#resolve[this.#first];
-		const reject = this.#reject[this.#first];
+		const resolve = this.#waiting[WAITING * this.#first + RESOLVE] as Resolve | null;
+		const reject = this.#waiting[WAITING * this.#first + REJECT] as Reject | null;
 		this.shift();
 		if (response.code === SUCCESS) {
 			if (resolve !== null) resolve(response);
@@ -206,15 +211,17 @@ export class RequestQueue {
 
 	private push(resolve: Resolve | null, reject: Reject | null, entity: number): void {
 		const n = this.#s.requestQueueLength;
-		const at = (this.#first + (this.#ring as RowRing).count) % n;
-		this.#resolve[at] = resolve;
-		this.#reject[at] = reject;
-		(this.#entity as Int16Array)[at] = entity;
+		const at = WAITING * ((this.#first + (this.#ring as RowRing).count) % n);
+		const waiting = this.#waiting;
+		waiting[at + RESOLVE] = resolve;
+		waiting[at + REJECT] = reject;
+		waiting[at + ENTITY] = entity;
 	}
 
 	private shift(): void {
-		this.#resolve[this.#first] = null;
-		this.#reject[this.#first] = null;
+		const at = WAITING * this.#first;
+		this.#waiting[at + RESOLVE] = null;
+		this.#waiting[at + REJECT] = null;
 		this.#first = (this.#first + 1) % this.#s.requestQueueLength;
 	}
 
@@ -258,7 +265,7 @@ export class RequestQueue {
 			this.#inFlight = 0;
 		}
 		for (let i = 0; i < rows; i++) {
-			const reject = this.#reject[this.#first];
+			const reject = this.#waiting[WAITING * this.#first + REJECT] as Reject | null;
 			this.shift();
 			this.#session.stats.requestsDropped++;
 			const error = new RequestError(SERVICE_UNAVAILABLE, "dropped from the full request queue");
