@@ -11,7 +11,8 @@
 //
 // The SteamSensor app (the XS budgets in README.md): build/dist/steamsensor.js, unchanged, started by
 // test/xs/suites/app-start.ts on hal/xs against the emulator in this process (loopback, no TLS):
-// - the XS heap after synchronization, after gc(): slots and chunk bytes, I/O buffers included;
+// - the XS heap after synchronization, after gc(): slots and chunk bytes, I/O buffers included, with the
+//   app's DEVICE_DEFAULTS; again after 400 more scan cycles as shipped (pings on): it must not grow;
 // - per scan cycle in steady state as shipped (log level info, pings on at the default interval; the
 //   virtual clock moved 5 s: the scan sets its values, pushes them, the emulator answers SUCCESS; every
 //   11th cycle a ping and its pong): slots, chunk bytes and compute, N vs 2N ping periods, net of what
@@ -88,9 +89,11 @@ const CYCLES_PER_PING = PING_MS / SCAN_MS;
 const PERIODS = 2; // N of the N / 2N / N runs, in ping periods (22 cycles)
 const REQUESTS = 20; // N of the N / 2N / N runs of platform GETs and PUTs
 /** Client settings over the app's defaults (test/xs/suites/app-start.ts StartOptions.client). */
-type StartClient = { pingIntervalMs?: number; chunkSize?: number; queueBytes?: number };
-/** A smaller-buffer configuration to weigh next to the defaults (chunk size 8192, queue 8192). */
-const SMALL_BUFFERS: StartClient = Object.freeze({ chunkSize: 2048, queueBytes: 2048 });
+type StartClient = { pingIntervalMs?: number; chunkSize?: number; queueBytes?: number; requestQueueBytes?: number; requestQueueLength?: number; maxPending?: number };
+/** The client's own (host) sizes, to weigh next to the app's DEVICE_DEFAULTS (src/client/device-defaults.ts). */
+const HOST_BUFFERS: StartClient = Object.freeze({ chunkSize: 8192, queueBytes: 4096, requestQueueBytes: 2048, requestQueueLength: 16, maxPending: 8 });
+/** Scan cycles after synchronization, as shipped (pings on), before the heap is measured again: it must not have grown. */
+const STEADY_CYCLES = 400;
 
 /** Slots and chunk bytes in use, measured right after a gc(). */
 interface Heap {
@@ -127,8 +130,10 @@ export interface AppBudget {
 		hal: HeapFigure;
 		/** startSteamSensor to synchronized and the first push answered: the budgeted figure. */
 		app: HeapFigure;
-		/** The same with smaller I/O buffers (SMALL_BUFFERS: chunk size and offline queue), for comparison. */
-		smallBuffers: HeapFigure;
+		/** The same after STEADY_CYCLES more scan cycles (pings on, as shipped). */
+		steady: HeapFigure;
+		/** The same with the client's host sizes (HOST_BUFFERS), for comparison. */
+		hostBuffers: HeapFigure;
 		budget: number;
 	};
 	/**
@@ -166,6 +171,12 @@ function heapFigure(h: Heap): HeapFigure {
 
 function heapDelta(from: Heap, to: Heap): HeapFigure {
 	return heapFigure({ slots: to.slots - from.slots, chunks: from.chunks === null || to.chunks === null ? null : to.chunks - from.chunks });
+}
+
+/** `to - from` less what the `scripts` evaluated in between left (xsnap keeps `perScript` of each: the harness's, not the app's). */
+function heapNet(from: Heap, to: Heap, scripts: number, perScript: Heap): HeapFigure {
+	const d = heapDelta(from, to);
+	return heapFigure({ slots: d.slots - scripts * perScript.slots, chunks: d.chunks === null || perScript.chunks === null ? null : d.chunks - scripts * perScript.chunks });
 }
 
 async function heapNow(worker: XsWorker): Promise<Heap> {
@@ -493,7 +504,7 @@ async function bridgeBaseline(binary: string | undefined, exchanges: AppSession[
 const STUB_APP = "export function startSteamSensor() {}\nexport function createSimulatedDrivers() {}\n";
 
 /** The app's heap: a fresh worker, the modules, the HAL, then the app (`client`: settings over its defaults) until synchronized; with the stack depths on the way. */
-async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}): Promise<Omit<AppBudget["heap"], "smallBuffers" | "budget"> & { stack: Omit<AppBudget["stack"], "loadStub"> }> {
+async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}, cycles = STEADY_CYCLES): Promise<Omit<AppBudget["heap"], "hostBuffers" | "budget"> & { stack: Omit<AppBudget["stack"], "loadStub"> }> {
 	const session = await AppSession.open({ name: "heap", binary }, app);
 	try {
 		const worker = session.bridge.worker;
@@ -504,10 +515,21 @@ async function measureHeap(binary: string | undefined, app: string, client: Star
 		worker.resetStackPeak();
 		await session.createHal();
 		const hal = await heapNow(worker);
+		const halScripts = worker.scripts;
 		await session.start(client);
 		const sync = binary === undefined ? null : worker.stackPeak;
 		const started = await heapNow(worker);
-		return { modules: heapDelta(fresh, modules), hal: heapDelta(modules, hal), app: heapDelta(hal, started), stack: { idle, load, sync } };
+		const startScripts = worker.scripts - halScripts;
+		const perScript = heapDelta(started, await heapNow(worker)); // a gc() alone: what one evaluated script leaves
+		for (let i = 0; i < cycles; i++) await session.cycle(false); // commands (the clock): they leave nothing
+		const steady = await heapNow(worker);
+		return {
+			modules: heapDelta(fresh, modules),
+			hal: heapDelta(modules, hal),
+			app: heapNet(hal, started, startScripts, perScript),
+			steady: heapNet(hal, steady, worker.scripts - halScripts, perScript),
+			stack: { idle, load, sync },
+		};
 	} finally {
 		await session.close();
 	}
@@ -672,7 +694,7 @@ export async function appBudget(options: { callgrind?: boolean; bundle?: string 
 	const binary = meterWorker() ?? undefined;
 	const app = options.bundle === undefined ? deviceBundle("steamsensor") : readFileSync(options.bundle, "utf8");
 	const { stack, ...measured } = await measureHeap(binary, app);
-	const heap = { ...measured, smallBuffers: (await measureHeap(binary, app, SMALL_BUFFERS)).app, budget: BUDGET_HEAP };
+	const heap = { ...measured, hostBuffers: (await measureHeap(binary, app, HOST_BUFFERS, 0)).app, budget: BUDGET_HEAP };
 	const loadStub = await stubLoadStack(binary);
 	const traffic = await measureTraffic(binary, app);
 	const budget: AppBudget = { engine: ENGINE, slotSize: { xsnap: XS_SLOT_SIZE, esp32: ESP32_SLOT_SIZE }, heap, stack: { ...stack, loadStub }, ...traffic, sizes: bundleSizes() };
@@ -713,7 +735,8 @@ export function appRows(b: AppBudget): BenchRow[] {
 	const c = b.cycle;
 	const rows = [
 		row("app heap after sync (budget 24 KB)", `${heapText(b.heap.app)}; ${verdict((b.heap.app.esp32Bytes ?? Infinity) <= b.heap.budget)} (ESP32 est.)`),
-		row("  same, chunkSize 2048, queueBytes 2048", `${heapText(b.heap.smallBuffers)}; ${verdict((b.heap.smallBuffers.esp32Bytes ?? Infinity) <= b.heap.budget)} (ESP32 est.)`),
+		row(`  same after ${STEADY_CYCLES} more cycles (pings on)`, `${heapText(b.heap.steady)}; ${b.heap.steady.slots === b.heap.app.slots && b.heap.steady.chunks === b.heap.app.chunks ? "steady" : "NOT steady"}`),
+		row("  same, host sizes (chunk 8192, queue 4096)", `${heapText(b.heap.hostBuffers)} (the client's own defaults; request queue 2048 B / 16, maxPending 8)`),
 		row("  modules (code + module objects)", `${heapText(b.heap.modules)} (flash on a device; not budgeted)`),
 		row("  hal/xs bridge HAL (harness only)", heapText(b.heap.hal)),
 		row(`alloc per cycle (${b.valuesPerPush} values), as shipped`, `${allocationText(c.loggingOn, "cycle")}; ${zero(c.loggingOn)} (log level info, StartLogging on: its CSV line is at debug; pings every ${num(c.pingMs / 1000)} s: averaged over ${num(c.pingMs / SCAN_MS)} cycles with one ping and its pong)`),
@@ -752,7 +775,7 @@ export async function run(options: { callgrind?: boolean; app?: boolean } = {}):
 	return rows;
 }
 
-const HEAP_NOTE = `Slot sizes: xsnap on x86-64 has ${XS_SLOT_SIZE}-byte slots (txSlot: 8-byte next pointer, kind/flag/ID padded to 8, 16-byte value); a 32-bit MCU (ESP32) has ${ESP32_SLOT_SIZE}-byte slots. ESP32 est. = slots x ${ESP32_SLOT_SIZE} + xsnap chunk bytes: an upper bound, since a 64-bit chunk has a 16-byte header and 8-byte alignment (8 and 4 on 32-bit) and array items are slots (32 B here, 16 B there). Heaps are measured after gc(), differences between stages.`;
+const HEAP_NOTE = `Slot sizes: xsnap on x86-64 has ${XS_SLOT_SIZE}-byte slots (txSlot: 8-byte next pointer, kind/flag/ID padded to 8, 16-byte value); a 32-bit MCU (ESP32) has ${ESP32_SLOT_SIZE}-byte slots. ESP32 est. = slots x ${ESP32_SLOT_SIZE} + xsnap chunk bytes: an upper bound, since a 64-bit chunk has a 16-byte header and 8-byte alignment (8 and 4 on 32-bit) and array items are slots (32 B here, 16 B there). Heaps are measured after gc(), differences between stages; the app's net of the 1 slot + 24 B that xsnap keeps of each script the harness evaluated meanwhile (start, polls), measured by a gc() alone.`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
 	const callgrind = process.argv.includes("--callgrind");

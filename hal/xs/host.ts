@@ -140,6 +140,7 @@ export class XsWorker {
 	#failure: XsError | null = null;
 	#computeTotal = 0;
 	#stackPeak = 0;
+	#scripts = 0;
 	#exited: Promise<void>;
 	#stderrDone: Promise<void>;
 
@@ -197,6 +198,14 @@ export class XsWorker {
 		this.#stackPeak = 0;
 	}
 
+	/**
+	 * Scripts evaluated so far. xsnap keeps a slot and a few chunk bytes of every evaluated script for
+	 * good (commands keep nothing): a heap measured across evaluations holds that much of the harness.
+	 */
+	get scripts(): number {
+		return this.#scripts;
+	}
+
 	/** The last 4000 characters the worker (or its wrapper) wrote to stderr. */
 	get stderr(): string {
 		return this.#stderr;
@@ -204,6 +213,7 @@ export class XsWorker {
 
 	/** Evaluates a script (not a module) in the start compartment. */
 	evaluate(script: string): Promise<XsCrank> {
+		this.#scripts++;
 		return this.#crank(Buffer.concat([Buffer.from("e"), Buffer.from(script, "utf8")]));
 	}
 

@@ -6,6 +6,7 @@
  * per-push figures are counted in numbers only, so the steady state stays free of harness allocations.
  */
 import { createSimulatedDrivers, startSteamSensor } from "steamsensor";
+import type { ClientCallbacks } from "../../../src/apps/steamsensor/app";
 import { createXsHal, type XsHal } from "../../../hal/xs/device";
 import { seeded } from "../../support/seeded";
 
@@ -18,7 +19,7 @@ export interface StartOptions {
 	/** The drivers' random source seed (mulberry32), so runs are reproducible. */
 	seed: number;
 	/** Client settings on top of the app's defaults (e.g. pingIntervalMs, smaller buffers). */
-	client?: { pingIntervalMs?: number; requestTimeoutMs?: number; chunkSize?: number; queueBytes?: number };
+	client?: { pingIntervalMs?: number; requestTimeoutMs?: number; chunkSize?: number; queueBytes?: number; requestQueueBytes?: number; requestQueueLength?: number; maxPending?: number };
 }
 
 let hal: XsHal | null = null;
@@ -30,10 +31,33 @@ export function createHal(): void {
 	hal ??= createXsHal({ logLevel: "info" }); // manifest.json's logLevel: measured as shipped
 }
 
+function log(message: string): void {
+	hal!.log("info", "app: " + message);
+}
+
+/**
+ * The client's callbacks: module data, as a device main's would be (made once when the module loads,
+ * in flash when preloaded), so the heap measured after start() is the app's alone.
+ */
+const CALLBACKS: ClientCallbacks = Object.freeze({
+	onStateChange: (state: string) => log("state " + state),
+	onAuthenticated: (type: string) => log("authenticated " + type),
+	onBound: (name: string) => log("bound " + name),
+	onUnbound: (name: string) => log("unbound " + name),
+	onSynchronized: (name: string) => log("synchronized " + name),
+	onPush: (_name: string, rows: number) => {
+		counts.pushes++;
+		counts.rows += rows;
+	},
+	onError: (error: Error) => {
+		counts.errors++;
+		log("error " + error.message);
+	},
+});
+
 export function start(options: StartOptions): void {
 	createHal();
 	const h = hal!;
-	const log = (message: string) => h.log("info", "app: " + message);
 	app = startSteamSensor({
 		hal: h,
 		drivers: createSimulatedDrivers({ random: seeded(options.seed) }),
@@ -44,21 +68,7 @@ export function start(options: StartOptions): void {
 			appKey: () => h.store.get(APP_KEY) ?? "",
 			...options.client,
 		},
-		callbacks: {
-			onStateChange: (state) => log("state " + state),
-			onAuthenticated: (type) => log("authenticated " + type),
-			onBound: (name) => log("bound " + name),
-			onUnbound: (name) => log("unbound " + name),
-			onSynchronized: (name) => log("synchronized " + name),
-			onPush: (_name, rows) => {
-				counts.pushes++;
-				counts.rows += rows;
-			},
-			onError: (error) => {
-				counts.errors++;
-				log("error " + error.message);
-			},
-		},
+		callbacks: CALLBACKS,
 	});
 }
 
