@@ -36,9 +36,9 @@
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal, TimerId } from "../../hal/hal";
-import { decodeMessage, HEADER_SIZE, isRequestCode, PushWriter, Reassembler } from "../protocol";
-import { AUTH, BAD_REQUEST, BIND, EVENTS, GATEWAY_TIMEOUT, POST, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
-import type { AuthMessage, InfoTable, Message, RequestMessage, ResponseMessage } from "../protocol/model";
+import { decodeReply, HEADER_SIZE, isRequestCode, PushWriter, Reassembler } from "../protocol";
+import { AUTH, BAD_REQUEST, BIND, EVENTS, GATEWAY_TIMEOUT, KEEP_ALIVE, POST, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
+import type { AuthMessage, ChunkMessage, EdgeMessage, InfoTable, RequestMessage, ResponseMessage } from "../protocol/model";
 import { rxBufferSize, txBufferSize, WebSocketClient } from "../ws/client";
 import { POLICY_VIOLATION, WebSocketError } from "../ws/error";
 import { Backoff } from "./backoff";
@@ -380,7 +380,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	}
 
 	/** Sends a message, or a response (`reply` to request `requestId`), while the connection lasts (outbox.ts). */
-	send(msg: Message | null, reply: Reply | null = null, requestId = 0, endpointId = 0): void {
+	send(msg: EdgeMessage | null, reply: Reply | null = null, requestId = 0, endpointId = 0): void {
 		const t = this.#transport;
 		if (t !== null && !this.#closing) this.#out.send(t, msg, reply, requestId, endpointId);
 	}
@@ -725,8 +725,8 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	/** A chunk (or a bad multipart marker): the whole message once its last chunk is in, else null. */
 	private reassemble(bytes: Uint8Array): Uint8Array | null {
 		try {
-			const chunk = decodeMessage(bytes);
-			if (chunk.kind !== "chunk") return null;
+			const chunk = decodeReply(bytes);
+			if (chunk === null || chunk.kind !== "chunk") return null;
 			const now = this.#hal.ticks();
 			const reassembler = (this.#reassembler ??= new Reassembler({ maxMessageSize: this.#s.maxMessageSize, staleMs: this.#s.transport.messageTimeoutMs }));
 			const whole = reassembler.add(chunk, now);
@@ -740,22 +740,16 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 
 	/** Responses, keep-alives, and what the platform should not send the edge. */
 	private onOther(bytes: Uint8Array): void {
-		let msg: Message;
+		let msg: ResponseMessage | ChunkMessage | null;
 		try {
-			msg = decodeMessage(bytes) as Message;
+			msg = decodeReply(bytes);
 		} catch (error) {
 			this.#responder.undecodable(bytes, error);
 			return;
 		}
-		switch (msg.kind) {
-			case "response":
-				this.onResponse(msg);
-				return;
-			case "keepalive":
-				return;
-			default: // AUTH, BIND, UNBIND are not for the edge (the C SDK answers them so too)
-				this.#responder.answerRaw(bytes, BAD_REQUEST, "Message Type not supported");
-		}
+		if (msg !== null) {
+			if (msg.kind === "response") this.onResponse(msg);
+		} else if (bytes[1] !== KEEP_ALIVE) this.#responder.answerRaw(bytes, BAD_REQUEST, "Message Type not supported"); // AUTH, BIND, UNBIND are not for the edge (the C SDK answers them so too)
 	}
 
 	private onResponse(msg: ResponseMessage): void {

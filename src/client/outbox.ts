@@ -13,10 +13,10 @@
  */
 import {
 	BaseType, ByteWriter, chunkCount, encodeChunk, EncodeError, encodeInfoTable, HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE,
-	writeMessage,
+	writeEdgeMessage,
 } from "../protocol";
 import { ENTITY_TOO_LARGE } from "../protocol/codes";
-import type { Message } from "../protocol/model";
+import type { EdgeMessage } from "../protocol/model";
 import type { Settings, Transport } from "./config";
 import type { Reply } from "./entity";
 import { ConnectionError, RequestError } from "./errors";
@@ -67,7 +67,7 @@ export class Outbox {
 	 * encoded aside into the queue. Throws what the codec throws for a value it cannot write, and
 	 * ENTITY_TOO_LARGE.
 	 */
-	send(t: Transport, msg: Message | null, reply: Reply | null, requestId: number, endpointId: number): void {
+	send(t: Transport, msg: EdgeMessage | null, reply: Reply | null, requestId: number, endpointId: number): void {
 		const at = this.begin(t);
 		if (at === FAILED) return;
 		if (at >= 0) {
@@ -216,9 +216,9 @@ export class Outbox {
 	}
 
 	/** Writes `msg`, or the response `reply` to `requestId`, at `w`'s position. */
-	private compose(w: ByteWriter, msg: Message | null, reply: Reply | null, requestId: number, endpointId: number): void {
+	private compose(w: ByteWriter, msg: EdgeMessage | null, reply: Reply | null, requestId: number, endpointId: number): void {
 		if (msg !== null) {
-			writeMessage(w, msg);
+			writeEdgeMessage(w, msg);
 			return;
 		}
 		const r = reply as Reply;
@@ -243,7 +243,7 @@ export class Outbox {
 	}
 
 	/** Encodes a message into a buffer of its own, from `first` bytes up, doubling, at most maxMessageSize and outboxBytes. */
-	private aside(msg: Message | null, reply: Reply | null, requestId: number, endpointId: number, first: number): Uint8Array {
+	private aside(msg: EdgeMessage | null, reply: Reply | null, requestId: number, endpointId: number, first: number): Uint8Array {
 		const s = this.#s;
 		const max = s.maxMessageSize < s.outboxBytes ? s.maxMessageSize : s.outboxBytes;
 		for (let size = first; ; size *= 2) {

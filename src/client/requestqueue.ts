@@ -16,7 +16,7 @@
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal } from "../../hal/hal";
-import { ByteWriter, EncodeError, readRequestHead, RequestHead, writeMessage } from "../protocol";
+import { ByteWriter, EncodeError, readRequestHead, RequestHead, writeEdgeMessage } from "../protocol";
 import { ENTITY_TOO_LARGE, SERVICE_UNAVAILABLE, SUCCESS, THING } from "../protocol/codes";
 import type { RequestMessage, ResponseMessage } from "../protocol/model";
 import type { Bindings } from "./bindings";
@@ -107,7 +107,7 @@ export class RequestQueue {
 		w.position = ring.start;
 		let length: number;
 		try {
-			writeMessage(w, msg);
+			writeEdgeMessage(w, msg);
 			length = w.position - ring.start;
 		} catch (error) {
 			if (!noRoom(error)) throw error;
@@ -235,7 +235,7 @@ export class RequestQueue {
 		const stats = this.#session.stats;
 		const aside = new ByteWriter(new Uint8Array(ring.maxRow));
 		try {
-			writeMessage(aside, msg);
+			writeEdgeMessage(aside, msg);
 		} catch (error) {
 			if (!noRoom(error)) throw error;
 			stats.requestsRefused++;

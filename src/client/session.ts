@@ -3,7 +3,7 @@
  * the moment, request ids, failures and the application's callbacks. The EdgeClient is the session;
  * a part holds it as this interface, never as the class.
  */
-import type { Message } from "../protocol/model";
+import type { EdgeMessage } from "../protocol/model";
 import type { Transport } from "./config";
 import type { Reply } from "./entity";
 import type { ClientStats } from "./stats";
@@ -27,7 +27,7 @@ export interface Session {
 	/** The next request id (1..2^32-1, wrapping). */
 	nextId(): number;
 	/** Sends a message, or a response (`reply` to request `requestId`), while the connection lasts. */
-	send(msg: Message | null, reply?: Reply | null, requestId?: number, endpointId?: number): void;
+	send(msg: EdgeMessage | null, reply?: Reply | null, requestId?: number, endpointId?: number): void;
 	/** A failure that throws nowhere else: logged, and handed to onError. */
 	report(error: unknown): void;
 }

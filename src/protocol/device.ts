@@ -6,8 +6,8 @@
  */
 export {
 	BaseType, baseTypeCode, baseTypeName, ByteReader, ByteWriter, bytesEqual, Characteristic, chunkCount, Code, codeName,
-	DecodeError, decodeMessage, decodeTypedValue, EncodeError, encodeChunk, encodeInfoTable, encodeName, encodeTypedValue,
+	DecodeError, decodeReply, decodeTypedValue, EncodeError, encodeChunk, encodeInfoTable, encodeName, encodeTypedValue,
 	EntityType, HEADER_SIZE, isRequestCode, MULTIPART_HEADER_SIZE, nameEquals, nameText, ParamsReader, PushWriter, readRequestHead,
 	Reassembler, RequestHead,
-	utf8Length, utf8Read, writeMessage, writeVtqRow,
+	utf8Length, utf8Read, writeEdgeMessage, writeVtqRow,
 } from "./index";

@@ -7,7 +7,7 @@ export { utf8Length, utf8Write, utf8Read } from "./utf8";
 export { ByteWriter } from "./writer";
 export { ByteReader } from "./reader";
 export { encodeTypedValue, decodeTypedValue, encodeInfoTable, decodeInfoTable } from "./values";
-export { HEADER_SIZE, messageKind, encodeMessage, encodeMessageToBytes, writeMessage, decodeMessage } from "./messages";
+export { HEADER_SIZE, messageKind, encodeMessage, encodeMessageToBytes, writeMessage, writeEdgeMessage, decodeMessage, decodeReply } from "./messages";
 export { MULTIPART_HEADER_SIZE, chunkCount, encodeChunk, Reassembler, type ReassemblerOptions } from "./multipart";
 export { RequestHead, readRequestHead, bytesEqual } from "./head";
 export { encodeName, writeVtqRow, PushWriter } from "./push";

@@ -8,7 +8,7 @@
  * C SDK computes those lengths exactly, so extra bytes mean a corrupt or mis-split message (§1.3).
  * Markers (multipart, reason, gateway, field, row) must be 0 or 1.
  */
-import type { ChunkMessage, InfoTable, Message, RequestMessage } from "./model";
+import type { ChunkMessage, EdgeMessage, InfoTable, Message, MessageHeader, RequestMessage, ResponseMessage } from "./model";
 import { DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
 import { AUTH, BIND, isRequestCode, isResponseCode, KEEP_ALIVE, UNBIND } from "./codes";
 import { DecodeError, EncodeError, limit } from "./errors";
@@ -69,24 +69,9 @@ export function encodeMessageToBytes(msg: Message | ChunkMessage, options: Codec
 }
 
 export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options: CodecOptions = DEFAULT_OPTIONS): void {
-	if (msg.kind !== CHUNK && messageKind(msg.code) !== msg.kind)
-		throw new EncodeError("code 0x" + msg.code.toString(16) + " does not carry a " + msg.kind + " body");
-	w.u8(limit(msg.version, 0xff, "version"));
-	w.u8(limit(msg.code, 0xff, "code"));
-	w.u32(limit(msg.requestId, U32, "requestId"));
-	w.u32(limit(msg.endpointId, U32, "endpointId"));
-	w.u32(limit(msg.sessionId, U32, "sessionId"));
-	w.u8(msg.kind === CHUNK ? 1 : 0);
 	switch (msg.kind) {
-		case REQUEST:
-			w.u8(msg.entityType);
-			w.string(msg.entityName);
-			w.u8(msg.characteristicType);
-			w.string(msg.characteristicName);
-			writePairs(w, msg.headers, "headers");
-			writeContent(w, msg.params, NOTHING, options);
-			return;
 		case RESPONSE:
+			writeHead(w, msg);
 			if (msg.reason === null) w.u8(0);
 			else {
 				w.u8(1);
@@ -95,23 +80,11 @@ export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options
 			writeContent(w, msg.content, msg.contentType, options);
 			for (let n = limit(msg.trailing, U32, "trailing"); n > 0; n--) w.u8(0);
 			return;
-		case AUTH_KIND:
-			writePairs(w, msg.claims, "claims");
-			return;
-		case BIND_KIND:
-		case UNBIND_KIND:
-			if (msg.gateway === null) w.u8(0);
-			else {
-				w.u8(1);
-				w.string(msg.gateway.name);
-				w.string(msg.gateway.type);
-			}
-			w.u16(limit(msg.names.length, 0xffff, "names"));
-			for (const name of msg.names) w.string(name);
-			return;
 		case KEEPALIVE_KIND:
+			writeHead(w, msg);
 			return;
 		case CHUNK:
+			writeHead(w, msg);
 			w.u16(limit(msg.chunkId, 0xffff, "chunkId"));
 			w.u16(limit(msg.chunkCount, 0xffff, "chunkCount"));
 			w.u16(limit(msg.chunkSize, 0xffff, "chunkSize"));
@@ -121,7 +94,48 @@ export function writeMessage(w: ByteWriter, msg: Message | ChunkMessage, options
 				w.string(msg.entity.name);
 			}
 			w.bytes(msg.data);
+			return;
 	}
+	writeEdgeMessage(w, msg, options);
+}
+
+/** Writes what the edge sends as a model (a request, AUTH, BIND or UNBIND): a device bundle carries no other kind's writer. */
+export function writeEdgeMessage(w: ByteWriter, msg: EdgeMessage, options: CodecOptions = DEFAULT_OPTIONS): void {
+	writeHead(w, msg);
+	switch (msg.kind) {
+		case REQUEST:
+			w.u8(msg.entityType);
+			w.string(msg.entityName);
+			w.u8(msg.characteristicType);
+			w.string(msg.characteristicName);
+			writePairs(w, msg.headers, "headers");
+			writeContent(w, msg.params, NOTHING, options);
+			return;
+		case AUTH_KIND:
+			writePairs(w, msg.claims, "claims");
+			return;
+		default: // BIND, UNBIND
+			if (msg.gateway === null) w.u8(0);
+			else {
+				w.u8(1);
+				w.string(msg.gateway.name);
+				w.string(msg.gateway.type);
+			}
+			w.u16(limit(msg.names.length, 0xffff, "names"));
+			for (const name of msg.names) w.string(name);
+	}
+}
+
+/** The header, once the code is known to carry this kind of body (any code for a chunk). */
+function writeHead(w: ByteWriter, msg: Message | ChunkMessage): void {
+	if (msg.kind !== CHUNK && messageKind(msg.code) !== msg.kind)
+		throw new EncodeError("code 0x" + msg.code.toString(16) + " does not carry a " + msg.kind + " body");
+	w.u8(limit(msg.version, 0xff, "version"));
+	w.u8(limit(msg.code, 0xff, "code"));
+	w.u32(limit(msg.requestId, U32, "requestId"));
+	w.u32(limit(msg.endpointId, U32, "endpointId"));
+	w.u32(limit(msg.sessionId, U32, "sessionId"));
+	w.u8(msg.kind === CHUNK ? 1 : 0);
 }
 
 function writePairs(w: ByteWriter, pairs: Array<[string, string]>, what: string): void {
@@ -147,15 +161,9 @@ function writeContent(w: ByteWriter, table: InfoTable | null, type: number, opti
  */
 export function decodeMessage(bytes: Uint8Array, options: CodecOptions = DEFAULT_OPTIONS): Message | ChunkMessage {
 	const r = new ByteReader(bytes);
-	r.need(HEADER_SIZE, "header");
-	const head = { version: r.u8(), code: r.u8(), requestId: r.u32(), endpointId: r.u32(), sessionId: r.u32() };
+	const head = readHead(r);
 	const code = head.code;
-	if (r.marker("multipart")) {
-		return {
-			kind: CHUNK, ...head, chunkId: r.u16(), chunkCount: r.u16(), chunkSize: r.u16(),
-			entity: isRequestCode(code) ? { type: r.u8(), name: r.string() } : null, data: r.view(r.remaining),
-		};
-	}
+	if (r.marker("multipart")) return readChunk(r, head);
 	const kind = messageKind(code);
 	switch (kind) {
 		case REQUEST: {
@@ -174,12 +182,8 @@ export function decodeMessage(bytes: Uint8Array, options: CodecOptions = DEFAULT
 			else if (type !== -1) throw new DecodeError(at, "params type " + type + " is neither INFOTABLE nor NOTHING");
 			return end(r, msg);
 		}
-		case RESPONSE: {
-			const reason = r.marker("reason") ? r.string() : null;
-			const contentType = r.i8();
-			const content = contentType === INFOTABLE ? decodeInfoTable(r, options) : null;
-			return { kind, ...head, reason, content, contentType, trailing: r.remaining };
-		}
+		case RESPONSE:
+			return readResponse(r, head, options);
 		case AUTH_KIND:
 			return end(r, { kind, ...head, claims: readPairs(r) });
 		case BIND_KIND:
@@ -192,7 +196,47 @@ export function decodeMessage(bytes: Uint8Array, options: CodecOptions = DEFAULT
 		case KEEPALIVE_KIND:
 			return end(r, { kind, ...head });
 	}
-	throw new DecodeError(1, "unknown message code 0x" + code.toString(16));
+	throw unknownCode(code);
+}
+
+/**
+ * What the edge decodes as a model (client.ts): a response to one of its requests, or a chunk. Requests
+ * are read in place (head.ts, params.ts); null for a KEEP_ALIVE, or for an AUTH, BIND or UNBIND, which
+ * the platform does not send an edge (answered by their code alone, their bodies unread). A smaller
+ * device bundle than decodeMessage's every kind.
+ */
+export function decodeReply(bytes: Uint8Array, options: CodecOptions = DEFAULT_OPTIONS): ResponseMessage | ChunkMessage | null {
+	const r = new ByteReader(bytes);
+	const head = readHead(r);
+	if (r.marker("multipart")) return readChunk(r, head);
+	const kind = messageKind(head.code);
+	if (kind === RESPONSE) return readResponse(r, head, options);
+	if (kind === KEEPALIVE_KIND) end(r, { kind, ...head });
+	else if (kind === undefined || kind === REQUEST) throw unknownCode(head.code);
+	return null;
+}
+
+function unknownCode(code: number): DecodeError {
+	return new DecodeError(1, "unknown message code 0x" + code.toString(16));
+}
+
+function readHead(r: ByteReader): MessageHeader {
+	r.need(HEADER_SIZE, "header");
+	return { version: r.u8(), code: r.u8(), requestId: r.u32(), endpointId: r.u32(), sessionId: r.u32() };
+}
+
+function readChunk(r: ByteReader, head: MessageHeader): ChunkMessage {
+	return {
+		kind: CHUNK, ...head, chunkId: r.u16(), chunkCount: r.u16(), chunkSize: r.u16(),
+		entity: isRequestCode(head.code) ? { type: r.u8(), name: r.string() } : null, data: r.view(r.remaining),
+	};
+}
+
+function readResponse(r: ByteReader, head: MessageHeader, options: CodecOptions): ResponseMessage {
+	const reason = r.marker("reason") ? r.string() : null;
+	const contentType = r.i8();
+	const content = contentType === INFOTABLE ? decodeInfoTable(r, options) : null;
+	return { kind: RESPONSE, ...head, reason, content, contentType, trailing: r.remaining };
 }
 
 function readPairs(r: ByteReader): Array<[string, string]> {

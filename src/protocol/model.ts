@@ -128,6 +128,9 @@ export interface ChunkMessage extends MessageHeader {
 	data: Uint8Array;
 }
 
+/** What the edge sends as a model (src/client): its responses are written in place, its chunks by encodeChunk. */
+export type EdgeMessage = RequestMessage | AuthMessage | BindMessage;
+
 export type Message =
 	| RequestMessage
 	| ResponseMessage

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-	Characteristic, Code, codeName, DecodeError, decodeMessage, EncodeError, encodeMessage, encodeMessageToBytes, EntityType,
+	Characteristic, Code, codeName, DecodeError, decodeMessage, decodeReply, EncodeError, encodeMessage, encodeMessageToBytes, EntityType,
 	type Message,
 } from "../../src/protocol/index";
 import { message } from "./arbitraries";
@@ -128,4 +128,18 @@ test("property: random messages of every kind round-trip (message -> bytes -> sa
 		assert.deepStrictEqual(back, m);
 		assert.equal(hex(encodeMessageToBytes(back)), hex(bytes));
 	}), { numRuns: 500 });
+});
+
+test("decodeReply (the edge's decode): a response or chunk as decodeMessage reads it, null for KEEP_ALIVE, AUTH, BIND, UNBIND; a request or unknown code is a DecodeError", () => {
+	fc.assert(fc.property(message, (m) => {
+		const bytes = encodeMessageToBytes(m);
+		if (m.kind === "request") assert.throws(() => decodeReply(bytes), (e: unknown) => e instanceof DecodeError && e.offset === 1);
+		else assert.deepStrictEqual(decodeReply(bytes), m.kind === "response" ? m : null);
+	}), { numRuns: 300 });
+	const chunk = unhex(`02 40 ${HEAD.slice(0, -2)} 01 0002 0002 0004 abcd`);
+	assert.deepStrictEqual(decodeReply(chunk), decodeMessage(chunk));
+	assert.equal(decodeReply(chunk)?.kind, "chunk");
+	assert.throws(() => decodeReply(unhex(`01 1f ${HEAD} 00`)), (e: unknown) => e instanceof DecodeError && e.offset === 15, "a KEEP_ALIVE with trailing bytes");
+	assert.throws(() => decodeReply(unhex(`01 05 ${HEAD}`)), (e: unknown) => e instanceof DecodeError && e.offset === 1, "a code no side sends");
+	assert.throws(() => decodeReply(unhex("01 40 0000")), DecodeError, "a short header");
 });
