@@ -47,9 +47,10 @@ const TOO_DEEP = "nesting too deep";
 
 // The last string value written, and its wire bytes once it came twice in a row: an unchanged string
 // (a path, a status) is then one native copy instead of a loop over its characters. Bytes are made
-// only for a string seen twice, so a string that changes at every push never allocates.
-let lastText = "";
-let lastBytes: Uint8Array | null = null;
+// only for a string seen twice, so a string that changes at every push never allocates. The push row
+// writer (push.ts) reads them too.
+export let lastText = "";
+export let lastBytes: Uint8Array | null = null;
 
 function writeString(w: ByteWriter, text: string): void {
 	if (text === lastText && lastBytes !== null) {

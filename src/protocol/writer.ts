@@ -14,21 +14,24 @@ export class ByteWriter {
 	position: number;
 	/** Over `buffer`, for writers that store numbers themselves. */
 	readonly view: DataView;
+	/** `buffer.length` as a plain field: a typed array's length is a getter, under XS a native call. */
+	readonly capacity: number;
 
 	constructor(buffer: Uint8Array, offset = 0) {
 		this.buffer = buffer;
+		this.capacity = buffer.length;
 		this.position = offset;
 		this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 	}
 
 	get remaining(): number {
-		return this.buffer.length - this.position;
+		return this.capacity - this.position;
 	}
 
 	u8(value: number): void {
 		// The check inline, not take(1): u8 is the push path's most frequent call, and under XS a call
 		// costs more than the check (7% of a push's compute).
-		if (this.position >= this.buffer.length) this.noRoom(1);
+		if (this.position >= this.capacity) this.noRoom(1);
 		this.buffer[this.position++] = value;
 	}
 
@@ -77,7 +80,7 @@ export class ByteWriter {
 
 	/** The common case in one pass: ASCII text of up to 127 bytes that fits. False (nothing committed) otherwise. */
 	#ascii(text: string): boolean {
-		const room = this.buffer.length - this.position - 1;
+		const room = this.capacity - this.position - 1;
 		const max = room < 0x7f ? room : 0x7f;
 		const start = this.position + 1;
 		for (let i = 0; i <= max; i++) {
@@ -96,13 +99,13 @@ export class ByteWriter {
 	/** Reserves `needed` bytes: returns where they start and moves past them, or throws with nothing written (writers that store the bytes themselves). */
 	take(needed: number): number {
 		const at = this.position;
-		if (needed > this.buffer.length - at) this.noRoom(needed);
+		if (needed > this.capacity - at) this.noRoom(needed);
 		this.position = at + needed;
 		return at;
 	}
 
 	/** The EncodeError for `needed` more bytes than fit (apart from the checks, which stay small; writers that check the room themselves call it). */
 	noRoom(needed: number): never {
-		throw new EncodeError("no room: need " + needed + " bytes at " + this.position + " of " + this.buffer.length);
+		throw new EncodeError("no room: need " + needed + " bytes at " + this.position + " of " + this.capacity);
 	}
 }

@@ -58,6 +58,41 @@ test("writeVtqRow is all or nothing: a row that does not fit leaves the writer w
 	assert.equal(hex(buffer.subarray(41)), "010004" + "000178" + "120201" + "03ffffffffffffffff" + "0000");
 });
 
+test("writeVtqRow: every push type at every time gives the bytes of the layout, whether stored in words or field by field", () => {
+	const name = encodeName("Temperature");
+	const quality = encodeName("GOOD");
+	const f64 = (x: number) => { const b = Buffer.alloc(8); b.writeDoubleBE(x); return b.toString("hex"); };
+	const int64 = (t: number) => BigInt.asUintN(64, BigInt(t)).toString(16).padStart(16, "0");
+	const path = "/opt/steam/logs/x.txt";
+	const values: Array<[TypedValue, string]> = [
+		[{ type: "NUMBER", value: 423.25 }, "01" + f64(423.25)],
+		[{ type: "NUMBER", value: -0 }, "01" + f64(-0)],
+		[{ type: "BOOLEAN", value: false }, "0200"],
+		[{ type: "BOOLEAN", value: true }, "0201"],
+		[{ type: "INTEGER", value: -7 }, "16fffffff9"],
+		[{ type: "LOCATION", value: { longitude: -75.67072, latitude: 40.0573, elevation: 0 } }, "06" + f64(-75.67072) + f64(40.0573) + f64(0)],
+		[{ type: "STRING", value: path }, "00" + hex(encodeName(path))], // twice in a row: the second one is the cached bytes
+		[{ type: "STRING", value: path }, "00" + hex(encodeName(path))],
+		[{ type: "DATETIME", value: 1700000000000 }, "03" + int64(1700000000000)],
+	];
+	const times = [1, 1700000000000, 2 ** 44 - 1, 2 ** 44, 2 ** 53 - 1, 0, -0, -1, -(2 ** 40), -(2 ** 53) + 1];
+	for (const time of times) {
+		for (const [value, valueHex] of values) {
+			const expected = "01000400" + hex(name) + "12" + valueHex + "03" + int64(time) + "00" + hex(quality);
+			const roomy = new ByteWriter(new Uint8Array(200), 3);
+			writeVtqRow(roomy, name, value, time, quality);
+			assert.equal(hex(roomy.buffer.subarray(3, roomy.position)), expected, `${value.type} at ${time}, roomy`);
+			const exact = new ByteWriter(new Uint8Array(expected.length / 2)); // too tight for the word path's room check but LOCATION's
+			writeVtqRow(exact, name, value, time, quality);
+			assert.equal(hex(exact.buffer), expected, `${value.type} at ${time}, exact`);
+		}
+	}
+	for (const time of [0.5, 1700000000000.25, 2 ** 53, -(2 ** 53), NaN, Infinity])
+		assert.throws(() => writeVtqRow(new ByteWriter(new Uint8Array(200)), name, { type: "NUMBER", value: 1 }, time, quality), EncodeError, `time ${time}`);
+	for (const value of [{ type: "NUMBER", value: "1" }, { type: "BOOLEAN", value: 1 }, { type: "INTEGER", value: 2 ** 31 }, { type: "LOCATION", value: null }])
+		assert.throws(() => writeVtqRow(new ByteWriter(new Uint8Array(200)), name, value as TypedValue, 1, quality), EncodeError, value.type);
+});
+
 const requests = captureFrames().filter((f) => f.from === "platform" && /^(GET|PUT|POST)/.test(f.what ?? ""));
 
 test("readRequestHead agrees with decodeMessage on every captured platform request", () => {
