@@ -26,12 +26,11 @@
  * - log: `trace()`, one line per call, below `logLevel` dropped.
  * - store: `Preference` in one domain (default "twx"); ESP32 NVS limits keys (and domains) to 15
  *   characters and values to 4000 bytes. Values are stored as strings.
- * - openFlash: the `flash` module over the partition of that name (a data partition in the board's
- *   partitions.csv, e.g. `twx, data, 0x40, , 128K`); its blockSize is the sector (4096 on ESP32).
- *   Reads copy out of `Flash.read`'s buffer; writes and erases go straight to the partition.
+ * - openFlash: what `options.openFlash` gives, absent otherwise: on ESP32, `openPartition` from
+ *   ./flashpartition. It is not imported here because the SDK's `flash` module exists only on esp,
+ *   esp32 and nrf52: a static import of it stops the app at load in the simulator (lin, mac, win).
  */
 import { Digest } from "crypt";
-import Flash from "flash";
 import Preference from "preference";
 import TextDecoder from "text/decoder";
 import Time from "time";
@@ -46,6 +45,8 @@ export interface ModdableHalOptions {
 	rxBufferSize?: number;
 	/** Preference domain of the store (default "twx"; at most 15 characters on ESP32). */
 	storeDomain?: string;
+	/** Flash regions for `persistence` (ESP32: `openPartition` from the "flashpartition" module); none by default. */
+	openFlash?: (name: string, byteLength: number) => HalFlash;
 }
 
 const LEVELS = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4 });
@@ -86,40 +87,8 @@ export function createModdableHal(options: ModdableHalOptions = {}): Hal {
 		},
 		logEnabled: (level) => LEVELS[level] >= minLevel,
 		store: new PreferenceStore(options.storeDomain ?? "twx"),
-		openFlash: (name, byteLength) => new PartitionFlash(name, byteLength),
+		openFlash: options.openFlash,
 	};
-}
-
-/** A flash partition, the first `byteLength` bytes of it (whole sectors). */
-class PartitionFlash implements HalFlash {
-	readonly byteLength: number;
-	readonly sectorSize: number;
-	#flash: Flash;
-
-	constructor(name: string, byteLength: number) {
-		const flash = new Flash(name);
-		const sector = flash.blockSize;
-		if (!(byteLength >= sector && byteLength % sector === 0)) throw new RangeError(`flash: ${byteLength} bytes is not a whole number of ${sector}-byte sectors`);
-		if (flash.byteLength < byteLength) throw new RangeError(`flash: partition ${name} has ${flash.byteLength} bytes, not ${byteLength}`);
-		this.#flash = flash;
-		this.byteLength = byteLength;
-		this.sectorSize = sector;
-	}
-
-	read(offset: number, into: Uint8Array, at: number, length: number): void {
-		into.set(new Uint8Array(this.#flash.read(offset, length) as ArrayBuffer), at);
-	}
-
-	write(offset: number, bytes: Uint8Array, at: number, length: number): void {
-		// The native write takes any buffer or view (xsmcGetBufferReadable) and writes its first `length`
-		// bytes: from the start (the journal's case) no view is made.
-		const from = at === 0 ? bytes : bytes.subarray(at, at + length);
-		this.#flash.write(offset, length, from as unknown as ArrayBuffer);
-	}
-
-	erase(sector: number): void {
-		this.#flash.erase(sector);
-	}
 }
 
 /** A kept timer's repeat interval: the longest Timer takes (a signed 32-bit count of ms). */

@@ -43,6 +43,26 @@ const SDK_MODULES: Readonly<Record<string, string>> = Object.freeze({
 	flash: "$(MODDABLE)/modules/files/flash/manifest.json",
 });
 
+/**
+ * SDK modules whose manifest provides them on some platforms only (their manifest's "platforms"): a
+ * module mapped for every platform must not import them, or the app stops at load elsewhere (as it
+ * did in the simulator when hal/moddable imported "flash").
+ */
+const PLATFORM_ONLY: Readonly<Record<string, readonly string[]>> = Object.freeze({
+	flash: Object.freeze(["esp", "esp32", "nrf52"]),
+});
+
+/** Why `specifier` (mapped for `platform`, "*" for all) cannot import SDK module `imported`, or null. */
+function sdkImportProblem(specifier: string, imported: string, platform: string, sdkIncludes: ReadonlySet<string>): string | null {
+	const provider = SDK_MODULES[imported];
+	if (provider === undefined) return `${specifier} imports "${imported}", which no manifest provides`;
+	if (provider !== "(mcconfig)" && !sdkIncludes.has(provider)) return `${specifier} imports "${imported}": include ${provider}`;
+	const only = PLATFORM_ONLY[imported];
+	if (only !== undefined && !only.includes(platform))
+		return `${specifier} is mapped for ${platform === "*" ? "every platform" : platform} but imports "${imported}", which the SDK provides on ${only.join(", ")} only: map it under "platforms"`;
+	return null;
+}
+
 /** Value imports of a TypeScript source (type-only imports vanish at compile time). */
 function valueImports(source: string): string[] {
 	const found: string[] = [];
@@ -72,6 +92,8 @@ function sourceOf(manifestDir: string, path: string): string | null {
 
 const manifest = load("manifest.json");
 const modules = localModules(manifest);
+/** The modules mapped on esp32 only (its "platforms" entry), by specifier. */
+const esp32Modules = localModules(manifest.platforms?.esp32 ?? {});
 
 test("every local module path exists, or is a device bundle that npm run build writes", () => {
 	assert.ok(modules.size > 0);
@@ -86,27 +108,32 @@ test("every local module path exists, or is a device bundle that npm run build w
 	}
 });
 
-test("every module the device code imports is provided by this manifest or an SDK manifest it includes", () => {
+test("every module the device code imports is provided, on every platform it is mapped for, by this manifest or an SDK manifest it includes", () => {
 	const includes = new Set(manifest.include);
-	for (const [specifier, path] of modules) {
+	const mapped: Array<[string, string, string]> = [...modules].map(([specifier, path]) => [specifier, path, "*"]);
+	for (const [specifier, path] of esp32Modules) mapped.push([specifier, path, "esp32"]);
+	for (const [specifier, path, platform] of mapped) {
 		const file = sourceOf(".", path);
 		if (file === null || path.startsWith("./build/")) continue;
 		for (const imported of valueImports(readFileSync(file, "utf8"))) {
 			if (imported.startsWith(".")) {
 				// XS resolves a relative specifier against the importer's module name, not its file.
 				const resolved = posix.join(posix.dirname(specifier), imported);
-				const target = modules.get(resolved);
-				assert.ok(target !== undefined, `${specifier} imports ${imported}: no module "${resolved}" in manifest.json`);
+				const target = modules.get(resolved) ?? (platform === "*" ? undefined : esp32Modules.get(resolved));
+				assert.ok(target !== undefined, `${specifier} imports ${imported}: no module "${resolved}" in manifest.json for ${platform}`);
 				assert.equal(relative(root, sourceOf(".", target) ?? ""), relative(root, join(dirname(file), imported)) + ".ts", `${specifier} imports ${imported}, which the manifest maps to another file`);
 			}
-			else if (modules.has(imported)) continue;
-			else {
-				const provider = SDK_MODULES[imported];
-				assert.ok(provider !== undefined, `${specifier} imports "${imported}", which no manifest provides`);
-				if (provider !== "(mcconfig)") assert.ok(includes.has(provider), `${specifier} imports "${imported}": include ${provider}`);
-			}
+			else if (modules.has(imported) || (platform !== "*" && esp32Modules.has(imported))) continue;
+			else assert.equal(sdkImportProblem(specifier, imported, platform, includes), null);
 		}
 	}
+});
+
+test("a module mapped for every platform importing a platform-only SDK module is refused (hal/moddable importing flash stopped the simulator)", () => {
+	const includes = new Set(manifest.include);
+	assert.match(sdkImportProblem("hal", "flash", "*", includes) ?? "", /provides on esp, esp32, nrf52 only/);
+	assert.equal(sdkImportProblem("flashpartition", "flash", "esp32", includes), null);
+	assert.equal(esp32Modules.get("flashpartition"), "./hal/moddable/flashpartition", "the flash partition HAL is mapped on esp32");
 });
 
 test("preloads name modules of this manifest, never main, and only where preloading is safe (esp32)", () => {
@@ -114,7 +141,7 @@ test("preloads name modules of this manifest, never main, and only where preload
 	const preload = manifest.platforms?.esp32?.preload ?? [];
 	assert.ok(preload.length > 0);
 	for (const specifier of preload) {
-		assert.ok(modules.has(specifier), `preload "${specifier}" is not a module of manifest.json`);
+		assert.ok(modules.has(specifier) || esp32Modules.has(specifier), `preload "${specifier}" is not a module of manifest.json`);
 		assert.notEqual(specifier, "main");
 	}
 });
@@ -164,12 +191,14 @@ test("the provisioning app: its module exists, and it carries no secret (applica
 /** What a manifest and the local manifests it includes (paths relative to each one's directory) provide. */
 interface Provided {
 	modules: Map<string, string>;
+	/** Mapped on esp32 only. */
+	esp32: Map<string, string>;
 	sdkIncludes: Set<string>;
 	preload: string[];
 	local: string[];
 }
 
-function provided(path: string, into: Provided = { modules: new Map(), sdkIncludes: new Set(), preload: [], local: [] }): Provided {
+function provided(path: string, into: Provided = { modules: new Map(), esp32: new Map(), sdkIncludes: new Set(), preload: [], local: [] }): Provided {
 	const manifest = load(path);
 	into.local.push(path);
 	for (const include of manifest.include ?? []) {
@@ -177,6 +206,7 @@ function provided(path: string, into: Provided = { modules: new Map(), sdkInclud
 		else provided(posix.join(posix.dirname(path), include), into);
 	}
 	for (const [specifier, module] of localModules(manifest)) into.modules.set(specifier, join(root, dirname(path), module));
+	for (const [specifier, module] of localModules(manifest.platforms?.esp32 ?? {})) into.esp32.set(specifier, join(root, dirname(path), module));
 	into.preload.push(...(manifest.platforms?.esp32?.preload ?? []));
 	return into;
 }
@@ -186,9 +216,11 @@ const EXAMPLES = Object.freeze([["counter", "alwayson.json"], ["gateway", "alway
 for (const [example, library] of EXAMPLES) test(`examples/${example} and the library manifest it includes (${library}): every module exists, every import is provided, preloads are modules`, () => {
 	const app = load(`examples/${example}/manifest.json`);
 	assert.ok(app.include?.includes("../../" + library), "the example includes the library manifest, as an app includes mqtt/manifest.json");
-	const { modules, sdkIncludes, preload, local } = provided(`examples/${example}/manifest.json`);
+	const { modules, esp32, sdkIncludes, preload, local } = provided(`examples/${example}/manifest.json`);
 	for (const path of local) assert.ok(existsSync(join(root, path)), path);
-	for (const [specifier, path] of modules) {
+	const mapped: Array<[string, string, string]> = [...modules].map(([specifier, path]) => [specifier, path, "*"]);
+	for (const [specifier, path] of esp32) mapped.push([specifier, path, "esp32"]);
+	for (const [specifier, path, platform] of mapped) {
 		const bundle = /\/build\/dist\/([\w-]+)$/.exec(path);
 		if (bundle !== null) {
 			assert.ok(deviceEntries[bundle[1]] !== undefined, `"${specifier}" maps ${path}, which no device entry builds`);
@@ -198,15 +230,11 @@ for (const [example, library] of EXAMPLES) test(`examples/${example} and the lib
 		assert.ok(file !== undefined, `"${specifier}" maps ${path}, which has no .ts or .js file`);
 		for (const imported of valueImports(readFileSync(file, "utf8"))) {
 			if (imported.startsWith(".")) assert.ok(modules.has(posix.join(posix.dirname(specifier), imported)), `${specifier} imports ${imported}`);
-			else if (!modules.has(imported)) {
-				const provider = SDK_MODULES[imported];
-				assert.ok(provider !== undefined, `${specifier} imports "${imported}", which no manifest provides`);
-				if (provider !== "(mcconfig)") assert.ok(sdkIncludes.has(provider), `${specifier} imports "${imported}": include ${provider}`);
-			}
+			else if (!modules.has(imported) && !(platform !== "*" && esp32.has(imported))) assert.equal(sdkImportProblem(specifier, imported, platform, sdkIncludes), null);
 		}
 	}
 	assert.ok(preload.length > 0);
-	for (const specifier of preload) assert.ok(modules.has(specifier), `preload "${specifier}"`);
+	for (const specifier of preload) assert.ok(modules.has(specifier) || esp32.has(specifier), `preload "${specifier}"`);
 	assert.equal(app.config?.host, "", "no platform host committed");
 	assert.equal("appKey" in (app.config ?? {}), false);
 	for (const name of ["esp32", "lin", "mac", "win"]) assert.ok(name in (app.platforms ?? {}), name);

@@ -19,7 +19,9 @@ const traced: string[] = [];
 // Loaded through the hook, and by URL so the host type-check does not follow it into Moddable typings.
 const halUrl = new URL("../../hal/moddable/hal.ts", import.meta.url).href;
 const socketsUrl = new URL("../../hal/moddable/sockets.ts", import.meta.url).href;
-const { createModdableHal } = (await import(halUrl)) as { createModdableHal(options?: { logLevel?: LogLevel; rxBufferSize?: number; storeDomain?: string }): Hal };
+const partitionUrl = new URL("../../hal/moddable/flashpartition.ts", import.meta.url).href;
+const { createModdableHal } = (await import(halUrl)) as { createModdableHal(options?: { logLevel?: LogLevel; rxBufferSize?: number; storeDomain?: string; openFlash?: Hal["openFlash"] }): Hal };
+const { openPartition } = (await import(partitionUrl)) as { openPartition: NonNullable<Hal["openFlash"]> };
 const { SocketError } = (await import(socketsUrl)) as { SocketError: new (...args: never[]) => Error & { kind: string } };
 
 beforeEach(() => {
@@ -462,8 +464,9 @@ test("store: Preference in domain twx, strings only, NVS name limits, no value i
 	});
 });
 
-test("openFlash: the flash module's partition, its first byteLength bytes, reads copied out, writes and erases through", () => {
-	const hal = createModdableHal();
+test("openFlash: none unless given (the flash module exists only on esp, esp32, nrf52); openPartition: the flash module's partition, its first byteLength bytes, reads copied out, writes and erases through", () => {
+	assert.equal(createModdableHal().openFlash, undefined);
+	const hal = createModdableHal({ openFlash: openPartition });
 	runtime.partitions.set("twx", new Uint8Array(65536).fill(0xff));
 	assert.throws(() => hal.openFlash!("nvs2", 8192), /partition not found/);
 	assert.throws(() => hal.openFlash!("twx", 131072), /RangeError: flash: partition twx has 65536 bytes, not 131072|partition twx has 65536 bytes/);
