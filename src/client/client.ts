@@ -27,8 +27,8 @@
  *   in place;
  * - the RX buffer, 8192 bytes: one chunk, lent too. The platform never sends a frame over its chunk
  *   size (the C SDK drops one, §8.3) and we announce ours (Max-Frame-Size), so a bigger message comes
- *   AlwaysOn-chunked and is reassembled by the codec's Reassembler (made on the first chunk, bounded by
- *   maxMessageSize); a bigger WebSocket message is refused with 1009.
+ *   AlwaysOn-chunked and is reassembled by the codec's Reassembler when `reassembly` is configured (made
+ *   on the first chunk, bounded by maxMessageSize), else refused; a bigger WebSocket message is refused with 1009.
  * That is 20,488 bytes of chunk heap; the objects (XS slots are 16 bytes on an ESP32) come on top.
  * The push path (set -> ring -> TX -> SUCCESS) allocates nothing, and neither does reading a platform
  * request (its head and params are read in place) beyond the values handed to the application.
@@ -36,8 +36,8 @@
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 import type { Hal, TimerId } from "../../hal/hal";
-import { decodeReply, HEADER_SIZE, isRequestCode, PushWriter, Reassembler } from "../protocol";
-import { AUTH, BAD_REQUEST, BIND, EVENTS, GATEWAY_TIMEOUT, KEEP_ALIVE, POST, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
+import { decodeReply, HEADER_SIZE, isRequestCode, PushWriter, type Reassembler } from "../protocol";
+import { AUTH, BAD_REQUEST, BIND, ENTITY_TOO_LARGE, EVENTS, GATEWAY_TIMEOUT, KEEP_ALIVE, POST, SERVICE_UNAVAILABLE, SUCCESS, THING, UNBIND } from "../protocol/codes";
 import type { AuthMessage, ChunkMessage, EdgeMessage, InfoTable, RequestMessage, ResponseMessage } from "../protocol/model";
 import { rxBufferSize, txBufferSize, WebSocketClient } from "../ws/client";
 import { POLICY_VIOLATION, WebSocketError } from "../ws/error";
@@ -722,13 +722,22 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.arm();
 	};
 
-	/** A chunk (or a bad multipart marker): the whole message once its last chunk is in, else null. */
+	/**
+	 * A chunk (or a bad multipart marker): the whole message once its last chunk is in, else null. Without
+	 * `reassembly` it is dropped and counted, a request's first chunk answered: the platform stops waiting.
+	 */
 	private reassemble(bytes: Uint8Array): Uint8Array | null {
 		try {
 			const chunk = decodeReply(bytes);
 			if (chunk === null || chunk.kind !== "chunk") return null;
+			const make = this.#s.reassembly;
+			if (make === null) {
+				this.stats.chunksRefused++;
+				if (chunk.chunkId === 1 && isRequestCode(chunk.code)) this.#responder.answerRaw(bytes, ENTITY_TOO_LARGE, "multipart");
+				return null;
+			}
 			const now = this.#hal.ticks();
-			const reassembler = (this.#reassembler ??= new Reassembler({ maxMessageSize: this.#s.maxMessageSize, staleMs: this.#s.transport.messageTimeoutMs }));
+			const reassembler = (this.#reassembler ??= new make({ maxMessageSize: this.#s.maxMessageSize, staleMs: this.#s.transport.messageTimeoutMs }));
 			const whole = reassembler.add(chunk, now);
 			this.staleAt();
 			return whole;

@@ -8,6 +8,7 @@ import type { RequestQueue } from "./requestqueue";
 import type { Session } from "./session";
 import type { WebSocketExtension } from "../ws/client";
 import type { BoundEntity } from "./entity";
+import type { Reassembler, ReassemblerOptions } from "../protocol/multipart";
 import { VERBOSE } from "../verbose";
 
 /** What the client needs of a WebSocket client (src/ws's WebSocketClient has this shape). */
@@ -165,6 +166,14 @@ export interface EdgeClientConfig {
 	compression?: (hal: Hal) => WebSocketExtension;
 	/** Reach the platform through an HTTP proxy (CONNECT, optional basic credentials); hosts (hal/node) only. */
 	proxy?: ProxyOptions;
+	/**
+	 * Reassemble what the platform sends AlwaysOn-chunked (messages over chunkSize): `Reassembler` from
+	 * src/protocol/multipart.ts, made at the first chunk, bounded by maxMessageSize, unfinished sets dropped
+	 * after messageTimeoutMs (a set begun and never finished, nothing else received: onRecovery
+	 * "stale-message"). Default none, and a bundle carries no reassembler: a chunk is dropped and counted
+	 * (stats.chunksRefused), a request's first chunk answered ENTITY_TOO_LARGE.
+	 */
+	reassembly?: new (options: ReassemblerOptions) => Reassembler;
 }
 
 /** The client's view of the configuration, every default applied. */
@@ -189,6 +198,7 @@ export interface Settings {
 	backoffCapMs: number;
 	dutyOnMs: number;
 	dutyOffMs: number;
+	reassembly: (new (options: ReassemblerOptions) => Reassembler) | null;
 	/** All but the buffers, which the client allocates. */
 	transport: Omit<TransportOptions, "txBuffer" | "rxBuffer">;
 }
@@ -204,7 +214,7 @@ const OPTIONS: readonly string[] = Object.freeze([
 	"host", "port", "tls", "path", "appKey", "things", "chunkSize", "maxMessageSize", "authTimeoutMs",
 	"requestTimeoutMs", "connectTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "messageTimeoutMs", "backoffBaseMs", "backoffCapMs",
 	"queueBytes", "requestQueueBytes", "requestQueueLength", "persistence", "persistDelayMs", "maxPending", "maxConsecutiveTimeouts", "outboxMessages", "outboxBytes", "dutyCycle", "gateway", "autoPush", "pushDelayMs", "pushRetryMs", "transport",
-	"compression", "proxy", "maxThings",
+	"compression", "proxy", "maxThings", "reassembly",
 ]);
 
 /** The name closest to a misspelt one (fewest single-letter edits), to name in the error. */
@@ -283,6 +293,7 @@ export function settings(config: EdgeClientConfig): Settings {
 		backoffCapMs: positive(config.backoffCapMs, Math.max(30000, backoffBaseMs), "backoffCapMs", backoffBaseMs),
 		dutyOnMs,
 		dutyOffMs,
+		reassembly: config.reassembly ?? null,
 		transport: {
 			host: config.host,
 			port: positive(config.port, 443, "port", 1, 65535),

@@ -41,6 +41,8 @@ export interface ClientStats {
 	bindingsLost: number;
 	/** Received messages that could not be decoded, answers nobody waited for, replies for a closed connection. */
 	decodeErrors: number;
+	/** Chunks of multipart messages dropped because no `reassembly` was configured. */
+	chunksRefused: number;
 	unmatchedResponses: number;
 	lateReplies: number;
 }
@@ -50,6 +52,6 @@ export function newStats(): ClientStats {
 		messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, pushes: 0, pushesAcknowledged: 0,
 		rowsAcknowledged: 0, pushFailures: 0, rowsDropped: 0, rowsRefused: 0, requestsDropped: 0, requestsRefused: 0, journalWrites: 0, journalBytes: 0, journalErases: 0, rowsRestored: 0, timeouts: 0, binds: 0, reconnects: 0,
 		lostUnanswered: 0, lostStaleMessage: 0, lostOutboxFull: 0, bindingsLost: 0,
-		decodeErrors: 0, unmatchedResponses: 0, lateReplies: 0,
+		decodeErrors: 0, chunksRefused: 0, unmatchedResponses: 0, lateReplies: 0,
 	};
 }

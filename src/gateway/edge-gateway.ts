@@ -8,6 +8,7 @@
 import type { Hal } from "../../hal/hal";
 import type { WebSocketExtension } from "../ws/client";
 import { EdgeClient } from "../client/client";
+import { Reassembler } from "../protocol/multipart";
 import { ClientBinder } from "./binder";
 import { insecurity, type GatewayConfig } from "./config";
 import { Gateway } from "./gateway";
@@ -47,6 +48,8 @@ export class EdgeGateway {
 			requestTimeoutMs: config.request_timeout,
 			compression: config.ws_connection.compression && hal.compression !== undefined ? compression : undefined,
 			proxy: proxy === null ? undefined : { host: proxy.host, port: proxy.port, ...(proxy.user ? { username: proxy.user, password: proxy.password } : {}) },
+			// the things of HTTP clients may be sent anything their shapes allow
+			reassembly: Reassembler,
 		});
 		const limits = config.things;
 		const http = new HttpClient(hal, { maxResponseBytes: limits.max_callback_bytes, timeoutMs: limits.callback_timeout, maxRequests: limits.max_callbacks });

@@ -13,7 +13,7 @@
  */
 import { createSteamSensorThing } from "../../src/apps/steamsensor/index";
 import { EdgeClient } from "../../src/client/index";
-import { Characteristic, chunkCount, Code, encodeChunk, encodeMessageToBytes } from "../../src/protocol";
+import { Characteristic, chunkCount, Code, encodeChunk, encodeMessageToBytes, Reassembler } from "../../src/protocol";
 import type { RequestMessage, ResponseMessage } from "../../src/protocol/model";
 import { FakeHal, FakeTransport, request } from "../client/fakes";
 import { captureFrames, unhex } from "../protocol/helpers";
@@ -48,7 +48,7 @@ class Harness {
 	constructor() {
 		const thing = createSteamSensorThing("SteamSensor", { now: () => this.hal.now(), setLogging() {}, note() {} });
 		this.client = new EdgeClient(this.hal, {
-			host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], autoPush: false,
+			host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], autoPush: false, reassembly: Reassembler,
 			transport: (_hal, options) => (this.t = new FakeTransport(options)),
 		});
 		this.client.onError = () => this.reported++;

@@ -212,18 +212,25 @@ test("platform requests: dispatch, async answers, unknown things, messages not f
 	assert.equal(h.client.stats.decodeErrors, 1);
 });
 
-test("multipart: a chunked platform request is reassembled; a large answer leaves in chunks that each fit", () => {
-	const h = setup();
-	const t = synchronize(h);
-	const text = "0123456789".repeat(2000);
+/** The chunks of a platform call of Echo with a 20,000-character text, last first (any order holds). */
+function echoChunks(text: string, requestId: number): Uint8Array[] {
 	const whole = encodeMessageToBytes(request(Code.POST, "SteamSensor", Characteristic.SERVICES, "Echo", {
 		fields: [{ name: "text", description: "", baseType: "STRING", aspects: [] }], rows: [[{ type: "STRING", value: text }]],
-	}, 3001));
+	}, requestId));
 	const n = chunkCount(whole, whole.length, 8192);
 	assert.ok(n >= 3);
-	const before = t.frames.length;
 	const chunk = new Uint8Array(8192);
-	for (let k = n; k >= 1; k--) t.deliverBytes(chunk.slice(0, encodeChunk(whole, whole.length, k, 8192, chunk, 0))); // any order
+	const chunks: Uint8Array[] = [];
+	for (let k = n; k >= 1; k--) chunks.push(chunk.slice(0, encodeChunk(whole, whole.length, k, 8192, chunk, 0)));
+	return chunks;
+}
+
+test("multipart: a chunked platform request is reassembled (reassembly: Reassembler); a large answer leaves in chunks that each fit", () => {
+	const h = setup({ reassembly: Reassembler });
+	const t = synchronize(h);
+	const text = "0123456789".repeat(2000);
+	const before = t.frames.length;
+	for (const chunk of echoChunks(text, 3001)) t.deliverBytes(chunk);
 	const frames = t.frames.slice(before);
 	assert.ok(frames.length >= 3);
 	assert.ok(frames.every((f) => f.length <= 8192));
@@ -232,6 +239,20 @@ test("multipart: a chunked platform request is reassembled; a large answer leave
 	for (const f of frames) out = r.add(decodeMessage(f) as ChunkMessage, 0) ?? out;
 	const reply = decodeMessage(out!) as ResponseMessage;
 	assert.deepEqual([reply.requestId, reply.code, reply.content!.rows[0][0].value], [3001, Code.SUCCESS, text]);
+});
+
+test("multipart without reassembly: every chunk dropped and counted, the request answered ENTITY_TOO_LARGE once, the connection kept", () => {
+	const h = setup();
+	const t = synchronize(h);
+	const chunks = echoChunks("0123456789".repeat(2000), 3002);
+	const before = t.sent.length;
+	for (const chunk of chunks) t.deliverBytes(chunk);
+	const answers = t.sent.slice(before).filter((m) => m.kind === "response");
+	assert.deepEqual(answers.map((m) => [m.requestId, m.code]), [[3002, Code.ENTITY_TOO_LARGE]]);
+	assert.equal(h.client.stats.chunksRefused, chunks.length);
+	assert.equal(t.closedWith, null);
+	t.deliver(request(Code.GET, "SteamSensor", Characteristic.PROPERTIES, "Temperature", null, 3003));
+	assert.deepEqual(t.sent.slice(before).filter((m) => m.kind === "response").map((m) => [m.requestId, m.code]).at(-1), [3003, Code.SUCCESS], "still serving");
 });
 
 test("auth failure: a clear error, the connection closed, back-off that grows (no hot loop), key never shown", () => {

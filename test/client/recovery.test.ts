@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConnectionError, EdgeClient, type EdgeClientConfig } from "../../src/client/index";
-import { Characteristic, Code, encodeChunk, encodeMessageToBytes } from "../../src/protocol";
+import { Characteristic, Code, encodeChunk, encodeMessageToBytes, Reassembler } from "../../src/protocol";
 import type { InfoTable, RequestMessage, TypedValue } from "../../src/protocol/model";
 import { Thing } from "../../src/thing/index";
 import { WebSocketError } from "../../src/ws/error";
@@ -142,7 +142,7 @@ function chunkOf(k: number, requestId: number): Uint8Array {
 }
 
 test("a multipart message left unfinished for messageTimeoutMs with nothing else received: the connection is lost (stale-message) and made again", () => {
-	const h = setup({ messageTimeoutMs: 5000 });
+	const h = setup({ messageTimeoutMs: 5000, reassembly: Reassembler });
 	const t = synchronize(h);
 	h.hal.advance(1000);
 	t.deliverBytes(chunkOf(1, 77));
@@ -157,7 +157,7 @@ test("a multipart message left unfinished for messageTimeoutMs with nothing else
 });
 
 test("a multipart set that goes stale while other messages still come is dropped, not a loss", () => {
-	const h = setup({ messageTimeoutMs: 5000 });
+	const h = setup({ messageTimeoutMs: 5000, reassembly: Reassembler });
 	const t = synchronize(h);
 	t.deliverBytes(chunkOf(1, 77));
 	h.hal.advance(3000);

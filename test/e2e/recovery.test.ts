@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EdgeClient, type EdgeClientConfig } from "../../src/client/index";
+import { Reassembler } from "../../src/protocol/multipart";
 import { Thing } from "../../src/thing/index";
 import type { Emulator, WedgeMode } from "../../emulator/index";
 import { deviceHal, emulator, KEY, rest, waitFor } from "./helpers";
@@ -70,7 +71,7 @@ test("a WebSocket message begun and never finished (wedge fragment): failed at m
 });
 
 test("an AlwaysOn multipart set begun and never finished, nothing else sent (wedge chunk): a new connection, no value lost", async () => {
-	await wedged("chunk", { messageTimeoutMs: 300 }, "stale-message", "lostStaleMessage");
+	await wedged("chunk", { messageTimeoutMs: 300, reassembly: Reassembler }, "stale-message", "lostStaleMessage");
 });
 
 test("REST: POST /Emulator/Wedge and /Emulator/Unbind name the connection; bad input is a 4xx", async () => {

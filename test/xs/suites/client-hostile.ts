@@ -10,6 +10,7 @@
 import type { Hal, HalSocket, TimerId } from "../../../hal/hal";
 import { createSteamSensorThing } from "../../../src/apps/steamsensor/thing";
 import { EdgeClient } from "../../../src/client/client";
+import { Reassembler } from "../../../src/protocol/multipart";
 import type { Transport, TransportOptions } from "../../../src/client/config";
 import type { Thing } from "../../../src/thing/thing";
 
@@ -154,7 +155,7 @@ function connect(): void {
 export function setup(chunk1: string, chunk2: string, ask: string, notify: string, ok: string): string {
 	thing = createSteamSensorThing("SteamSensor", { now: () => hal.now(), setLogging() {}, note() {} });
 	client = new EdgeClient(hal, {
-		host: "platform", port: 80, tls: false, appKey: () => "key", things: [thing], autoPush: false,
+		host: "platform", port: 80, tls: false, appKey: () => "key", things: [thing], autoPush: false, reassembly: Reassembler,
 		transport: (_hal, options) => (peer = new Peer(options)),
 	});
 	messages.push(fromHex(chunk1), fromHex(chunk2), fromHex(ask), fromHex(notify), fromHex(ok));
