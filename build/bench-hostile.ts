@@ -1,6 +1,6 @@
 /*
  * What a hostile peer costs the client on the host (issue 12's defects 1 and 2; counts and memory from
- * one run, never asserted as times in tests). The client runs with its defaults on an in-process fake
+ * one run, never asserted as times in tests). The client runs with its defaults (and `reassembly`) on an in-process fake
  * transport (test/client/fakes.ts) after AUTH and BIND, with a manual clock that does not move:
  *  - multipart: N first chunks ("1 of 2" of a 35-byte POST, 48-byte chunk size: the smallest sets,
  *    the most of them within the old byte bound) with ever new request ids, never a second; against
@@ -12,7 +12,7 @@
  */
 import { createSteamSensorThing } from "../src/apps/steamsensor/index";
 import { EdgeClient } from "../src/client/index";
-import { Characteristic, chunkCount, Code, encodeChunk, encodeMessageToBytes } from "../src/protocol";
+import { Characteristic, chunkCount, Code, encodeChunk, encodeMessageToBytes, Reassembler } from "../src/protocol";
 import type { RequestMessage } from "../src/protocol/model";
 import { FakeHal, FakeTransport } from "../test/client/fakes";
 
@@ -36,7 +36,7 @@ function connected() {
 	const errors: string[] = [];
 	const thing = createSteamSensorThing("SteamSensor", { now: () => hal.now(), setLogging() {}, note() {} });
 	const client = new EdgeClient(hal, {
-		host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], autoPush: false,
+		host: "localhost", port: 8080, tls: false, appKey: () => "key", things: [thing], autoPush: false, reassembly: Reassembler,
 		transport: (_hal, options) => (t = new FakeTransport(options)),
 	});
 	client.onError = (e) => errors.push(e.message);
