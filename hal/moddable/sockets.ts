@@ -9,9 +9,13 @@
  *   is given).
  * - TLS: the legacy `securesocket` module (modules/crypt/securesocket), a TLS session over the legacy
  *   `socket` module, which resolves the host itself. Its callback codes: 1 connected (handshake done),
- *   2 readable (bytes of one decrypted chunk, read inside the callback), 3 writable (free bytes),
- *   -1 disconnected, -2 error. `write()` without arguments returns the free space (send buffer minus an
- *   estimated 128 bytes of TLS overhead); a larger write throws, so the same cap applies.
+ *   2 readable (one decrypted chunk of up to 1 KB), 3 writable (free bytes), -1 disconnected, -2 error.
+ *   During callback 2 the chunk is the SecureSocket's own `data` view (securesocket.js sets it before
+ *   the call, and its read() copies out of it): handed on as it is, where read(ArrayBuffer) would
+ *   allocate a buffer and a view per chunk. `write()` without arguments returns the free space (send
+ *   buffer minus an estimated 128 bytes of TLS overhead); a larger write throws, so the same cap applies.
+ * - Both: a transport takes a view of exactly the bytes to write (or read into); views are kept by
+ *   shape (Views), so the few shapes of a steady state (a push, a ping, an answer) allocate nothing.
  *
  * States: idle -> resolving (TCP only) -> connecting -> open -> closed. `onClose` fires exactly once,
  * on a zero-delay timer after the transport is closed: never from inside the caller's `close()`, and the
@@ -65,7 +69,8 @@ const TLS_1_2 = 0x303;
  */
 interface SecureSocketInstance {
 	callback: (message: number, value?: number) => void;
-	read(type: typeof ArrayBuffer): ArrayBuffer;
+	/** The decrypted chunk, during callback 2 (securesocket.js messageHandler). */
+	readonly data: Uint8Array | undefined;
 	write(): number;
 	write(bytes: Uint8Array): void;
 	close(): void;
@@ -84,12 +89,11 @@ export class ModdableSocket implements HalSocket {
 	/** TCP only: free send space left this turn (onWritable's count minus what was written since). */
 	#budget = 0;
 	readonly #rx: Uint8Array;
-	/** The last partial view of #rx handed out, kept while reads keep the same size. */
-	#rxView: Uint8Array;
+	readonly #readViews = new Views();
+	readonly #writeViews = new Views();
 
 	constructor(rxBufferSize: number) {
 		this.#rx = new Uint8Array(rxBufferSize);
-		this.#rxView = this.#rx;
 	}
 
 	connect(options: SocketOptions): void {
@@ -120,7 +124,7 @@ export class ModdableSocket implements HalSocket {
 		const free = this.#free();
 		const count = length < free ? length : free;
 		if (count <= 0) return 0;
-		const chunk = offset === 0 && count === bytes.length ? bytes : bytes.subarray(offset, offset + count);
+		const chunk = this.#writeViews.of(bytes, offset, count);
 		try {
 			if (this.#tcp !== null) {
 				this.#tcp.write(chunk);
@@ -184,8 +188,7 @@ export class ModdableSocket implements HalSocket {
 		const rx = this.#rx;
 		while (count > 0 && this.#state === State.OPEN) {
 			const size = count < rx.length ? count : rx.length;
-			let view = this.#rxView;
-			if (view.length !== size) view = this.#rxView = size === rx.length ? rx : new Uint8Array(rx.buffer, 0, size);
+			const view = this.#readViews.of(rx, 0, size);
 			try {
 				tcp.read(view);
 			} catch (cause) {
@@ -240,7 +243,9 @@ export class ModdableSocket implements HalSocket {
 				}
 				break;
 			case Message.READABLE:
-				if (this.#state === State.OPEN && value > 0) this.onData?.(new Uint8Array(tls.read(ArrayBuffer)));
+				if (this.#state !== State.OPEN || value <= 0) break;
+				if (tls.data === undefined) this.#end(new SocketError("io", `the SecureSocket of ${this.#target} gave no data view (not Moddable's securesocket.js)`));
+				else this.onData?.(tls.data);
 				break;
 			case Message.WRITABLE:
 				if (this.#state === State.OPEN && value > 0) this.onWritable?.(value);
@@ -286,6 +291,37 @@ export class ModdableSocket implements HalSocket {
 			}
 			if (report) this.onClose?.(error);
 		}, 0);
+	}
+}
+
+/** Views kept per socket direction: a few shapes recur in a steady state; a new one replaces the oldest. */
+const VIEWS = 4;
+
+/**
+ * Views of [offset, offset + count) of the buffers a socket writes from or reads into, kept by shape:
+ * a view is made the first time a shape comes and reused after (a socket lives one connection, so
+ * they go with it).
+ */
+class Views {
+	readonly #of = new Array<Uint8Array | null>(VIEWS).fill(null);
+	readonly #offset = new Array<number>(VIEWS).fill(0);
+	readonly #views = new Array<Uint8Array | null>(VIEWS).fill(null);
+	#next = 0;
+
+	of(bytes: Uint8Array, offset: number, count: number): Uint8Array {
+		if (offset === 0 && count === bytes.length) return bytes;
+		const views = this.#views;
+		for (let i = 0; i < VIEWS; i++) {
+			const view = views[i];
+			if (view !== null && this.#of[i] === bytes && this.#offset[i] === offset && view.length === count) return view;
+		}
+		const view = bytes.subarray(offset, offset + count);
+		const i = this.#next;
+		this.#next = (i + 1) % VIEWS;
+		this.#of[i] = bytes;
+		this.#offset[i] = offset;
+		views[i] = view;
+		return view;
 	}
 }
 

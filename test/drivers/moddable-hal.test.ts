@@ -320,6 +320,42 @@ test("TLS: SecureSocket dictionary, callback codes mapped, writes capped by writ
 	assert.equal(tls.closed, true);
 });
 
+test("TLS: a decrypted chunk is handed on as SecureSocket's own data view; a write shape seen before reuses its view", () => {
+	const socket = createModdableHal().createSocket();
+	const seen: Uint8Array[] = [];
+	const closes: Array<Error | null> = [];
+	socket.onData = (chunk) => void seen.push(chunk);
+	socket.onClose = (error) => void closes.push(error);
+	socket.connect({ host: "twx.example", port: 443, tls: true });
+	const tls = runtime.tls[0];
+	const written: Uint8Array[] = [];
+	tls.onWrite = (chunk) => void written.push(chunk);
+	tls.free = 1000;
+	tls.signal(1);
+	const chunk = bytes(30);
+	tls.deliver(chunk);
+	assert.equal(seen[0], chunk, "no copy");
+	const tx = bytes(100);
+	const control = bytes(20);
+	for (let i = 0; i < 2; i++) {
+		assert.equal(socket.write(tx, 2, 40), 40);
+		assert.equal(socket.write(control, 0, 14), 14);
+		assert.equal(socket.write(tx, 0, 100), 100);
+	}
+	assert.deepEqual(written.map((w) => [...w]), [[...tx.subarray(2, 42)], [...control.subarray(0, 14)], [...tx], [...tx.subarray(2, 42)], [...control.subarray(0, 14)], [...tx]]);
+	assert.equal(written[3], written[0], "the same view for the same buffer, offset and length");
+	assert.equal(written[4], written[1]);
+	assert.equal(written[2], tx, "a whole buffer goes as it is");
+	socket.write(tx, 2, 41);
+	assert.notEqual(written[6], written[0], "another length, another view");
+	assert.deepEqual([...written[6]!], [...tx.subarray(2, 43)]);
+	tls.data = undefined;
+	tls.signal(2, 5);
+	runtime.runZeroDelay();
+	assert.equal(tls.closed, true, "an SDK without the data view ends the connection");
+	isSocketError("io", /gave no data view/)(closes[0]);
+});
+
 test("TLS: defaults verify the certificate; insecure is explicit; failures before and after the handshake", () => {
 	const hal = createModdableHal();
 	const plain = hal.createSocket();

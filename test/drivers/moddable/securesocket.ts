@@ -1,5 +1,6 @@
 // securesocket.js: a dictionary with host/port/secure; callback(1 connected | 2 readable n | 3 writable n | -1 | -2);
-// write() without arguments = free space; a larger write throws; read(ArrayBuffer) = the current chunk.
+// write() without arguments = free space; a larger write throws; during callback 2 the decrypted chunk is
+// `data` (securesocket.js sets it, its read() copies out of it, and deletes it after).
 import { runtime } from "./runtime";
 
 export default class SecureSocket {
@@ -8,7 +9,9 @@ export default class SecureSocket {
 	free = 0;
 	readonly sent: number[] = [];
 	closed = false;
-	#chunk: number[] = [];
+	data: Uint8Array | undefined = undefined;
+	/** When set, writes go to it (a peer that takes them at once: `free` stays) instead of into `sent`. */
+	onWrite: ((bytes: Uint8Array) => void) | null = null;
 	#inCallback = 0;
 
 	constructor(dict: Record<string, unknown>) {
@@ -16,16 +19,14 @@ export default class SecureSocket {
 		runtime.tls.push(this);
 	}
 
-	read(type: unknown): ArrayBuffer {
-		if (type !== ArrayBuffer) throw new Error("fake reads ArrayBuffer only");
-		const bytes = new Uint8Array(this.#chunk.splice(0));
-		return bytes.buffer;
-	}
-
 	write(...args: Uint8Array[]): number | undefined {
 		if (args.length === 0) return this.free;
 		const bytes = args[0];
 		if (bytes.byteLength > this.free) throw new Error("can't write all data");
+		if (this.onWrite !== null) {
+			this.onWrite(bytes);
+			return undefined;
+		}
 		this.free -= bytes.byteLength;
 		this.sent.push(...bytes);
 		return undefined;
@@ -45,8 +46,11 @@ export default class SecureSocket {
 			this.#inCallback--;
 		}
 	}
-	deliver(bytes: number[]): void {
-		this.#chunk = bytes.slice();
-		this.signal(2, bytes.length);
+	/** One decrypted chunk (up to 1 KB in the SDK), as callback 2. */
+	deliver(bytes: number[] | Uint8Array): void {
+		const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+		this.data = data;
+		this.signal(2, data.length);
+		this.data = undefined;
 	}
 }
