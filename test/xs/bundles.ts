@@ -27,6 +27,7 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
 	"xs-app-start": "test/xs/suites/app-start.ts",
 	"xs-app-baseline": "test/xs/suites/app-baseline.ts",
 	"xs-moddable-tls": "test/xs/suites/moddable-tls.ts",
+	"xs-moddable-steady": "test/xs/suites/moddable-steady.ts",
 	"xs-gateway-things": "test/xs/suites/gateway-things.ts",
 	"xs-gateway": "test/xs/suites/gateway.ts",
 });
@@ -36,7 +37,7 @@ export const XS_BUNDLES: Readonly<Record<string, string>> = Object.freeze({
  * test/drivers/moddable (fakes.json, as the Node tests' loader maps them), except where XS needs its
  * own stand-in (the crypt fake uses node:crypto).
  */
-const WITH_MODDABLE_FAKES: ReadonlySet<string> = new Set(["xs-moddable-tls"]);
+const WITH_MODDABLE_FAKES: ReadonlySet<string> = new Set(["xs-moddable-tls", "xs-moddable-steady"]);
 const XS_STAND_INS: Readonly<Record<string, string>> = Object.freeze({ crypt: "test/xs/suites/moddable-crypt.ts" });
 
 /** Modules an XS bundle imports from a device bundle loaded next to it (build/dist/<name>.js, unchanged). */

@@ -2,12 +2,12 @@ import { runtime, type PendingTimer } from "./runtime";
 
 export default {
 	set(callback: (timer: PendingTimer) => void, ms = 0): PendingTimer {
-		const t = { callback, ms, repeat: false, cleared: false };
+		const t = { callback, ms, repeat: false, cleared: false, due: runtime.ticks + ms, interval: 0 };
 		runtime.timers.push(t);
 		return t;
 	},
 	repeat(callback: (timer: PendingTimer) => void, ms: number): PendingTimer {
-		const t = { callback, ms, repeat: true, cleared: false };
+		const t = { callback, ms, repeat: true, cleared: false, due: runtime.ticks + ms, interval: ms };
 		runtime.timers.push(t);
 		return t;
 	},
@@ -15,10 +15,13 @@ export default {
 	schedule(t: PendingTimer, ms?: number, repeat = 0): void {
 		if (ms === undefined) {
 			t.ms = Infinity;
+			t.due = Infinity;
 			return;
 		}
 		t.ms = ms;
 		t.repeat = repeat !== 0;
+		t.due = runtime.ticks + ms;
+		t.interval = repeat;
 		if (runtime.timers.indexOf(t) < 0) runtime.timers.push(t);
 	},
 	clear(t: PendingTimer | undefined | null): void {

@@ -37,7 +37,7 @@ export function failHandshake(message: number): void {
 export function untilReconnect(limitMs: number): number {
 	const sockets = runtime.tls.length;
 	for (let waited = 50; waited <= limitMs; waited += 50) {
-		advance(50);
+		runtime.advance(50);
 		if (runtime.tls.length > sockets) return waited;
 	}
 	return -1;
@@ -46,19 +46,4 @@ export function untilReconnect(limitMs: number): number {
 /** What happened so far. */
 export function report(): { sockets: number; closed: boolean[]; closedInOwnCallback: string[]; errors: typeof errors; states: string[]; lines: string[] } {
 	return { sockets: runtime.tls.length, closed: runtime.tls.map((t) => t.closed), closedInOwnCallback: runtime.closedInOwnCallback.slice(), errors, states, lines };
-}
-
-/** Moves the fakes' clock; timers due within `ms` fire (each counts from when it was last set: coarse, fine at 50 ms steps). */
-function advance(ms: number): void {
-	runtime.ticks += ms;
-	for (const t of runtime.timers.splice(0)) {
-		if (t.cleared) continue;
-		if (t.ms > ms) {
-			t.ms -= ms;
-			if (runtime.timers.indexOf(t) < 0) runtime.timers.push(t);
-			continue;
-		}
-		t.callback(t);
-		if (t.repeat && !t.cleared && runtime.timers.indexOf(t) < 0) runtime.timers.push(t);
-	}
 }
