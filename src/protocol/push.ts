@@ -84,10 +84,14 @@ export function writeVtqRow(w: ByteWriter, propertyName: Uint8Array, value: Type
 				end = at + 3;
 				break;
 			case STRING_NAME:
-				if (v !== lastText || lastBytes === null || at + 2 + lastBytes.length + tail > w.capacity) break;
+				if (v !== lastText || lastBytes === null) break;
+				end = at + 2 + lastBytes.length;
+				if (end + tail > w.capacity) {
+					end = 0;
+					break;
+				}
 				view.setUint16(at, VARIANT_STRING);
 				b.set(lastBytes, at + 2);
-				end = at + 2 + lastBytes.length;
 				break;
 			case INTEGER_NAME:
 				if (((v as number) | 0) !== v) break;
@@ -193,7 +197,10 @@ export class PushWriter {
 
 	/** Ends the inner rows and the outer rows. */
 	end(w: ByteWriter): void {
-		w.view.setUint16(w.take(2), 0);
+		const at = w.position;
+		if (at + 2 > w.capacity) w.noRoom(2);
+		w.view.setUint16(at, 0);
+		w.position = at + 2;
 	}
 }
 

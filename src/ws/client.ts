@@ -195,7 +195,7 @@ export class WebSocketClient {
 		const handshake = new Handshake(hal, options.host, this.#port, secure, options.path ?? "/Thingworx/WS", options.headers ?? [], offer, rx);
 		if (handshake.requestLength > tx.length) throw new WebSocketError("usage", VERBOSE ? `the upgrade request needs ${handshake.requestLength} bytes, txBufferSize is ${tx.length}` : "txBuffer");
 		this.#handshake = handshake;
-		this.#writer = new FrameWriter(hal);
+		this.#writer = new FrameWriter(hal, tx);
 		this.#tx = tx;
 		this.#frames = tx;
 	}
