@@ -96,11 +96,14 @@ const KEEP = 0x7fffffff;
 
 const TIMERS: HalTimers = Object.freeze({
 	set: (callback: () => void, ms: number): TimerId => Timer.set(callback, ms),
-	repeat: (callback: () => void, ms: number): TimerId => Timer.repeat(callback, ms),
-	create(callback: () => void): TimerId {
+	repeat<T>(callback: (this: T) => void, ms: number, owner?: T): TimerId {
+		// Moddable calls a Timer's callback with no `this`: an owner takes a wrapper, as a closure would have.
+		return owner === undefined ? Timer.repeat(callback as () => void, ms) : Timer.repeat(() => callback.call(owner), ms);
+	},
+	create<T>(callback: (this: T) => void, owner?: T): TimerId {
 		const timer = Timer.repeat((t: Timer) => {
 			Timer.schedule(t); // once per schedule: unscheduled (not freed) before the callback may schedule it again
-			callback();
+			callback.call(owner as T);
 		}, KEEP);
 		Timer.schedule(timer);
 		return timer;

@@ -182,12 +182,14 @@ function writeLogLine(level: LogLevel, message: string): void {
 
 /** A timer made by create(): one setTimeout at a time, replaced at each schedule. */
 class NodeDeadline {
-	#callback: () => void;
+	#callback: (this: unknown) => void;
+	#owner: unknown;
 	#unref: boolean;
 	#timeout: NodeJS.Timeout | null = null;
 
-	constructor(callback: () => void, unref: boolean) {
+	constructor(callback: (this: unknown) => void, owner: unknown, unref: boolean) {
 		this.#callback = callback;
+		this.#owner = owner;
 		this.#unref = unref;
 	}
 
@@ -201,7 +203,7 @@ class NodeDeadline {
 
 	#fire = (): void => {
 		this.#timeout = null;
-		this.#callback();
+		this.#callback.call(this.#owner);
 	};
 }
 
@@ -212,13 +214,13 @@ function nodeTimers(unref: boolean): HalTimers {
 			if (unref) t.unref();
 			return t;
 		},
-		repeat(callback, ms): TimerId {
-			const t = setInterval(callback, ms);
+		repeat<T>(callback: (this: T) => void, ms: number, owner?: T): TimerId {
+			const t = setInterval(() => callback.call(owner as T), ms);
 			if (unref) t.unref();
 			return t;
 		},
-		create(callback): TimerId {
-			return new NodeDeadline(callback, unref);
+		create(callback, owner): TimerId {
+			return new NodeDeadline(callback as (this: unknown) => void, owner, unref);
 		},
 		schedule(id, ms) {
 			(id as NodeDeadline).schedule(ms);

@@ -373,7 +373,9 @@ function tlsOptions(tls: SocketOptions["tls"]) {
 }
 
 interface Timer {
-	callback: () => void;
+	callback: (this: unknown) => void;
+	/** `this` for the callback. */
+	owner: unknown;
 	due: number;
 	interval: number;
 	order: number;
@@ -391,12 +393,12 @@ class VirtualTimers implements HalTimers {
 		return this.#add(callback, ms, 0);
 	}
 
-	repeat(callback: () => void, ms: number): TimerId {
-		return this.#add(callback, ms, Math.max(1, ms));
+	repeat<T>(callback: (this: T) => void, ms: number, owner?: T): TimerId {
+		return this.#add(callback as (this: unknown) => void, ms, Math.max(1, ms), owner);
 	}
 
-	create(callback: () => void): TimerId {
-		return { callback, due: 0, interval: 0, order: -1 } as Timer;
+	create<T>(callback: (this: T) => void, owner?: T): TimerId {
+		return { callback: callback as (this: unknown) => void, owner, due: 0, interval: 0, order: -1 };
 	}
 
 	schedule(id: TimerId, ms: number): void {
@@ -431,13 +433,13 @@ class VirtualTimers implements HalTimers {
 				next.order = this.#order++;
 			} else this.clear(next);
 			this.fired++;
-			next.callback();
+			next.callback.call(next.owner);
 		}
 		this.clock = target;
 	}
 
-	#add(callback: () => void, ms: number, interval: number): Timer {
-		const timer: Timer = { callback, due: this.clock + Math.max(0, ms), interval, order: this.#order++ };
+	#add(callback: (this: unknown) => void, ms: number, interval: number, owner?: unknown): Timer {
+		const timer: Timer = { callback, owner, due: this.clock + Math.max(0, ms), interval, order: this.#order++ };
 		this.#timers.push(timer);
 		return timer;
 	}

@@ -29,8 +29,8 @@ export class FakeHal implements Hal {
 	readonly store = new Map<string, string>() as unknown as Hal["store"];
 	readonly timers = {
 		set: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, 0),
-		repeat: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, ms),
-		create: (callback: () => void): TimerId => ({ id: this.#nextId++, at: 0, every: 0, callback }),
+		repeat: <T>(callback: (this: T) => void, ms: number, owner?: T): TimerId => this.#add(() => callback.call(owner as T), ms, ms),
+		create: <T>(callback: (this: T) => void, owner?: T): TimerId => ({ id: this.#nextId++, at: 0, every: 0, callback: () => callback.call(owner as T) }),
 		schedule: (id: TimerId, ms: number): void => {
 			const timer = id as Timer;
 			this.#timers = this.#timers.filter((t) => t !== timer);

@@ -91,8 +91,8 @@ export class FakeHal implements Hal {
 	}
 	readonly timers = {
 		set: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, 0),
-		repeat: (callback: () => void, ms: number): TimerId => this.#add(callback, ms, ms),
-		create: (callback: () => void): TimerId => ({ due: 0, interval: 0, callback }),
+		repeat: <T>(callback: (this: T) => void, ms: number, owner?: T): TimerId => this.#add(() => callback.call(owner as T), ms, ms),
+		create: <T>(callback: (this: T) => void, owner?: T): TimerId => ({ due: 0, interval: 0, callback: () => callback.call(owner as T) }),
 		schedule: (id: TimerId, ms: number): void => {
 			const timer = id as FakeTimer;
 			this.#timers.delete(timer);

@@ -88,9 +88,9 @@ const hal: Hal = {
 	},
 	timers: {
 		set: (callback, ms) => addTimer(callback, ms, 0),
-		repeat: (callback, ms) => addTimer(callback, ms, ms),
-		create(callback) {
-			kept.set(nextTimer, callback);
+		repeat: (callback, ms, owner) => addTimer(() => callback.call(owner!), ms, ms),
+		create(callback, owner) {
+			kept.set(nextTimer, () => callback.call(owner!));
 			return nextTimer++;
 		},
 		schedule(id, ms) {

@@ -50,8 +50,8 @@ const hal: Hal = {
 		set() {
 			throw new Error("a one-shot timer in the steady state");
 		},
-		repeat(callback) {
-			pingTick = callback;
+		repeat(callback, _ms, owner) {
+			pingTick = () => callback.call(owner!);
 			return 2;
 		},
 		create: () => 3,
