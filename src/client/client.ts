@@ -165,7 +165,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#pusher = new Pusher(hal, s, this.#pending, this.#out, bindings, this);
 		this.#requests = new RequestQueue(hal, s, this.#pending, this.#out, bindings, this);
 		this.#responder = new Responder(hal, bindings, this);
-		this.#timer = hal.timers.create(this.#onDeadline);
+		this.#timer = hal.timers.create(this.deadlineDue, this);
 		for (const thing of config.things) this.addThing(thing);
 		if (config.persistence !== undefined) {
 			this.#journal = config.persistence(hal, s, bindings, this.#requests, this);
@@ -408,7 +408,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	}
 
 	/** Whatever fell due: the state's deadline, request timeouts, stale chunks, syncs, pushes. */
-	#onDeadline = (): void => {
+	private deadlineDue(): void {
 		this.#armedAt = NEVER;
 		const now = this.#hal.ticks();
 		if (this.#stateAt <= now) {
@@ -423,7 +423,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		if (this.#pusher.dueAt <= now) this.#pusher.flush();
 		if (this.#requests.dueAt <= now) this.#requests.flush();
 		this.arm();
-	};
+	}
 
 	/** A request got no answer in time; maxConsecutiveTimeouts in a row: the connection is lost. */
 	private expire(slot: number): void {
@@ -509,10 +509,11 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			this.scheduleReconnect();
 			return;
 		}
-		t.onOpen = this.#onOpen;
-		t.onMessage = this.#onMessage;
-		t.onWritable = this.#onWritable;
-		t.onClose = this.#onClose;
+		t.owner = this;
+		t.onOpen = EdgeClient.onTransportOpen;
+		t.onMessage = EdgeClient.onTransportMessage;
+		t.onWritable = EdgeClient.onTransportWritable;
+		t.onClose = EdgeClient.onTransportClose;
 		this.#transport = t;
 		this.#closing = false;
 		this.#loss.reset(this.#hal.ticks());
@@ -526,7 +527,25 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		}
 	}
 
-	#onOpen = (): void => {
+	// The transport's callbacks, called as its methods (`this` is the transport) and shared by every
+	// client, which the transport's `owner` names: closures would cost XS a function and its scope each.
+	private static onTransportOpen(this: Transport): void {
+		(this.owner as EdgeClient).transportOpened();
+	}
+
+	private static onTransportMessage(this: Transport, bytes: Uint8Array, binary: boolean): void {
+		(this.owner as EdgeClient).transportMessage(bytes, binary);
+	}
+
+	private static onTransportWritable(this: Transport): void {
+		(this.owner as EdgeClient).transportWritable();
+	}
+
+	private static onTransportClose(this: Transport, code: number, reason: string, error: Error | null): void {
+		(this.owner as EdgeClient).transportClosed(code, reason, error);
+	}
+
+	private transportOpened(): void {
 		this.setState(AUTHENTICATING);
 		const id = this.nextId();
 		let key: string;
@@ -543,7 +562,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		this.#pending.add(FOR_AUTH, id, this.#hal.ticks() + this.#s.authTimeoutMs, -1, null, null);
 		this.send(msg);
 		this.arm();
-	};
+	}
 
 	private authenticated(response: ResponseMessage): void {
 		if (response.code !== SUCCESS) {
@@ -622,7 +641,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	}
 
 	/** The connection is gone: every loss, detected or reported, ends here. */
-	#onClose = (code: number, reason: string, error: Error | null): void => {
+	private transportClosed(code: number, reason: string, error: Error | null): void {
 		this.#transport = null;
 		this.generation++;
 		const pending = this.#pending;
@@ -662,7 +681,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			this.scheduleReconnect();
 		}
 		this.arm();
-	};
+	}
 
 	private scheduleReconnect(): void {
 		if (this.#stopping) {
@@ -684,7 +703,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 
 	// --- receiving ---
 
-	#onMessage = (bytes: Uint8Array, binary: boolean): void => {
+	private transportMessage(bytes: Uint8Array, binary: boolean): void {
 		this.stats.messagesReceived++;
 		this.stats.bytesReceived += bytes.length;
 		this.#loss.received(this.#hal.ticks());
@@ -720,7 +739,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			this.#bindings.startSyncs(); // a NotifyPropertyUpdate's sync goes out after its reply
 		} else this.onOther(message);
 		this.arm();
-	};
+	}
 
 	/**
 	 * A chunk (or a bad multipart marker): the whole message once its last chunk is in, else null. Without
@@ -810,11 +829,11 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 
 	// --- sending ---
 
-	#onWritable = (): void => {
+	private transportWritable(): void {
 		const t = this.#transport;
 		if (t !== null && this.#out.drain(t)) this.#pusher.flush();
 		this.arm();
-	};
+	}
 
 	private requestMessage(id: number, code: number, entity: string, characteristic: number, name: string, params: InfoTable | null): RequestMessage {
 		return {

@@ -13,6 +13,8 @@ import { VERBOSE } from "../verbose";
 
 /** What the client needs of a WebSocket client (src/ws's WebSocketClient has this shape). */
 export interface Transport {
+	/** Its user's (the client's): the callbacks, called as the transport's methods, reach it through this. */
+	owner?: unknown;
 	open(): void;
 	/** Where a message of up to `capacity` bytes goes in `options.txBuffer`, or -1 while it is busy (onWritable follows). */
 	beginMessage(capacity: number): number;

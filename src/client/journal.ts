@@ -113,7 +113,7 @@ export class Journal implements RingJournal, PersistedQueues {
 		this.#requests = requests;
 		this.#session = session;
 		this.#rings = new Array<RowRing | null>(streams).fill(null);
-		this.#timer = hal.timers.create(this.#onDue);
+		this.#timer = hal.timers.create(this.due, this);
 	}
 
 	/** A persisted ring changed, or a thing was added or removed: written persistDelayMs from the first change not yet written. */
@@ -174,9 +174,9 @@ export class Journal implements RingJournal, PersistedQueues {
 		}
 	}
 
-	#onDue = (): void => {
+	private due(): void {
 		this.write();
-	};
+	}
 
 	/** Bytes the changes of stream `id` take as records. */
 	private pending(id: number): number {

@@ -110,6 +110,8 @@ export function rxBufferSize(maxMessageSize: number): number {
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 export class WebSocketClient {
+	/** Whatever its user keeps with it (the callbacks below are called as this client's methods). */
+	owner: unknown = null;
 	onOpen: (() => void) | null = null;
 	/** `bytes` is a view into the RX buffer, valid only during the call. */
 	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null = null;
@@ -215,12 +217,13 @@ export class WebSocketClient {
 		if (this.#state !== IDLE) throw new WebSocketError("state", VERBOSE ? "open() may be called only once" : "open");
 		this.#state = CONNECTING;
 		const socket = this.#hal.createSocket();
-		socket.onConnect = this.#onConnect;
-		socket.onData = this.#onData;
-		socket.onWritable = this.#onSocketWritable;
-		socket.onClose = this.#onSocketClose;
+		socket.owner = this;
+		socket.onConnect = WebSocketClient.onSocketConnect;
+		socket.onData = WebSocketClient.onSocketData;
+		socket.onWritable = WebSocketClient.onSocketWritable;
+		socket.onClose = WebSocketClient.onSocketClose;
 		this.#socket = socket;
-		this.#deadlineTimer = this.#hal.timers.create(this.#onDeadline);
+		this.#deadlineTimer = this.#hal.timers.create(this.deadlineDue, this);
 		this.armDeadline(this.#handshakeTimeoutMs);
 		socket.connect(this.#target);
 	}
@@ -356,15 +359,33 @@ export class WebSocketClient {
 		this.closing();
 	}
 
-	#onConnect = (): void => {
+	// The socket's callbacks, called as its methods (hal.ts: `this` is the socket) and shared by every
+	// client, which the socket's `owner` names: closures would cost XS a function and its scope each.
+	private static onSocketConnect(this: HalSocket): void {
+		(this.owner as WebSocketClient).socketConnected();
+	}
+
+	private static onSocketData(this: HalSocket, bytes: Uint8Array): void {
+		(this.owner as WebSocketClient).socketData(bytes);
+	}
+
+	private static onSocketWritable(this: HalSocket): void {
+		(this.owner as WebSocketClient).socketWritable();
+	}
+
+	private static onSocketClose(this: HalSocket, error: Error | null): void {
+		(this.owner as WebSocketClient).socketClosed(error);
+	}
+
+	private socketConnected(): void {
 		if (this.#state !== CONNECTING) return;
 		this.#state = HANDSHAKE;
 		this.#txAt = 0;
 		this.#txEnd = (this.#handshake as Handshake).request(this.#tx);
 		this.flush();
-	};
+	}
 
-	#onData = (bytes: Uint8Array): void => {
+	private socketData(bytes: Uint8Array): void {
 		let i = 0;
 		if (this.#state === HANDSHAKE) {
 			try {
@@ -378,13 +399,13 @@ export class WebSocketClient {
 			this.opened();
 		}
 		this.receive(bytes, i);
-	};
+	}
 
-	#onSocketWritable = (): void => {
+	private socketWritable(): void {
 		if (this.#state >= HANDSHAKE && this.#state < CLOSED) this.flush();
-	};
+	}
 
-	#onSocketClose = (error: Error | null): void => {
+	private socketClosed(error: Error | null): void {
 		const state = this.#state;
 		if (state === CLOSING && (this.#closeReceived || !this.#awaitPeer)) this.finishWithOutcome();
 		else if (state >= CONNECTING && state <= CLOSING) {
@@ -392,10 +413,10 @@ export class WebSocketClient {
 				: "connection closed " + (state === HANDSHAKE ? "during the opening handshake" : state === OPEN ? "without a close frame" : "before the peer's close frame");
 			this.finish(ABNORMAL, "", new WebSocketError("socket", error === null ? what : what + ": " + error.message));
 		}
-	};
+	}
 
-	/** One callback for the three deadlines (a closure is some 150 bytes under XS). */
-	#onDeadline = (): void => {
+	/** One callback for the three deadlines (the kept timer calls it with this client as `this`). */
+	private deadlineDue(): void {
 		this.#deadlineArmed = false;
 		if (this.#state < OPEN) {
 			this.timedOut("timeout", this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response", this.#handshakeTimeoutMs);
@@ -406,13 +427,13 @@ export class WebSocketClient {
 		} else {
 			this.finishWithOutcome();
 		}
-	};
+	}
 
 	private timedOut(kind: WebSocketErrorKind, what: string, ms: number): void {
 		this.finish(ABNORMAL, "", new WebSocketError(kind, `${what} within ${ms} ms`));
 	}
 
-	#onPingTick = (): void => {
+	private pingDue(): void {
 		if (this.#state !== OPEN) return;
 		const since = this.#receivingSince;
 		if (since >= 0 && this.#hal.ticks() - since >= this.#messageTimeoutMs) {
@@ -423,7 +444,7 @@ export class WebSocketClient {
 		this.armDeadline(this.#pongTimeoutMs);
 		this.#queued |= SEND_PING;
 		this.flush();
-	};
+	}
 
 	/** Hands the server's extension answer to the extension; false when that failed the connection. */
 	private negotiated(): boolean {
@@ -443,7 +464,7 @@ export class WebSocketClient {
 		this.disarmDeadline();
 		this.#handshake = null;
 		this.#state = OPEN;
-		if (this.#pingIntervalMs > 0) this.#pingTimer = this.#hal.timers.repeat(this.#onPingTick, this.#pingIntervalMs);
+		if (this.#pingIntervalMs > 0) this.#pingTimer = this.#hal.timers.repeat(this.pingDue, this.#pingIntervalMs, this);
 		this.onOpen?.();
 	}
 

@@ -93,11 +93,11 @@ class SteamSensorApp implements SteamSensorHooks {
 		this.#limit.set(435);
 		this.#logfile.set((logDirectory ?? "/logs") + "/" + name + "-log.txt");
 		this.client.start();
-		this.#scan();
-		this.#timer = hal.timers.repeat(this.#scan, scanRateMs ?? 5000);
+		this.scan();
+		this.#timer = hal.timers.repeat(this.scan, scanRateMs ?? 5000, this);
 	}
 
-	#scan = (): void => {
+	private scan(): void {
 		const d = this.#drivers;
 		this.#totalFlow.set(d.flow.sample().total); // the C draw order: TotalFlow, Pressure, Temperature
 		const climate = d.climate.sample();
@@ -124,7 +124,7 @@ class SteamSensorApp implements SteamSensorHooks {
 		this.client.push();
 		// At debug: as shipped (log level info) the line is never built, so a scan allocates nothing.
 		if (this.#logging && this.#hal.logEnabled(SCAN_LOG_LEVEL)) this.#log(temperature);
-	};
+	}
 
 	now(): number {
 		return this.#hal.now();
