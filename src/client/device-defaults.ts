@@ -10,10 +10,10 @@ export const DEVICE_DEFAULTS = Object.freeze({
 	// Announced in Max-Frame-Size: the platform chunks what it sends to it (the emulator does; the C SDK
 	// chunks to its own setting, 8192 by default, and any size >= 256 is accepted). TX and RX hold one
 	// chunk each; a SteamSensor push (8 values, 340 B) and every message the platform sends it in
-	// normal operation (BIND and sync answers, GET/PUT, service calls) fit one; bigger ones (GetMetadata,
-	// GetBigString) go AlwaysOn-chunked.
+	// normal operation (BIND and sync answers, GET/PUT, service calls) fit one; what the edge sends
+	// bigger (GetMetadata, GetBigString) goes AlwaysOn-chunked (an incoming one needs `reassembly`).
 	chunkSize: 1024,
-	// GetBigString's ~10 KB answer, reassembled or encoded aside only while one is under way.
+	// GetBigString's ~10 KB answer, encoded aside only while one is under way (and what `reassembly` may hold).
 	maxMessageSize: 16384,
 	// 9 SteamSensor scans (215 B of rows each): 45 s offline at 5 s; older rows are dropped and counted.
 	queueBytes: 2048,
