@@ -24,7 +24,8 @@ function fieldDefinitions(fields: readonly FieldSpec[]): Json {
 
 function property(p: Property): Json {
 	const aspects: Json = { pushType: p.pushType, pushThreshold: p.pushThreshold };
-	for (const key in p.aspects) aspects[key] = p.aspects[key];
+	const own = p.aspects;
+	for (const key in own) aspects[key] = own[key];
 	const out: Json = { name: p.name };
 	if (p.description) out.description = p.description;
 	out.baseType = p.baseType;

@@ -25,19 +25,16 @@ export interface PropertyOwner {
 }
 
 export class Property implements PushedProperty {
+	/** Its definition, kept, not copied (module data, frozen and shared, on a device): what never changes is read from it. */
+	readonly spec: PropertySpec;
 	readonly name: string;
 	/** Length-prefixed UTF-8 name, copied into every row. */
 	readonly nameBytes: Uint8Array;
 	/** Position in the thing's property list. */
 	readonly index: number;
-	readonly baseType: BaseTypeName;
 	/** Kind (KIND_*) of the base type: what the push path checks and compares by. */
 	readonly kind: number;
-	readonly readOnly: boolean;
 	readonly fold: boolean;
-	readonly description: string;
-	/** Aspects shown in GetMetadata besides the push settings, in order. */
-	readonly aspects: Readonly<Record<string, AspectValue>>;
 	/** Push type code (PUSH_*) and threshold; the platform may replace them when syncing. */
 	pushCode: number;
 	pushThreshold: number;
@@ -52,29 +49,45 @@ export class Property implements PushedProperty {
 
 	/** `nameBytes`: the name as encodeName makes it (the thing encodes all its names into one buffer). */
 	constructor(spec: PropertySpec, index: number, owner: PropertyOwner, nameBytes: Uint8Array) {
+		this.spec = spec;
 		this.name = spec.name;
 		this.nameBytes = nameBytes;
 		this.index = index;
-		this.baseType = spec.baseType;
 		this.kind = valueKind(spec.baseType);
-		this.readOnly = spec.readOnly === true;
 		this.fold = spec.fold === true;
-		this.description = spec.description ?? "";
 		this.pushCode = pushCode(spec.pushType ?? "ALWAYS", spec.name);
 		this.pushThreshold = spec.pushThreshold ?? 0;
 		this.qualityBytes = owner.goodQuality;
 		this.#owner = owner;
 		this.value = { type: spec.baseType, value: initial(spec.baseType) } as TypedValue;
-		const aspects: Record<string, AspectValue> = {};
-		if (this.readOnly) aspects.isReadOnly = true;
-		if (spec.aspects) for (const key in spec.aspects) aspects[key] = spec.aspects[key];
 		if (spec.defaultValue !== undefined && spec.defaultValue !== null) {
 			const problem = plainTypeError(spec.baseType, spec.defaultValue);
 			if (problem !== null) throw new TypeError(spec.name + " defaultValue: " + problem);
-			if (isAspectValue(spec.defaultValue)) aspects.defaultValue = spec.defaultValue;
 			this.store(spec.defaultValue);
 		}
-		this.aspects = Object.freeze(aspects);
+	}
+
+	get baseType(): BaseTypeName {
+		return this.value.type;
+	}
+
+	/** Platform writes are refused. */
+	get readOnly(): boolean {
+		return this.spec.readOnly === true;
+	}
+
+	get description(): string {
+		return this.spec.description ?? "";
+	}
+
+	/** Aspects shown in GetMetadata besides the push settings, in order (made for each call: only metadata reads them). */
+	get aspects(): Record<string, AspectValue> {
+		const spec = this.spec;
+		const aspects: Record<string, AspectValue> = {};
+		if (spec.readOnly === true) aspects.isReadOnly = true;
+		if (spec.aspects) for (const key in spec.aspects) aspects[key] = spec.aspects[key];
+		if (isAspectValue(spec.defaultValue)) aspects.defaultValue = spec.defaultValue;
+		return aspects;
 	}
 
 	get pushType(): PushType {
@@ -117,7 +130,7 @@ export class Property implements PushedProperty {
 		w.u8(1);
 		w.bytes(this.nameBytes);
 		w.u8(0); // no description
-		w.u8((baseTypeCode(this.baseType) as number) & 0xff);
+		w.u8((baseTypeCode(this.value.type) as number) & 0xff);
 		w.u16(0); // no aspects
 		w.u8(0);
 		w.u8(1);
