@@ -93,7 +93,7 @@ type StartClient = { pingIntervalMs?: number; chunkSize?: number; queueBytes?: n
 /** The client's own (host) sizes, to weigh next to the app's DEVICE_DEFAULTS (src/client/device-defaults.ts). */
 const HOST_BUFFERS: StartClient = Object.freeze({ chunkSize: 8192, queueBytes: 4096, requestQueueBytes: 2048, requestQueueLength: 16, maxPending: 8 });
 /** Scan cycles after synchronization, as shipped (pings on), before the heap is measured again: it must not have grown. */
-const STEADY_CYCLES = 400;
+export const STEADY_CYCLES = 400;
 
 /** Slots and chunk bytes in use, measured right after a gc(). */
 interface Heap {
@@ -504,7 +504,7 @@ async function bridgeBaseline(binary: string | undefined, exchanges: AppSession[
 const STUB_APP = "export function startSteamSensor() {}\nexport function createSimulatedDrivers() {}\n";
 
 /** The app's heap: a fresh worker, the modules, the HAL, then the app (`client`: settings over its defaults) until synchronized; with the stack depths on the way. */
-async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}, cycles = STEADY_CYCLES): Promise<Omit<AppBudget["heap"], "hostBuffers" | "budget"> & { stack: Omit<AppBudget["stack"], "loadStub"> }> {
+export async function measureHeap(binary: string | undefined, app: string, client: StartClient = {}, cycles = STEADY_CYCLES): Promise<Omit<AppBudget["heap"], "hostBuffers" | "budget"> & { stack: Omit<AppBudget["stack"], "loadStub"> }> {
 	const session = await AppSession.open({ name: "heap", binary }, app);
 	try {
 		const worker = session.bridge.worker;

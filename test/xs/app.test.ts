@@ -190,3 +190,19 @@ test("XS: the shipped bundle, as shipped, allocates nothing per scan-and-push cy
 		if (cost.chunks !== null) assert.equal(cost.chunks, 0, `chunk bytes allocated per ${what}`);
 	}
 });
+
+// The heap budget of issue 9 (24 KB on an ESP32: XS slots of 16 B plus chunk bytes), with the app's
+// DEVICE_DEFAULTS, I/O buffers included; and no growth over 400 more scan cycles as shipped (pings on).
+test("XS: the shipped app's heap after synchronization fits 24 KB on an ESP32 and stays the same over 400 scan cycles", async (t) => {
+	const { measureHeap, STEADY_CYCLES } = await import("../../build/bench-xs");
+	const { meterWorker, meterWorkerProblem } = await import("../../hal/xs/meter-worker");
+	const binary = meterWorker();
+	const { app, steady } = await measureHeap(binary ?? undefined, deviceBundle("steamsensor"));
+	assert.ok(STEADY_CYCLES >= 400);
+	assert.equal(steady.slots, app.slots, "slots after the cycles");
+	if (binary === null) t.diagnostic(`chunk bytes not measured: ${meterWorkerProblem()}`);
+	else {
+		assert.equal(steady.chunks, app.chunks, "chunk bytes after the cycles");
+		assert.ok(app.esp32Bytes! <= 24 * 1024, `ESP32 estimate ${app.esp32Bytes} B (${app.slots} slots + ${app.chunks} B chunks) over 24 KB`);
+	}
+});
