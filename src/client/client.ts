@@ -17,7 +17,7 @@
  * polls: an idle connected client never wakes (the WebSocket client keeps its own ping timer).
  *
  * Memory: one buffer, allocated once and kept across connections (no 16 KB to find again at each
- * reconnect), holds, for the defaults and one thing (the 24 KB XS heap budget counts them all):
+ * reconnect), holds, for the client's own (host) defaults and one thing:
  * - the TX buffer, 8 + 8192 bytes: a frame header (2 + 2 + 4 mask) and one chunk, the most the edge
  *   sends in one frame (docs/protocol.md §1.3); lent to each WebSocket client, which frames and masks in
  *   place: messages are written straight into it, pushes copy their rows in with copyWithin;
@@ -29,7 +29,10 @@
  *   size (the C SDK drops one, §8.3) and we announce ours (Max-Frame-Size), so a bigger message comes
  *   AlwaysOn-chunked and is reassembled by the codec's Reassembler when `reassembly` is configured (made
  *   on the first chunk, bounded by maxMessageSize), else refused; a bigger WebSocket message is refused with 1009.
- * That is 20,488 bytes of chunk heap; the objects (XS slots are 16 bytes on an ESP32) come on top.
+ * That is 20,488 bytes of chunk heap; with a device's DEVICE_DEFAULTS (device-defaults.ts) 1,032 + 2,048
+ * + 1,024 = 4,104 (the 24 KB XS heap budget counts them); the objects (XS slots are 16 bytes on an ESP32)
+ * come on top. No closure per callback (some 200 bytes each under XS): the transport's and the timer's
+ * callbacks are shared methods that reach the client as their owner (`this`).
  * The push path (set -> ring -> TX -> SUCCESS) allocates nothing, and neither does reading a platform
  * request (its head and params are read in place) beyond the values handed to the application.
  *
