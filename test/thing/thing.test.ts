@@ -220,3 +220,24 @@ test("SteamSensors share their frozen definition, yet each one's services reach 
 	b.property("TemperatureLimit").set(100);
 	assert.equal(a.get("TemperatureLimit"), 320, "values stay per instance");
 });
+
+/** The objects and arrays reachable from `value` (functions excluded: handlers are code) that are not frozen. */
+function unfrozen(value: unknown, path: string, found: string[], seen = new Set<object>()): string[] {
+	if (value === null || typeof value !== "object" || seen.has(value)) return found;
+	seen.add(value);
+	if (!Object.isFrozen(value)) found.push(path);
+	for (const [key, child] of Object.entries(value)) unfrozen(child, `${path}.${key}`, found, seen);
+	return found;
+}
+
+test("the SteamSensor's specs are frozen to the leaves: a preloaded device keeps them in flash (Moddable's xsl warned 'outputShape.fields[0]: not frozen' x 8)", () => {
+	const thing = createSteamSensorThing("S", { now: () => 0, setLogging() {}, note() {} });
+	// thing.services is the thing's own list (its built-ins appended); what it holds is module data
+
+	const found: string[] = [];
+	thing.properties.forEach((p, i) => unfrozen(p.spec, `properties[${i}].spec`, found));
+	unfrozen(thing.services, "services", found);
+	unfrozen(thing.events, "events", found);
+	assert.ok(thing.services.some((s) => s.outputShape !== undefined && s.outputShape.fields.length === 8), "the walk reaches GetSteamSensorReadings' output shape");
+	assert.deepEqual(found.filter((path) => path !== "services"), []);
+});
