@@ -53,6 +53,11 @@ const BOOLEAN_NAME = "BOOLEAN";
 const LOCATION_NAME = "LOCATION";
 const INTEGER_NAME = "INTEGER";
 
+// The quality of the last row and its length: a typed array's length is a getter (under XS a native
+// call), and the rows of a push mostly share one quality (GOOD).
+let lastQuality: Uint8Array | null = null;
+let lastQualityLength = 0;
+
 /**
  * Writes one VTQ row of the NamedVTQ table: `01 0004 00 <name> 12 <type> <value> 03 <int64 time> 00 <quality>`.
  * All or nothing: when the row does not fit, the writer's position is restored and the EncodeError
@@ -65,7 +70,11 @@ export function writeVtqRow(w: ByteWriter, propertyName: Uint8Array, value: Type
 	const b = w.buffer;
 	const start = w.position;
 	const at = start + 4 + propertyName.length; // the VARIANT byte
-	const tail = 10 + quality.length; // 03 <time> 00 <quality>
+	if (quality !== lastQuality) {
+		lastQuality = quality;
+		lastQualityLength = quality.length;
+	}
+	const tail = 10 + lastQualityLength; // 03 <time> 00 <quality>
 	const time = timeMs * INT64;
 	if (timeMs > 0 && timeMs < MAX_ONE_STORE_TIME && time / INT64 === timeMs && at + LARGEST_VALUE + tail <= w.capacity) {
 		const view = w.view;
@@ -155,6 +164,7 @@ function writeAnyRow(w: ByteWriter, propertyName: Uint8Array, value: TypedValue,
 export class PushWriter {
 	/** From the characteristic type to the first row: service name, params byte, outer and inner DataShapes. */
 	#shape: Uint8Array;
+	#shapeLength: number;
 
 	constructor() {
 		const w = new ByteWriter(new Uint8Array(128));
@@ -173,21 +183,23 @@ export class PushWriter {
 		field(w, "quality", STRING);
 		w.u8(0);
 		this.#shape = w.buffer.slice(0, w.position);
+		this.#shapeLength = w.position;
 	}
 
 	/** Header (POST, endpoint 0, single part), THING entity, service and the DataShapes. */
 	begin(w: ByteWriter, requestId: number, sessionId: number, thingName: Uint8Array): void {
 		const at = w.position;
-		const shape = this.#shape;
-		const end = at + 16 + thingName.length + shape.length;
+		const shapeAt = at + 16 + thingName.length;
+		const end = shapeAt + this.#shapeLength;
 		if (end > w.capacity) w.noRoom(end - at);
 		const view = w.view;
+		const b = w.buffer;
 		view.setUint16(at, HEADER_START);
 		view.setUint32(at + 2, requestId);
 		view.setFloat64(at + 6, sessionId * INT64); // endpoint 0, then the session
 		view.setUint16(at + 14, THING); // single part, the entity type
-		w.buffer.set(thingName, at + 16);
-		w.buffer.set(shape, at + 16 + thingName.length);
+		b.set(thingName, at + 16);
+		b.set(this.#shape, shapeAt);
 		w.position = end;
 	}
 
