@@ -17,8 +17,11 @@ export interface WebSocketExtension {
 	/** Takes the server's answer; returns why it cannot be accepted, or null (then `active`). */
 	accept(answer: string, maxMessageSize: number): string | null;
 	readonly active: boolean;
-	/** A message to send, compressed. */
-	compress(bytes: Uint8Array, offset: number, length: number): Uint8Array;
+	/**
+	 * Sends `bytes[offset, offset + length)` as one compressed message, framed through the client
+	 * (frameAt, commitFrames); the TX buffer is claimed. Here, not in the client: a device has no extension.
+	 */
+	send(client: WebSocketClient, bytes: Uint8Array, offset: number, length: number, binary: boolean): void;
 	/** A received RSV1 message, inflated; throws a WebSocketError ("too-big", "protocol"). */
 	decompress(bytes: Uint8Array, offset: number, length: number): Uint8Array;
 	close(): void;
@@ -261,8 +264,9 @@ export class WebSocketClient {
 		if (!(Number.isInteger(length) && length >= 0 && length <= this.#capacity)) throw new WebSocketError("usage", VERBOSE ? `commitMessage(): length ${length} is over the ${this.#capacity} bytes begun` : "length");
 		if (!binary && !this.isText(this.#tx, payload, payload + length)) throw notUtf8("commitMessage()");
 		this.#payload = -1;
-		if (this.#extension !== null && this.#extension.active) {
-			this.sendCompressed(this.#tx, payload, length, binary);
+		const compressor = this.compressor;
+		if (compressor !== null) {
+			compressor.send(this, this.#tx, payload, length, binary);
 			return;
 		}
 		this.#txAt = this.#writer.frameInPlace(this.#tx, payload, binary ? 0x82 : 0x81, length);
@@ -271,32 +275,10 @@ export class WebSocketClient {
 		this.flush();
 	}
 
-	/** A negotiated extension compresses each message (send() asks before it frames one itself). */
-	get compressing(): boolean {
-		return this.#extension !== null && this.#extension.active;
-	}
-
-	/**
-	 * Compresses `bytes[offset, offset + length)` and sends it as frames of up to maxFrameSize, RSV1 on
-	 * the first (RFC 7692 §6.1): in the TX buffer when they fit, else in a buffer of their own (hosts
-	 * only use this path). The TX buffer must be free (claimTx).
-	 */
-	sendCompressed(bytes: Uint8Array, offset: number, length: number, binary: boolean): void {
-		const data = (this.#extension as WebSocketExtension).compress(bytes, offset, length);
-		const frame = this.#maxFrame;
-		const frames = data.length > frame ? Math.ceil(data.length / frame) : 1;
-		const last = data.length - (frames - 1) * frame;
-		const size = (frames - 1) * (frameHeaderSize(frame) + frame) + frameHeaderSize(last) + last;
-		const into = size <= this.#tx.length ? this.#tx : new Uint8Array(size);
-		let at = 0;
-		let head = binary ? 0x42 : 0x41; // RSV1 | opcode
-		for (let sent = 0; sent < data.length || at === 0; head = 0) {
-			const count = data.length - sent < frame ? data.length - sent : frame;
-			at = this.#writer.frame(into, at, sent + count === data.length ? 0x80 | head : head, data, sent, count);
-			sent += count;
-		}
-		this.#frames = into;
-		this.commitFrames(at);
+	/** The negotiated extension, which sends each message (send() asks before it frames one itself); else null. */
+	get compressor(): WebSocketExtension | null {
+		const extension = this.#extension;
+		return extension !== null && extension.active ? extension : null;
 	}
 
 	// --- send()'s steps (src/ws/send.ts) ---
@@ -319,13 +301,14 @@ export class WebSocketClient {
 		return false;
 	}
 
-	/** Frames (masks) `bytes[offset, offset + count)` at tx[at] with the first header byte `head`; returns where the frame ends. */
-	frameAt(at: number, head: number, bytes: Uint8Array, offset: number, count: number): number {
-		return this.#writer.frame(this.#tx, at, head, bytes, offset, count);
+	/** Frames (masks) `bytes[offset, offset + count)` at into[at] (the TX buffer by default) with the first header byte `head`; returns where the frame ends. */
+	frameAt(at: number, head: number, bytes: Uint8Array, offset: number, count: number, into: Uint8Array = this.#tx): number {
+		return this.#writer.frame(into, at, head, bytes, offset, count);
 	}
 
-	/** Sends tx[0, end), the frames frameAt wrote since claimTx. */
-	commitFrames(end: number): void {
+	/** Sends frames[0, end), the frames frameAt wrote since claimTx (in the TX buffer, or a compressed message's own). */
+	commitFrames(end: number, frames: Uint8Array = this.#tx): void {
+		this.#frames = frames;
 		this.#txAt = 0;
 		this.#txEnd = end;
 		this.#refused = false;

@@ -7,8 +7,9 @@
  * Allocates per message (the HAL's streams return new arrays): a host feature, not a device one.
  */
 import type { Hal, HalDeflateStream } from "../../hal/hal";
-import type { WebSocketExtension } from "./client";
+import type { WebSocketClient, WebSocketExtension } from "./client";
 import { INVALID_DATA, TOO_BIG, WebSocketError } from "./error";
+import { frameHeaderSize } from "./frame-writer";
 
 const NAME = "permessage-deflate";
 /** What a sync flush ends with, taken off each sent message and put back on each received one (§7.2.1-7.2.2). */
@@ -74,7 +75,29 @@ class PerMessageDeflate implements WebSocketExtension {
 		return null;
 	}
 
-	compress(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+	/**
+	 * Compresses the message and sends it as frames of up to maxFrameSize, RSV1 on the first (RFC 7692
+	 * §6.1): in the TX buffer when they fit, else in a buffer of their own (a host allocates here anyway).
+	 */
+	send(client: WebSocketClient, bytes: Uint8Array, offset: number, length: number, binary: boolean): void {
+		const data = this.compress(bytes, offset, length);
+		const frame = client.maxFrameSize;
+		const tx = client.txBuffer;
+		const frames = data.length > frame ? Math.ceil(data.length / frame) : 1;
+		const last = data.length - (frames - 1) * frame;
+		const size = (frames - 1) * (frameHeaderSize(frame) + frame) + frameHeaderSize(last) + last;
+		const into = size <= tx.length ? tx : new Uint8Array(size);
+		let at = 0;
+		let head = binary ? 0x42 : 0x41; // RSV1 | opcode
+		for (let sent = 0; sent < data.length || at === 0; head = 0) {
+			const count = data.length - sent < frame ? data.length - sent : frame;
+			at = client.frameAt(at, sent + count === data.length ? 0x80 | head : head, data, sent, count, into);
+			sent += count;
+		}
+		client.commitFrames(at, into);
+	}
+
+	private compress(bytes: Uint8Array, offset: number, length: number): Uint8Array {
 		const out = this.#deflater!.write(bytes, offset, length);
 		if (this.#clientResets) this.#deflater = this.renew(this.#deflater!, true);
 		// A sync flush always ends with the empty stored block; the receiver puts it back.

@@ -16,10 +16,11 @@ import { VERBOSE } from "../verbose";
 export function send(client: WebSocketClient, bytes: Uint8Array, offset = 0, length: number = bytes.length - offset, binary = true): boolean {
 	if (!client.isOpen) throw client.stateError("send()");
 	if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= bytes.length)) throw new WebSocketError("usage", VERBOSE ? `send(): offset ${offset} and length ${length} do not fit ${bytes.length} bytes` : "offset");
-	if (client.compressing) {
+	const compressor = client.compressor;
+	if (compressor !== null) {
 		if (!binary && !client.isText(bytes, offset, offset + length)) throw notUtf8("send()");
 		if (!client.claimTx()) return false;
-		client.sendCompressed(bytes, offset, length, binary);
+		compressor.send(client, bytes, offset, length, binary);
 		return true;
 	}
 	const frame = client.maxFrameSize;
