@@ -28,7 +28,8 @@
  * - the RX buffer, 8192 bytes: one chunk, lent too. The platform never sends a frame over its chunk
  *   size (the C SDK drops one, §8.3) and we announce ours (Max-Frame-Size), so a bigger message comes
  *   AlwaysOn-chunked and is reassembled by the codec's Reassembler when `reassembly` is configured (made
- *   on the first chunk, bounded by maxMessageSize), else refused; a bigger WebSocket message is refused with 1009.
+ *   on the first chunk, bounded by maxMessageSize), else refused; a bigger WebSocket message is skipped by the transport past its head, and refused
+ *   (a request answered ENTITY_TOO_LARGE, counted in stats.messagesRefused), the connection kept.
  * That is 20,488 bytes of chunk heap; with a device's DEVICE_DEFAULTS (device-defaults.ts) 1,032 + 2,048
  * + 1,024 = 4,104 (the 24 KB XS heap budget counts them); the objects (XS slots are 16 bytes on an ESP32)
  * come on top. No closure per callback (some 200 bytes each under XS): the transport's and the timer's
@@ -515,6 +516,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		t.owner = this;
 		t.onOpen = EdgeClient.onTransportOpen;
 		t.onMessage = EdgeClient.onTransportMessage;
+		t.onOversize = EdgeClient.onTransportOversize;
 		t.onWritable = EdgeClient.onTransportWritable;
 		t.onClose = EdgeClient.onTransportClose;
 		this.#transport = t;
@@ -538,6 +540,10 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 
 	private static onTransportMessage(this: Transport, bytes: Uint8Array, binary: boolean): void {
 		(this.owner as EdgeClient).transportMessage(bytes, binary);
+	}
+
+	private static onTransportOversize(this: Transport, head: Uint8Array, length: number): void {
+		(this.owner as EdgeClient).transportOversize(head, length);
 	}
 
 	private static onTransportWritable(this: Transport): void {
@@ -741,6 +747,21 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			this.#responder.request(message);
 			this.#bindings.startSyncs(); // a NotifyPropertyUpdate's sync goes out after its reply
 		} else this.onOther(message);
+		this.arm();
+	}
+
+	/**
+	 * A message over chunkSize, skipped by the transport (a platform that ignores Max-Frame-Size): a
+	 * request (or its first chunk) is answered ENTITY_TOO_LARGE from its head, so the platform stops
+	 * waiting; an answer is lost, its request times out. Counted and reported; the connection is kept.
+	 */
+	private transportOversize(head: Uint8Array, length: number): void {
+		this.stats.messagesRefused++;
+		this.#loss.received(this.#hal.ticks());
+		const code = head.length >= HEADER_SIZE ? head[1] : -1;
+		const firstPart = head[14] === 0 || (head.length > 16 && head[15] === 0 && head[16] === 1);
+		if (code >= 0 && isRequestCode(code) && firstPart) this.#responder.answerRaw(head, ENTITY_TOO_LARGE, "over chunkSize");
+		this.report(new RequestError(ENTITY_TOO_LARGE, "a message of " + length + " bytes (code " + code + ") over chunkSize " + this.#s.chunkSize + ", refused"));
 		this.arm();
 	}
 

@@ -23,6 +23,8 @@ export interface Transport {
 	close(code?: number, reason?: string): void;
 	onOpen: (() => void) | null;
 	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null;
+	/** A message over the RX limits, skipped by the transport: its head (at least an AlwaysOn header when it fits) and full length. */
+	onOversize?: ((head: Uint8Array, length: number) => void) | null;
 	onWritable: (() => void) | null;
 	onClose: ((code: number, reason: string, error: Error | null) => void) | null;
 }

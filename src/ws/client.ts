@@ -1,6 +1,6 @@
 import type { Hal, HalSocket, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../../hal/hal";
 import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, notUtf8, POLICY_VIOLATION, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
-import { CLOSE, ERROR, FrameReader, MESSAGE, PING, PONG } from "./frame-reader";
+import { CLOSE, ERROR, FrameReader, MESSAGE, OVERSIZE, PING, PONG } from "./frame-reader";
 import { frameHeaderSize, FrameWriter } from "./frame-writer";
 import { Handshake } from "./handshake";
 import { Utf8Validator } from "./utf8";
@@ -118,6 +118,14 @@ export class WebSocketClient {
 	onOpen: (() => void) | null = null;
 	/** `bytes` is a view into the RX buffer, valid only during the call. */
 	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null = null;
+	/**
+	 * A message over maxFrameSize or maxMessageSize was skipped (the connection kept): `head` its first
+	 * bytes (as many as the RX buffer holds; none if compressed), `length` its full length. A view into
+	 * the RX buffer, valid only during the call.
+	 */
+	onOversize: ((head: Uint8Array, length: number) => void) | null = null;
+	/** Messages skipped as oversize since construction. */
+	oversizeMessages = 0;
 	/** After beginMessage() or send() said busy: the TX buffer is free again. */
 	onWritable: (() => void) | null = null;
 	/** Exactly once. `error` is null after a close handshake (either side) or a close() before open. */
@@ -462,6 +470,11 @@ export class WebSocketClient {
 					this.#receivingSince = -1;
 					if (reader.compressed) this.inflated(reader.message, reader.binary);
 					else this.onMessage?.(reader.message, reader.binary);
+					break;
+				case OVERSIZE:
+					this.#receivingSince = -1;
+					this.oversizeMessages++;
+					this.onOversize?.(reader.compressed ? reader.buffer.subarray(0, 0) : reader.message, reader.oversizeLength);
 					break;
 				case PING:
 					if (this.#state === OPEN) this.queuePong();

@@ -8,6 +8,7 @@ export const PING = 2; // `control[0, controlLength)`
 export const PONG = 3;
 export const CLOSE = 4; // `closeCode`, reason in `control[2, controlLength)`
 export const ERROR = 5; // `errorCode`, `errorKind`, `errorReason` (short enough for a close frame)
+export const OVERSIZE = 6; // a data message over the limits, skipped: its head in `message`, its length in `oversizeLength`
 
 // Parser states.
 const HEAD = 0; // FIN, RSV, opcode
@@ -18,11 +19,18 @@ const FAILED = 4;
 
 const TEXT = 1;
 const BINARY = 2;
+/**
+ * A data message over maxFrameSize or maxMessageSize is only big: its head is kept, the rest skipped as it
+ * arrives, and OVERSIZE tells its user, who may refuse it (a peer that ignored what we announced). A
+ * length from 2^31 on is a lie no peer means (or a stream to keep us busy): that stays fatal, 1009.
+ */
+const MAX_SKIPPED = 0x7fffffff;
 
 /**
  * Incremental parser of server frames (RFC 6455 §5): bytes may arrive cut anywhere, down to one
  * per call. Data frames are reassembled into one buffer given by the client (the message is a view
  * into it); control frames, which may come between fragments, go to their own 125-byte buffer.
+ * A message too big for the buffer keeps its head there and skips the rest (OVERSIZE).
  * Methods are TypeScript-private, not #private: under XS every #method is a slot in each instance.
  */
 export class FrameReader {
@@ -40,6 +48,8 @@ export class FrameReader {
 	allowCompressed = false;
 	/** The MESSAGE had RSV1: its bytes are compressed (and its text not yet checked). */
 	compressed = false;
+	/** After OVERSIZE: the skipped message's full length. */
+	oversizeLength = 0;
 
 	readonly #maxFrame: number;
 	readonly #maxMessage: number;
@@ -51,7 +61,9 @@ export class FrameReader {
 	#high = 0; // upper 32 bits of a 64-bit length
 	#remaining = 0; // payload bytes still due
 	#messageOpcode = 0; // TEXT or BINARY while a message is open
-	#messageLength = 0;
+	#messageLength = 0; // bytes kept in `buffer`
+	#messageTotal = 0; // bytes announced so far, kept or skipped
+	#oversize = false; // the open message is skipped past its head
 	#rsv1 = false;
 	#messageCompressed = false;
 	#view: Uint8Array;
@@ -64,7 +76,7 @@ export class FrameReader {
 		this.#view = this.buffer.subarray(0, 0);
 	}
 
-	/** The complete message after a MESSAGE event: a view valid until the next `parse`. */
+	/** The complete message after a MESSAGE event (its head after OVERSIZE): a view valid until the next `parse`. */
 	get message(): Uint8Array {
 		// Reuse the view while lengths repeat: no allocation for a steady stream of same-size messages.
 		if (this.#view.length !== this.#messageLength) this.#view = this.buffer.subarray(0, this.#messageLength);
@@ -137,6 +149,14 @@ export class FrameReader {
 						let at = this.controlLength;
 						for (let k = 0; k < count; k++) control[at++] = bytes[i + k];
 						this.controlLength = at;
+					} else if (this.#oversize) {
+						// skipped text is never checked: none of it reaches the user
+						const buffer = this.buffer;
+						const at = this.#messageLength;
+						const room = buffer.length - at;
+						const keep = count < room ? count : room;
+						for (let k = 0; k < keep; k++) buffer[at + k] = bytes[i + k];
+						this.#messageLength = at + keep;
 					} else {
 						const buffer = this.buffer;
 						const at = this.#messageLength;
@@ -163,14 +183,18 @@ export class FrameReader {
 			if (length > 125 || this.#high !== 0) return this.stop(PROTOCOL_ERROR, "protocol", "control frame over 125 bytes");
 			this.controlLength = 0;
 		} else {
-			if (this.#high !== 0 || length > this.#maxFrame) return this.stop(TOO_BIG, "too-big", `frame of ${this.#high * 0x100000000 + length} bytes over maxFrameSize ${this.#maxFrame}`);
 			if (this.#opcode !== 0) {
 				this.#messageOpcode = this.#opcode;
 				this.#messageLength = 0;
+				this.#messageTotal = 0;
+				this.#oversize = false;
 				this.#messageCompressed = this.#rsv1;
 				this.#utf8.reset();
 			}
-			if (this.#messageLength + length > this.#maxMessage) return this.stop(TOO_BIG, "too-big", `message of ${this.#messageLength + length}+ bytes over maxMessageSize ${this.#maxMessage}`);
+			const total = this.#messageTotal + this.#high * 0x100000000 + length;
+			if (total > MAX_SKIPPED) return this.stop(TOO_BIG, "too-big", `message of ${total}+ bytes: over 2^31 - 1`);
+			this.#messageTotal = total;
+			if (length > this.#maxFrame || total > this.#maxMessage) this.#oversize = true;
 		}
 		this.#state = PAYLOAD;
 		return length === 0 && this.end();
@@ -186,6 +210,12 @@ export class FrameReader {
 			this.event = PONG;
 		} else if (opcode === 8) {
 			return this.close();
+		} else if (this.#fin && this.#oversize) {
+			this.binary = this.#messageOpcode === BINARY;
+			this.compressed = this.#messageCompressed;
+			this.oversizeLength = this.#messageTotal;
+			this.#messageOpcode = 0;
+			this.event = OVERSIZE;
 		} else if (this.#fin) {
 			if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
 			this.binary = this.#messageOpcode === BINARY;

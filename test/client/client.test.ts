@@ -241,6 +241,39 @@ test("multipart: a chunked platform request is reassembled (reassembly: Reassemb
 	assert.deepEqual([reply.requestId, reply.code, reply.content!.rows[0][0].value], [3001, Code.SUCCESS, text]);
 });
 
+test("a 3 KB PUT in one message to a client with 1 KB chunks (a platform ignoring Max-Frame-Size): answered ENTITY_TOO_LARGE, counted, reported, the connection kept, the next PUT served", () => {
+	const h = setup({ chunkSize: 1024 });
+	const t = synchronize(h);
+	const put = (text: string, requestId: number) => request(Code.PUT, "SteamSensor", Characteristic.PROPERTIES, "Logfile", {
+		fields: [{ name: "Logfile", description: "", baseType: "STRING", aspects: [] }], rows: [[{ type: "STRING", value: text }]],
+	}, requestId);
+	assert.equal(t.options.rxBuffer.length, 1024);
+	const before = t.sent.length;
+	t.deliverOversize(put("x".repeat(3000), 4001));
+	t.deliver(put("short", 4002));
+	const answers = t.sent.slice(before).filter((m) => m.kind === "response");
+	assert.deepEqual(answers.map((m) => [m.requestId, m.code]), [[4001, Code.ENTITY_TOO_LARGE], [4002, Code.SUCCESS]]);
+	assert.equal(h.thing.get("Logfile"), "short");
+	assert.equal(h.client.stats.messagesRefused, 1);
+	assert.deepEqual([t.closedWith, h.transports.length, h.client.stats.reconnects], [null, 1, 0], "the connection kept");
+	assert.ok(h.errors.some((e) => e instanceof RequestError && e.code === Code.ENTITY_TOO_LARGE && / 3\d{3} bytes/.test(e.message)));
+	assert.ok(h.errors.every((e) => !e.message.includes(KEY)));
+});
+
+test("an oversized answer is counted and its request left to time out, as a lost one", async () => {
+	const h = setup({ chunkSize: 1024, requestTimeoutMs: 1000 });
+	const t = synchronize(h);
+	const read = readProperty(h.client, "Other", "Big", { queue: false });
+	const asked = lastRequest(t, "Big");
+	t.deliverOversize({ kind: "response", version: 1, code: Code.SUCCESS, requestId: asked.requestId, endpointId: 0, sessionId: 0xbeef, reason: null, contentType: 0xff, trailing: 0,
+		content: { fields: [{ name: "Big", description: "", baseType: "STRING", aspects: [] }], rows: [[{ type: "STRING", value: "y".repeat(3000) }]] } });
+	assert.equal(h.client.stats.messagesRefused, 1);
+	assert.equal(t.sent.filter((m) => m.kind === "response" && m.requestId === asked.requestId).length, 0, "an answer is not answered");
+	h.hal.advance(1200);
+	await assert.rejects(read, (e: RequestError) => e.codeName === "GATEWAY_TIMEOUT");
+	assert.equal(t.closedWith, null);
+});
+
 test("multipart without reassembly: every chunk dropped and counted, the request answered ENTITY_TOO_LARGE once, the connection kept", () => {
 	const h = setup();
 	const t = synchronize(h);

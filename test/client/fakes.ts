@@ -102,6 +102,7 @@ export class FakeHal implements Hal {
 export class FakeTransport implements Transport {
 	onOpen: (() => void) | null = null;
 	onMessage: ((bytes: Uint8Array, binary: boolean) => void) | null = null;
+	onOversize: ((head: Uint8Array, length: number) => void) | null = null;
 	onWritable: (() => void) | null = null;
 	onClose: ((code: number, reason: string, error: Error | null) => void) | null = null;
 	readonly options: TransportOptions;
@@ -168,6 +169,12 @@ export class FakeTransport implements Transport {
 
 	deliverBytes(bytes: Uint8Array): void {
 		this.onMessage?.(bytes, true);
+	}
+
+	/** A message over the RX buffer, as the WebSocket client hands it on (a platform that ignored Max-Frame-Size): its head, its length. */
+	deliverOversize(msg: Message): void {
+		const bytes = encodeMessageToBytes(msg);
+		this.onOversize?.(bytes.subarray(0, this.options.rxBuffer.length), bytes.length);
 	}
 
 	respond(to: { requestId: number }, code: number = Code.SUCCESS, content: InfoTable | null = null, session = 0xbeef, reason: string | null = null): void {

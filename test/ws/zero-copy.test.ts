@@ -167,7 +167,7 @@ describe("lent buffers and the RX limit", () => {
 		assert.throws(() => new WebSocketClient(hal, { host: "h", txBuffer: new Uint8Array(6) }), isKind("usage"));
 	});
 
-	test("RX of one 8192-byte chunk: 8192 in one frame or in fragments is delivered; 8193 either way is 1009", () => {
+	test("RX of one 8192-byte chunk: 8192 in one frame or in fragments is delivered; 8193 either way is skipped past its head (onOversize), the connection kept", () => {
 		const options = { maxFrameSize: 8192, maxMessageSize: 8192, rxBuffer: new Uint8Array(8192) };
 		const ok = open(options);
 		ok.socket.deliver(serverFrame(2, Buffer.alloc(8192, 1)));
@@ -175,16 +175,18 @@ describe("lent buffers and the RX limit", () => {
 		assert.deepEqual(ok.messages.map((m) => m.length), [8192, 8192]);
 		assert.equal(ok.closes.length, 0);
 
-		const frame = open(options);
-		frame.socket.deliver(serverFrame(2, Buffer.alloc(8193)));
-		assert.equal(frame.messages.length, 0);
-		const sent = new ClientFrameParser().push(frame.socket.frames);
-		assert.equal(sent[0].opcode, 8);
-		assert.equal(sent[0].payload.readUInt16BE(0), 1009, "a close frame with 1009");
-
-		const fragments = open(options);
-		fragments.socket.deliver(Buffer.concat([serverFrame(2, Buffer.alloc(4097), { fin: false }), serverFrame(0, Buffer.alloc(4096))]));
-		assert.equal(fragments.messages.length, 0);
-		assert.equal(new ClientFrameParser().push(fragments.socket.frames)[0].payload.readUInt16BE(0), 1009);
+		const oversized = (pieces: Buffer[]) => {
+			const o = open(options);
+			const seen: Array<[number, number, number]> = [];
+			o.client.onOversize = (head, length) => seen.push([head.length, head[0], length]);
+			o.socket.deliver(Buffer.concat([...pieces, serverFrame(2, Buffer.alloc(100, 4))]));
+			assert.deepEqual(seen, [[8192, 5, 8193]], "its head (the RX buffer full) and full length");
+			assert.deepEqual(o.messages.map((m) => [m.length, m[99]]), [[100, 4]], "the next message intact");
+			assert.equal(o.client.oversizeMessages, 1);
+			assert.equal(o.closes.length, 0);
+			assert.equal(o.socket.frames.length, 0, "nothing sent: no close frame");
+		};
+		oversized([serverFrame(2, Buffer.alloc(8193, 5))]);
+		oversized([serverFrame(2, Buffer.alloc(4097, 5), { fin: false }), serverFrame(0, Buffer.alloc(4096, 6))]);
 	});
 });
