@@ -400,7 +400,8 @@ export class WebSocketClient {
 		const state = this.#state;
 		if (state === CLOSING && (this.#closeReceived || !this.#awaitPeer)) this.finishWithOutcome();
 		else if (state >= CONNECTING && state <= CLOSING) {
-			const what = state === CONNECTING ? `could not connect to ${this.#host}:${this.#port}`
+			const what = !VERBOSE ? (state === CONNECTING ? "connect" : state === HANDSHAKE ? "handshake" : state === OPEN ? "no close frame" : "no peer close")
+				: state === CONNECTING ? `could not connect to ${this.#host}:${this.#port}`
 				: "connection closed " + (state === HANDSHAKE ? "during the opening handshake" : state === OPEN ? "without a close frame" : "before the peer's close frame");
 			this.finish(ABNORMAL, "", new WebSocketError("socket", error === null ? what : what + ": " + error.message));
 		}
@@ -410,11 +411,11 @@ export class WebSocketClient {
 	private deadlineDue(): void {
 		this.#deadlineArmed = false;
 		if (this.#state < OPEN) {
-			this.timedOut("timeout", this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response", this.#handshakeTimeoutMs);
+			this.timedOut("timeout", VERBOSE ? (this.#state === CONNECTING ? `no connection to ${this.#host}:${this.#port}` : "no upgrade response") : this.#state === CONNECTING ? "connect" : "upgrade", this.#handshakeTimeoutMs);
 		} else if (this.#state === OPEN) {
-			this.timedOut("pong-timeout", "no pong to our ping", this.#pongTimeoutMs);
+			this.timedOut("pong-timeout", VERBOSE ? "no pong to our ping" : "pong", this.#pongTimeoutMs);
 		} else if (this.#awaitPeer && !this.#closeReceived) {
-			this.timedOut("timeout", this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent", this.#closeTimeoutMs);
+			this.timedOut("timeout", VERBOSE ? (this.#closeSent ? "the peer did not answer our close frame" : "our close frame could not be sent") : this.#closeSent ? "close answer" : "close send", this.#closeTimeoutMs);
 		} else {
 			this.finishWithOutcome();
 		}
@@ -502,7 +503,7 @@ export class WebSocketClient {
 			this.fail(error as WebSocketError);
 			return;
 		}
-		if (!binary && !this.isText(bytes, 0, bytes.length)) this.fail(new WebSocketError("bad-utf8", "text is not UTF-8", INVALID_DATA));
+		if (!binary && !this.isText(bytes, 0, bytes.length)) this.fail(new WebSocketError("bad-utf8", VERBOSE ? "text is not UTF-8" : "text", INVALID_DATA));
 		else this.onMessage?.(bytes, binary);
 	}
 

@@ -1,5 +1,6 @@
 import { INVALID_DATA, isValidCloseCode, NO_STATUS, PROTOCOL_ERROR, TOO_BIG, type WebSocketErrorKind } from "./error";
 import { Utf8Validator } from "./utf8";
+import { VERBOSE } from "../verbose";
 
 /** What `FrameReader.parse` stopped for. */
 export const NONE = 0; // input used up
@@ -97,26 +98,26 @@ export class FrameReader {
 				case HEAD: {
 					const b = bytes[i++];
 					const opcode = b & 0x0f;
-					if (b & 0x70 && ((b & 0x70) !== 0x40 || !this.allowCompressed || opcode === 0 || opcode >= 8)) return this.fail(i, PROTOCOL_ERROR, "protocol", "reserved bits set");
+					if (b & 0x70 && ((b & 0x70) !== 0x40 || !this.allowCompressed || opcode === 0 || opcode >= 8)) return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? "reserved bits set" : "rsv");
 					this.#fin = (b & 0x80) !== 0;
 					this.#rsv1 = (b & 0x40) !== 0;
 					this.#opcode = opcode;
 					if (opcode >= 8) {
-						if (opcode > 10) return this.fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
-						if (!this.#fin) return this.fail(i, PROTOCOL_ERROR, "protocol", "fragmented control frame");
+						if (opcode > 10) return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? `unknown opcode ${opcode}` : "opcode");
+						if (!this.#fin) return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? "fragmented control frame" : "fragmented control");
 					} else if (opcode > BINARY) {
-						return this.fail(i, PROTOCOL_ERROR, "protocol", `unknown opcode ${opcode}`);
+						return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? `unknown opcode ${opcode}` : "opcode");
 					} else if (opcode === 0) {
-						if (this.#messageOpcode === 0) return this.fail(i, PROTOCOL_ERROR, "protocol", "continuation without a message");
+						if (this.#messageOpcode === 0) return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? "continuation without a message" : "continuation");
 					} else if (this.#messageOpcode !== 0) {
-						return this.fail(i, PROTOCOL_ERROR, "protocol", "new message inside a fragmented one");
+						return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? "new message inside a fragmented one" : "interleaved");
 					}
 					this.#state = LENGTH;
 					break;
 				}
 				case LENGTH: {
 					const b = bytes[i++];
-					if (b & 0x80) return this.fail(i, PROTOCOL_ERROR, "protocol", "masked frame from the server");
+					if (b & 0x80) return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? "masked frame from the server" : "masked");
 					const length = b & 0x7f;
 					this.#high = 0;
 					if (length < 126) {
@@ -133,7 +134,7 @@ export class FrameReader {
 					const b = bytes[i++];
 					const due = this.#extended--;
 					if (due > 4) {
-						if (due === 8 && b & 0x80) return this.fail(i, PROTOCOL_ERROR, "protocol", "64-bit length with the top bit set");
+						if (due === 8 && b & 0x80) return this.fail(i, PROTOCOL_ERROR, "protocol", VERBOSE ? "64-bit length with the top bit set" : "length");
 						this.#high = this.#high * 256 + b;
 					} else {
 						this.#remaining = this.#remaining * 256 + b;
@@ -162,7 +163,7 @@ export class FrameReader {
 						const at = this.#messageLength;
 						for (let k = 0; k < count; k++) buffer[at + k] = bytes[i + k];
 						this.#messageLength = at + count;
-						if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", "text is not UTF-8");
+						if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", VERBOSE ? "text is not UTF-8" : "text");
 					}
 					i += count;
 					this.#remaining -= count;
@@ -180,7 +181,7 @@ export class FrameReader {
 	private begin(): boolean {
 		const length = this.#remaining;
 		if (this.#opcode >= 8) {
-			if (length > 125 || this.#high !== 0) return this.stop(PROTOCOL_ERROR, "protocol", "control frame over 125 bytes");
+			if (length > 125 || this.#high !== 0) return this.stop(PROTOCOL_ERROR, "protocol", VERBOSE ? "control frame over 125 bytes" : "control length");
 			this.controlLength = 0;
 		} else {
 			if (this.#opcode !== 0) {
@@ -192,7 +193,7 @@ export class FrameReader {
 				this.#utf8.reset();
 			}
 			const total = this.#messageTotal + this.#high * 0x100000000 + length;
-			if (total > MAX_SKIPPED) return this.stop(TOO_BIG, "too-big", `message of ${total}+ bytes: over 2^31 - 1`);
+			if (total > MAX_SKIPPED) return this.stop(TOO_BIG, "too-big", VERBOSE ? `message of ${total}+ bytes: over 2^31 - 1` : "length");
 			this.#messageTotal = total;
 			if (length > this.#maxFrame || total > this.#maxMessage) this.#oversize = true;
 		}
@@ -217,7 +218,7 @@ export class FrameReader {
 			this.#messageOpcode = 0;
 			this.event = OVERSIZE;
 		} else if (this.#fin) {
-			if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", "text ends inside a UTF-8 sequence");
+			if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", VERBOSE ? "text ends inside a UTF-8 sequence" : "text end");
 			this.binary = this.#messageOpcode === BINARY;
 			this.compressed = this.#messageCompressed;
 			this.#messageOpcode = 0;
@@ -235,16 +236,16 @@ export class FrameReader {
 		if (length === 0) {
 			this.closeCode = NO_STATUS;
 		} else if (length === 1) {
-			return this.stop(PROTOCOL_ERROR, "protocol", "close frame with a 1-byte payload");
+			return this.stop(PROTOCOL_ERROR, "protocol", VERBOSE ? "close frame with a 1-byte payload" : "close length");
 		} else {
 			const code = (control[0] << 8) | control[1];
 			if (!isValidCloseCode(code)) {
-				return this.stop(PROTOCOL_ERROR, "protocol", `invalid close code ${code}`);
+				return this.stop(PROTOCOL_ERROR, "protocol", VERBOSE ? `invalid close code ${code}` : "close code");
 			}
 			// The message validator is free to borrow: nothing is read after a close frame.
 			this.#utf8.reset();
 			if (!this.#utf8.feed(control, 2, length) || !this.#utf8.complete) {
-				return this.stop(INVALID_DATA, "bad-utf8", "close reason is not UTF-8");
+				return this.stop(INVALID_DATA, "bad-utf8", VERBOSE ? "close reason is not UTF-8" : "close reason");
 			}
 			this.closeCode = code;
 		}
