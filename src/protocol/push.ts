@@ -8,7 +8,10 @@
 import type { Location, TypedValue } from "./model";
 import { DEFAULT_OPTIONS, type CodecOptions } from "./basetypes";
 import { POST, SERVICES, THING } from "./codes";
-import { encodeTypedValue, lastBytes, lastText } from "./values";
+import {
+	BOOLEAN as BOOLEAN_NAME, BOOLEAN_TYPE, encodeTypedValue, INTEGER as INTEGER_NAME, lastBytes, lastText, LOCATION as LOCATION_NAME,
+	NUMBER as NUMBER_NAME, NUMBER_TYPE, STRING as STRING_NAME,
+} from "./values";
 import { ByteWriter } from "./writer";
 import { EncodeError } from "./errors";
 import { utf8Length } from "./utf8";
@@ -45,13 +48,6 @@ const VARIANT_LOCATION = 0x1206;
 const VARIANT_INTEGER = 0x1216;
 /** The largest fixed-size value with its VARIANT and type bytes (LOCATION). */
 const LARGEST_VALUE = 26;
-const NUMBER_TYPE = "number";
-const BOOLEAN_TYPE = "boolean";
-const STRING_NAME = "STRING";
-const NUMBER_NAME = "NUMBER";
-const BOOLEAN_NAME = "BOOLEAN";
-const LOCATION_NAME = "LOCATION";
-const INTEGER_NAME = "INTEGER";
 
 // The quality of the last row and its length: a typed array's length is a getter (under XS a native
 // call), and the rows of a push mostly share one quality (GOOD).

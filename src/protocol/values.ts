@@ -26,17 +26,18 @@ export function decodeInfoTable(r: ByteReader, options: CodecOptions = DEFAULT_O
 // copied into a fresh chunk each time it is evaluated (unless the module is preloaded), while V8
 // compares either kind as fast. (A table lookup by type name would cost V8 five times the switch.)
 // Type codes are written as numbers so the bundle inlines them (a frozen table's property is a read).
-const NUMBER_TYPE = "number";
-const BOOLEAN_TYPE = "boolean";
+// The push row writer (push.ts) compares with the exported ones.
+export const NUMBER_TYPE = "number";
+export const BOOLEAN_TYPE = "boolean";
 const STRING_TYPE = "string";
 const OBJECT_TYPE = "object";
 const NOTHING = "NOTHING";
-const STRING = "STRING";
-const NUMBER = "NUMBER";
-const BOOLEAN = "BOOLEAN";
-const LOCATION = "LOCATION";
+export const STRING = "STRING";
+export const NUMBER = "NUMBER";
+export const BOOLEAN = "BOOLEAN";
+export const LOCATION = "LOCATION";
 const DATETIME = "DATETIME";
-const INTEGER = "INTEGER";
+export const INTEGER = "INTEGER";
 const LONG = "LONG";
 const VARIANT = "VARIANT";
 const INFOTABLE = "INFOTABLE";
