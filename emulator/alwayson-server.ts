@@ -17,6 +17,8 @@ export interface HubConfig extends ConnectionConfig {
 	/** 0 = never close idle connections. */
 	idleTimeoutMs: number;
 	perMessageDeflate: boolean;
+	/** Chunk at chunkSize whatever the edge's Max-Frame-Size says. */
+	ignoreMaxFrameSize: boolean;
 }
 
 export class AlwaysOnHub {
@@ -65,7 +67,7 @@ export class AlwaysOnHub {
 
 	#accept(ws: WebSocket, request: IncomingMessage): void {
 		const declared = Number(request.headers["max-frame-size"]);
-		const maxFrame = Number.isInteger(declared) && declared >= 256 && declared <= 0xffff ? declared : Infinity;
+		const maxFrame = !this.#config.ignoreMaxFrameSize && Number.isInteger(declared) && declared >= 256 && declared <= 0xffff ? declared : Infinity;
 		const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
 		const connection = new EdgeConnection(this.#nextId++, ws, remote, maxFrame, this.#config, this.#handler, this.#counters, this.#log, this.#frames);
 		this.connections.add(connection);

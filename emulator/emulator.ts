@@ -52,6 +52,8 @@ export interface EmulatorOptions {
 	frameLogSize?: number;
 	/** AlwaysOn chunk size towards edges (never above the edge's Max-Frame-Size). Default 8192. */
 	chunkSize?: number;
+	/** Ignore the edge's Max-Frame-Size, chunk at chunkSize alone (what a real platform may do; tests). Default false. */
+	ignoreMaxFrameSize?: boolean;
 	/** Largest message accepted, single WebSocket message or reassembled multipart. Default 1 MiB. */
 	maxMessageSize?: number;
 	/** Incomplete multipart sets are dropped after this. Default 50 000. */
@@ -125,6 +127,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 		authTimeoutMs: options.authTimeoutMs ?? 15000,
 		idleTimeoutMs: options.idleTimeoutMs ?? 60000,
 		chunkSize: options.chunkSize ?? 8192,
+		ignoreMaxFrameSize: options.ignoreMaxFrameSize ?? false,
 		maxMessageSize: options.maxMessageSize ?? 1048576,
 		staleMs: options.multipartStaleMs ?? 50000,
 		maxPendingRequests: options.maxPendingRequests ?? 64,
