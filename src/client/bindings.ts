@@ -20,6 +20,7 @@ import { FOR_BIND_SOME, FOR_PUSH, FOR_SYNC, FOR_UNBIND_SOME, type PendingTable }
 import { column } from "./requests";
 import { NEVER, type Session } from "./session";
 import type { SubscribedProperties } from "./subscribed";
+import { VERBOSE } from "../verbose";
 
 const GET_PROPERTY_SUBSCRIPTIONS = "GetPropertySubscriptions";
 const HAS_DEADBAND = '{"hasDeadband":true}';
@@ -243,7 +244,7 @@ export class Bindings {
 			bound++;
 			if (this.#session.onBound !== null) this.#session.onBound(m.thing.name);
 		}
-		if (refused && !all) this.#session.report(new RequestError(response.code, "BIND refused" + (response.reason ? " (" + response.reason + ")" : "") + (lostAgain > 0 ? "; a lost binding is tried again later" : "; not bound until bound again")));
+		if (refused && !all) this.#session.report(new RequestError(response.code, VERBOSE ? "BIND refused" + (response.reason ? " (" + response.reason + ")" : "") + (lostAgain > 0 ? "; a lost binding is tried again later" : "; not bound until bound again") : "BIND"));
 		if (bound > 0) this.#hal.log("info", "bound " + bound + " thing(s)");
 		// registered while the BIND after AUTH was on its way: their own BIND now
 		if (all && !refused) for (let i = 0; i < managers.length; i++) {
@@ -356,7 +357,7 @@ export class Bindings {
 	subscribed(index: number, response: ResponseMessage): boolean {
 		const entity = this.entities[index]!;
 		if (response.code !== SUCCESS) {
-			this.syncFailed(index, new RequestError(response.code, GET_PROPERTY_SUBSCRIPTIONS + " of " + entity.name + " refused" + (response.reason ? " (" + response.reason + ")" : "")));
+			this.syncFailed(index, new RequestError(response.code, VERBOSE ? GET_PROPERTY_SUBSCRIPTIONS + " of " + entity.name + " refused" + (response.reason ? " (" + response.reason + ")" : "") : "sync"));
 			return false;
 		}
 		const table = response.content;

@@ -60,6 +60,7 @@ import { Responder } from "./responder";
 import { NEVER, type Session } from "./session";
 import { newStats, type ClientStats } from "./stats";
 import { SubscribedProperties } from "./subscribed";
+import { VERBOSE } from "../verbose";
 
 export type { ClientStats } from "./stats";
 
@@ -193,9 +194,9 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	 */
 	addThing(thing: BoundEntity): void {
 		const bindings = this.#bindings;
-		if (bindings.index(thing.name) >= 0) throw new TypeError("thing " + thing.name + " is registered already");
+		if (bindings.index(thing.name) >= 0) throw new TypeError(VERBOSE ? "thing " + thing.name + " is registered already" : "duplicate " + thing.name);
 		const slot = bindings.freeSlot();
-		if (slot < 0) throw new RangeError("thing " + thing.name + ": " + this.#s.maxThings + " things are registered already (maxThings)");
+		if (slot < 0) throw new RangeError(VERBOSE ? "thing " + thing.name + ": " + this.#s.maxThings + " things are registered already (maxThings)" : "range maxThings");
 		const s = this.#s;
 		const manager = new SubscribedProperties(thing, this.#mem, this.#out.writer, this.#pushWriter, this.#rings + slot * s.queueBytes, s.queueBytes, s.chunkSize, s.maxMessageSize);
 		bindings.add(slot, thing, manager);
@@ -331,7 +332,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			const id = this.nextId();
 			const slot = this.#pending.add(FOR_APP, id, this.#hal.ticks() + this.#s.requestTimeoutMs, -1, resolve, reject);
 			if (slot < 0) {
-				reject(new RequestError(SERVICE_UNAVAILABLE, "too many requests waiting"));
+				reject(new RequestError(SERVICE_UNAVAILABLE, VERBOSE ? "too many requests waiting" : "maxPending"));
 				return;
 			}
 			try {
@@ -451,7 +452,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				this.abort();
 				return;
 			case FOR_SYNC:
-				this.#bindings.syncFailed(index, unanswered("GetPropertySubscriptions of " + this.#bindings.entities[index]!.name));
+				this.#bindings.syncFailed(index, unanswered(VERBOSE ? "GetPropertySubscriptions of " + this.#bindings.entities[index]!.name : "sync"));
 				break;
 			case FOR_PUSH:
 				this.#pusher.timedOut(index);
@@ -460,16 +461,16 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 				this.#requests.timedOut(id);
 				break;
 			case FOR_APP:
-				if (reject !== null) reject(new RequestError(GATEWAY_TIMEOUT, "no answer within " + this.#s.requestTimeoutMs + " ms"));
+				if (reject !== null) reject(new RequestError(GATEWAY_TIMEOUT, VERBOSE ? "no answer within " + this.#s.requestTimeoutMs + " ms" : "requestTimeoutMs"));
 		}
-		if (this.#loss.unanswered()) this.lose("unanswered", this.#loss.streak + " requests in a row not answered within " + this.#s.requestTimeoutMs + " ms");
+		if (this.#loss.unanswered()) this.lose("unanswered", VERBOSE ? this.#loss.streak + " requests in a row not answered within " + this.#s.requestTimeoutMs + " ms" : "maxConsecutiveTimeouts");
 	}
 
 	/** Stale multipart sets are dropped; one with nothing else received since is a wedged peer. */
 	private sweep(now: number): void {
 		const reassembler = this.#reassembler;
 		if (reassembler !== null && reassembler.sweep(now) > 0 && this.#loss.silent(now)) {
-			this.lose("stale-message", "a multipart message left unfinished for " + this.#s.transport.messageTimeoutMs + " ms, nothing else received");
+			this.lose("stale-message", VERBOSE ? "a multipart message left unfinished for " + this.#s.transport.messageTimeoutMs + " ms, nothing else received" : "messageTimeoutMs");
 		}
 		this.staleAt();
 	}
@@ -477,7 +478,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	/** A loss detected on a connection that looks alive: reported, and the connection made again. */
 	private lose(kind: string, why: string): void {
 		if (this.#transport === null || this.#closing) return;
-		this.report(new ConnectionError(kind, why + ": connection closed"));
+		this.report(new ConnectionError(kind, VERBOSE ? why + ": connection closed" : why));
 		this.#lost = true;
 		this.abort(POLICY_VIOLATION, kind);
 	}
@@ -560,7 +561,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		let key: string;
 		try {
 			key = this.#appKey();
-			if (typeof key !== "string" || key === "") throw new TypeError("the appKey callback returned no key");
+			if (typeof key !== "string" || key === "") throw new TypeError(VERBOSE ? "the appKey callback returned no key" : "appKey");
 		} catch (error) {
 			this.report(error);
 			this.abort();
@@ -601,7 +602,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 	private boundAll(response: ResponseMessage | null): void {
 		if (response !== null && response.code !== SUCCESS) {
 			const alone = this.#bindings.bindAnswered(response.requestId, response, true);
-			this.report(refused(response.code, "BIND", alone ? (response.reason ? response.reason + "; " : "") + "each thing is bound on its own now" : response.reason));
+			this.report(refused(response.code, "BIND", VERBOSE && alone ? (response.reason ? response.reason + "; " : "") + "each thing is bound on its own now" : response.reason));
 			if (!alone) {
 				this.abort();
 				return;
@@ -682,7 +683,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 			this.setState(WAITING);
 			this.#stateAt = this.#hal.ticks() + this.#s.dutyOffMs;
 		} else {
-			const why = error ? error.message : "closed by the platform (" + code + (reason ? " " + reason : "") + ")";
+			const why = error ? error.message : VERBOSE ? "closed by the platform (" + code + (reason ? " " + reason : "") + ")" : "closed " + code;
 			this.#hal.log("warn", "connection lost: " + why);
 			if (error) this.report(error);
 			if (error instanceof WebSocketError && error.kind === "timeout" && error.code === POLICY_VIOLATION) this.recovered("stale-message", null);
@@ -761,7 +762,7 @@ export class EdgeClient implements EntityLink, Session, OutboxLink {
 		const code = head.length >= HEADER_SIZE ? head[1] : -1;
 		const firstPart = head[14] === 0 || (head.length > 16 && head[15] === 0 && head[16] === 1);
 		if (code >= 0 && isRequestCode(code) && firstPart) this.#responder.answerRaw(head, ENTITY_TOO_LARGE, "over chunkSize");
-		this.report(new RequestError(ENTITY_TOO_LARGE, "a message of " + length + " bytes (code " + code + ") over chunkSize " + this.#s.chunkSize + ", refused"));
+		this.report(new RequestError(ENTITY_TOO_LARGE, VERBOSE ? "a message of " + length + " bytes (code " + code + ") over chunkSize " + this.#s.chunkSize + ", refused" : "chunkSize"));
 		this.arm();
 	}
 
@@ -884,5 +885,5 @@ function refused(code: number, what: string, reason: string | null | undefined):
 }
 
 function unanswered(what: string): RequestError {
-	return new RequestError(GATEWAY_TIMEOUT, what + " not answered in time");
+	return new RequestError(GATEWAY_TIMEOUT, VERBOSE ? what + " not answered in time" : what);
 }

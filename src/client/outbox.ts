@@ -21,6 +21,7 @@ import type { Settings, Transport } from "./config";
 import type { Reply } from "./entity";
 import { ConnectionError, RequestError } from "./errors";
 import type { ClientStats } from "./stats";
+import { VERBOSE } from "../verbose";
 
 const NO_CONTENT = 0xff;
 /** begin()'s answers besides an offset: the TX buffer is busy (onWritable follows), or the transport is failing. */
@@ -205,13 +206,13 @@ export class Outbox {
 	/** The queue is full: the peer is not reading. The connection fails; what waited goes now. */
 	private overflow(t: Transport): void {
 		const s = this.#s;
-		const what = this.#queue.length + " messages in " + this.#bytes + " bytes wait for the peer to read (outboxMessages " + s.outboxMessages + ", outboxBytes " + s.outboxBytes + ")";
+		const what = VERBOSE ? this.#queue.length + " messages in " + this.#bytes + " bytes wait for the peer to read (outboxMessages " + s.outboxMessages + ", outboxBytes " + s.outboxBytes + "): connection closed" : "outbox";
 		this.#failed = t;
 		this.#queue.length = 0;
 		this.#nextChunk = 1;
 		this.#bytes = 0;
 		this.overflows++;
-		this.#link.report(new ConnectionError("outbox-full", what + ": connection closed"));
+		this.#link.report(new ConnectionError("outbox-full", what));
 		t.close(POLICY_VIOLATION, "outbound queue full");
 	}
 
@@ -253,7 +254,7 @@ export class Outbox {
 				return w.buffer.subarray(0, w.position);
 			} catch (error) {
 				if (!noRoom(error)) throw error;
-				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, "a message over " + (max === s.maxMessageSize ? "maxMessageSize " : "outboxBytes ") + max);
+				if (size >= max) throw new RequestError(ENTITY_TOO_LARGE, (VERBOSE ? "a message over " : "") + (max === s.maxMessageSize ? "maxMessageSize " : "outboxBytes ") + max);
 			}
 		}
 	}

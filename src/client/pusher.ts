@@ -19,6 +19,7 @@ import { ConnectionError, RequestError } from "./errors";
 import type { Outbox } from "./outbox";
 import { FOR_PUSH, type PendingTable } from "./pending";
 import { NEVER, type Session } from "./session";
+import { VERBOSE } from "../verbose";
 
 export class Pusher {
 	/** When a push is due (ticks), NEVER when none waits for the timer. */
@@ -125,11 +126,11 @@ export class Pusher {
 		if ((code === FORBIDDEN || code === NOT_FOUND) && m.bindState === BOUND) {
 			// the platform no longer routes the thing to this connection: bound again and re-synchronized before it pushes
 			const delay = this.#bindings.lostBinding(index);
-			this.#session.report(new ConnectionError("binding-lost", "UpdateSubscribedPropertyValues of " + m.thing.name + " refused (" + (code === FORBIDDEN ? "FORBIDDEN" : "NOT_FOUND") + "): its binding is lost; bound again in " + delay + " ms", m.thing.name));
+			this.#session.report(new ConnectionError("binding-lost", VERBOSE ? "UpdateSubscribedPropertyValues of " + m.thing.name + " refused (" + (code === FORBIDDEN ? "FORBIDDEN" : "NOT_FOUND") + "): its binding is lost; bound again in " + delay + " ms" : "binding", m.thing.name));
 			return;
 		}
 		this.hold();
-		this.#session.report(new RequestError(code, "UpdateSubscribedPropertyValues of " + m.thing.name + " refused"));
+		this.#session.report(new RequestError(code, VERBOSE ? "UpdateSubscribedPropertyValues of " + m.thing.name + " refused" : "push"));
 	}
 
 	/** Entity `index`'s push got no answer in time: its rows stay queued (in doubt), pushes wait pushRetryMs. */

@@ -26,6 +26,7 @@ import type { Outbox } from "./outbox";
 import { FOR_QUEUED, type PendingTable, type Reject, type Resolve } from "./pending";
 import { RowRing } from "./ring";
 import { NEVER, type Session } from "./session";
+import { VERBOSE } from "../verbose";
 
 /** How one request meets an offline client. */
 export interface RequestOptions {
@@ -101,7 +102,7 @@ export class RequestQueue {
 		const stats = this.#session.stats;
 		if (refuseWhenFull && ring.count >= this.#s.requestQueueLength) {
 			stats.requestsRefused++;
-			throw new RequestError(SERVICE_UNAVAILABLE, "the request queue is full (requestQueueLength " + this.#s.requestQueueLength + ")");
+			throw new RequestError(SERVICE_UNAVAILABLE, VERBOSE ? "the request queue is full (requestQueueLength " + this.#s.requestQueueLength + ")" : "requestQueueLength");
 		}
 		const w = ring.writer;
 		w.position = ring.start;
@@ -239,12 +240,12 @@ export class RequestQueue {
 		} catch (error) {
 			if (!noRoom(error)) throw error;
 			stats.requestsRefused++;
-			throw new RequestError(ENTITY_TOO_LARGE, "a request over " + ring.maxRow + " bytes (requestQueueBytes " + this.#s.requestQueueBytes + ")");
+			throw new RequestError(ENTITY_TOO_LARGE, VERBOSE ? "a request over " + ring.maxRow + " bytes (requestQueueBytes " + this.#s.requestQueueBytes + ")" : "requestQueueBytes");
 		}
 		const length = aside.position;
 		if (refuseWhenFull && ring.capacity - 2 - ring.bytes - 2 * ring.count < length) {
 			stats.requestsRefused++;
-			throw new RequestError(SERVICE_UNAVAILABLE, "the request queue is full (requestQueueBytes " + this.#s.requestQueueBytes + ")");
+			throw new RequestError(SERVICE_UNAVAILABLE, VERBOSE ? "the request queue is full (requestQueueBytes " + this.#s.requestQueueBytes + ")" : "requestQueueBytes");
 		}
 		const before = ring.dropped;
 		ring.reserve(length);
@@ -268,7 +269,7 @@ export class RequestQueue {
 			const reject = this.#waiting[WAITING * this.#first + REJECT] as Reject | null;
 			this.shift();
 			this.#session.stats.requestsDropped++;
-			const error = new RequestError(SERVICE_UNAVAILABLE, "dropped from the full request queue");
+			const error = new RequestError(SERVICE_UNAVAILABLE, VERBOSE ? "dropped from the full request queue" : "dropped");
 			if (reject !== null) reject(error);
 			else this.#session.report(error);
 		}

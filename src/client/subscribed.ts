@@ -15,6 +15,7 @@ import type { Location } from "../protocol/model";
 import { truthy, KIND_BOOLEAN, KIND_BYTES, KIND_INTEGER, KIND_LOCATION, KIND_NOTHING, KIND_NUMBER, KIND_SAFE_INTEGER, KIND_TEXT } from "../protocol/kinds";
 import { PUSH_DEADBAND, PUSH_NEVER, PUSH_OFF, PUSH_VALUE, type BoundEntity, type PushedProperty } from "./entity";
 import { RowRing } from "./ring";
+import { VERBOSE } from "../verbose";
 
 const END = 2; // inner and outer end-of-rows markers
 const NO_ROOM = "no room";
@@ -74,7 +75,7 @@ export class SubscribedProperties {
 		tx.position = 0;
 		pushWriter.begin(tx, 0, 0, thing.nameBytes);
 		this.maxRow = Math.min(this.#limit - tx.position - END, this.ring.maxRow);
-		if (this.maxRow < 32) throw new RangeError(thing.name + ": chunk size or queue too small for a push");
+		if (this.maxRow < 32) throw new RangeError(VERBOSE ? thing.name + ": chunk size or queue too small for a push" : "range queueBytes");
 		const n = thing.properties.length;
 		this.#states = new Float64Array(n * STRIDE);
 		for (let i = 0; i < n; i++) this.#states[i * STRIDE + SENT] = -1;

@@ -23,6 +23,7 @@ import { metadataJson } from "./metadata";
 import { Property, type PropertyOwner } from "./property";
 import type { DataShapeSpec, EventSpec, PlainValue, ServiceParams, ServiceResult, ServiceSpec, ThingSpec } from "./spec";
 import { acceptsCode, INTEGER_CODE, typed, VARIANT_CODE } from "./values";
+import { VERBOSE } from "../verbose";
 
 /** Distinct quality strings kept encoded per thing (GOOD, BAD, UNKNOWN, ... in practice). */
 const MAX_QUALITIES = 8;
@@ -33,7 +34,7 @@ const GET_METADATA: ServiceSpec = Object.freeze({ name: "GetMetadata", output: "
 const NOTIFY_PROPERTY_UPDATE: ServiceSpec = Object.freeze({ name: "NotifyPropertyUpdate", handler: builtIn });
 
 function builtIn(): never {
-	throw new TypeError("a built-in service is answered by its Thing");
+	throw new TypeError(VERBOSE ? "a built-in service is answered by its Thing" : "built-in");
 }
 
 /** The answer to a PUT that worked (shared: nothing to allocate). */
@@ -96,7 +97,7 @@ export class Thing implements BoundEntity, PropertyOwner {
 		}
 		const services: ServiceSpec[] = [];
 		for (const s of [...(spec.services ?? []), GET_METADATA, NOTIFY_PROPERTY_UPDATE]) {
-			if (find(services, s.name)) throw new TypeError(spec.name + ": service " + s.name + " defined twice or reserved");
+			if (find(services, s.name)) throw new TypeError(VERBOSE ? spec.name + ": service " + s.name + " defined twice or reserved" : "duplicate " + s.name);
 			services.push(s);
 		}
 		const events: EventSpec[] = [];
@@ -148,7 +149,7 @@ export class Thing implements BoundEntity, PropertyOwner {
 		} catch (error) {
 			return Promise.reject(error);
 		}
-		if (!this.#link) return Promise.reject(new RequestError(SERVICE_UNAVAILABLE, "not attached to a client"));
+		if (!this.#link) return Promise.reject(new RequestError(SERVICE_UNAVAILABLE, VERBOSE ? "not attached to a client" : "attached"));
 		return this.#link.fireEvent(this.name, name, table, options);
 	}
 
@@ -159,7 +160,7 @@ export class Thing implements BoundEntity, PropertyOwner {
 
 	/** Called by the client that carries this thing (one client at a time). */
 	attach(link: EntityLink | null): void {
-		if (link && this.#link && this.#link !== link) throw new TypeError(this.name + ": already attached to a client");
+		if (link && this.#link && this.#link !== link) throw new TypeError(VERBOSE ? this.name + ": already attached to a client" : "attached");
 		this.#link = link;
 	}
 
