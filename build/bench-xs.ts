@@ -631,7 +631,7 @@ function bundleSizes(): AppBudget["sizes"] {
 /** The XS build measured: a release build (no debugger, no metering, as on a device) when one can be built, else the package's. */
 function callgrindBuild(): { binary: string | undefined; name: string } {
 	const release = releaseWorker();
-	if (release) return { binary: release, name: "release XS 13.3 (xsnap-worker without mxDebug/mxMetering, -O3: hal/xs/release-worker.ts)" };
+	if (release) return { binary: release, name: "release XS 13.3 calibrated to Moddable SDK 8.2.3 (xsnap-worker without mxDebug/mxMetering, -O3; TypedArray set() as the SDK has it: hal/xs/release-worker.ts)" };
 	return { binary: undefined, name: `xsnap's own worker (mxDebug + mxMetering: no release build, ${releaseWorkerProblem()})` };
 }
 

@@ -6,17 +6,30 @@
  * Built on first use (a minute or two), cached in node_modules/.cache/xsnap-release; without a C
  * compiler or the package's sources, `releaseWorker()` says why and callers use the stock worker.
  * The worker takes no metering limit (XsWorkerOptions.meteringLimit 0) and reports no compute.
+ *
+ * Calibrated against Moddable's own XS (SDK 8.2.3), which a device runs: where the package's XS 13.3
+ * differs from it on a path the push takes, the package's source is compiled as the SDK has it
+ * (CALIBRATION below). One difference matters: TypedArray.prototype.set copies with memcpy when both
+ * arrays have the same element type; XS 13.3 compares the two arrays' own dispatch slots (never equal
+ * for two arrays), so it copies every Uint8Array byte by byte through getter and setter (~59 x86
+ * instructions a byte), while 8.2.3 compares their element types (xs/sources/xsDataView.c,
+ * fx_TypedArray_prototype_set).
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OBJECTS, PACKAGE, xsnapFlags } from "./meter-worker";
 
 const CACHE = fileURLToPath(new URL("../../node_modules/.cache/xsnap-release/", import.meta.url));
 /** Where the package's objects come from, outside the XS sources directory. */
 const SOURCE_DIRS = ["moddable/xs/sources", "xsnap-native/xsnap/sources", "moddable/modules/data/base64", "moddable/modules/data/text/decoder", "moddable/modules/data/text/encoder"];
+
+/** Source edits that make the package's XS behave as Moddable SDK 8.2.3's on the measured paths: file -> [package text, SDK text]. */
+const CALIBRATION: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
+	"xsDataView.c": Object.freeze(["if (dispatch == sourceDispatch) {", "if (dispatch->value.typedArray.dispatch == sourceDispatch->value.typedArray.dispatch) {"] as const),
+});
 
 let built: { path: string | null; reason: string } | null = null;
 
@@ -43,7 +56,7 @@ function build(): { path: string | null; reason: string } {
 			units.push(join(PACKAGE, dir, name));
 		}
 		const flags = xsnapFlags(version, false);
-		const key = createHash("sha256").update(units.join(" ")).update(flags.join(" ")).digest("hex").slice(0, 16);
+		const key = createHash("sha256").update(units.join(" ")).update(flags.join(" ")).update(JSON.stringify(CALIBRATION)).digest("hex").slice(0, 16);
 		const dir = join(CACHE, key);
 		const path = join(dir, "xsnap-worker");
 		if (existsSync(path)) return { path, reason: "" };
@@ -52,7 +65,7 @@ function build(): { path: string | null; reason: string } {
 		try {
 			const objects = units.map((unit, i) => {
 				const object = join(tmp, `${i}.o`);
-				const r = spawnSync("cc", [unit, ...flags, "-c", "-o", object], { encoding: "utf8" });
+				const r = spawnSync("cc", [calibrated(unit, tmp), ...flags, "-I", dirname(unit), "-c", "-o", object], { encoding: "utf8" });
 				if (r.status !== 0) throw new Error(`cc ${unit} failed: ${r.error?.message ?? r.stderr.slice(0, 2000)}`);
 				return object;
 			});
@@ -67,4 +80,17 @@ function build(): { path: string | null; reason: string } {
 	} catch (error) {
 		return { path: null, reason: (error as Error).message };
 	}
+}
+
+/** `unit`, or a copy of it in `dir` with its CALIBRATION edit; throws when the package text is not there once. */
+function calibrated(unit: string, dir: string): string {
+	const edit = CALIBRATION[basename(unit)];
+	if (edit === undefined) return unit;
+	const [from, to] = edit;
+	const source = readFileSync(unit, "utf8");
+	const at = source.indexOf(from);
+	if (at < 0 || source.indexOf(from, at + 1) >= 0) throw new Error(`calibration of ${basename(unit)}: "${from}" is not in it exactly once (another XS version?)`);
+	const copy = join(dir, basename(unit));
+	writeFileSync(copy, source.slice(0, at) + to + source.slice(at + from.length));
+	return copy;
 }
