@@ -150,20 +150,15 @@ export class FrameReader {
 						let at = this.controlLength;
 						for (let k = 0; k < count; k++) control[at++] = bytes[i + k];
 						this.controlLength = at;
-					} else if (this.#oversize) {
-						// skipped text is never checked: none of it reaches the user
+					} else {
+						// all of it, but for a message skipped past its head, whose text is never checked (none of it is delivered)
 						const buffer = this.buffer;
 						const at = this.#messageLength;
 						const room = buffer.length - at;
 						const keep = count < room ? count : room;
 						for (let k = 0; k < keep; k++) buffer[at + k] = bytes[i + k];
 						this.#messageLength = at + keep;
-					} else {
-						const buffer = this.buffer;
-						const at = this.#messageLength;
-						for (let k = 0; k < count; k++) buffer[at + k] = bytes[i + k];
-						this.#messageLength = at + count;
-						if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", VERBOSE ? "text is not UTF-8" : "text");
+						if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#oversize && !this.#utf8.feed(buffer, at, at + count)) return this.fail(i + count, INVALID_DATA, "bad-utf8", VERBOSE ? "text is not UTF-8" : "text");
 					}
 					i += count;
 					this.#remaining -= count;
@@ -211,18 +206,14 @@ export class FrameReader {
 			this.event = PONG;
 		} else if (opcode === 8) {
 			return this.close();
-		} else if (this.#fin && this.#oversize) {
-			this.binary = this.#messageOpcode === BINARY;
-			this.compressed = this.#messageCompressed;
-			this.oversizeLength = this.#messageTotal;
-			this.#messageOpcode = 0;
-			this.event = OVERSIZE;
 		} else if (this.#fin) {
-			if (this.#messageOpcode === TEXT && !this.#messageCompressed && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", VERBOSE ? "text ends inside a UTF-8 sequence" : "text end");
+			const oversize = this.#oversize;
+			if (this.#messageOpcode === TEXT && !this.#messageCompressed && !oversize && !this.#utf8.complete) return this.stop(INVALID_DATA, "bad-utf8", VERBOSE ? "text ends inside a UTF-8 sequence" : "text end");
 			this.binary = this.#messageOpcode === BINARY;
 			this.compressed = this.#messageCompressed;
 			this.#messageOpcode = 0;
-			this.event = MESSAGE;
+			this.oversizeLength = this.#messageTotal;
+			this.event = oversize ? OVERSIZE : MESSAGE;
 		} else {
 			return false;
 		}
