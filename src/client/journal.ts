@@ -35,7 +35,7 @@ import { bytesEqual } from "../protocol";
 import type { Bindings } from "./bindings";
 import type { PersistedQueues, Persistence, Settings } from "./config";
 import type { RequestQueue } from "./requestqueue";
-import { LEFT_RUNS, type RingJournal, type RowRing } from "./ring";
+import type { RingJournal, RowRing } from "./ring";
 import type { Session } from "./session";
 
 const MAGIC = 0x54574a31; // "TWJ1"
@@ -49,6 +49,8 @@ const END = 5;
 const RECORD = 8;
 /** A thing's encoded name as the block size counts it (a longer one still fits: the bound is twice the need). */
 const MAX_NAME = 260;
+/** Runs of journaled rows that left a ring, kept between two writes; more: the ring is written whole again. */
+const LEFT_RUNS = 4;
 const SCRATCH = 256;
 
 /** CRC-32 (IEEE 802.3, reflected 0xedb88320) four bits at a time: 16 words of table instead of 256. */
@@ -121,6 +123,29 @@ export class Journal implements RingJournal, PersistedQueues {
 		if (this.#due) return;
 		this.#due = true;
 		this.#hal.timers.schedule(this.#timer, this.#s.persistDelayMs);
+	}
+
+	/** A ring's row at `index` leaves: if the journal holds it, recorded as a run of rows that left (or, past LEFT_RUNS runs, the ring is written whole). */
+	leave(ring: RowRing, index: number): void {
+		if (index >= ring.journaled) return;
+		ring.journaled--;
+		const runs = ring.leftRuns;
+		const left = ring.left as Uint16Array;
+		if (runs > 0 && runs <= LEFT_RUNS && left[2 * runs - 2] === index && left[2 * runs - 1] < 0xffff) left[2 * runs - 1]++;
+		else if (runs < LEFT_RUNS) {
+			left[2 * runs] = index;
+			left[2 * runs + 1] = 1;
+			ring.leftRuns = runs + 1;
+		} else ring.leftRuns = LEFT_RUNS + 1;
+		this.changed();
+	}
+
+	/** A ring was cleared: the rows the journal held are gone, so it is written whole. */
+	cleared(ring: RowRing): void {
+		if (ring.journaled === 0) return;
+		ring.journaled = 0;
+		ring.leftRuns = LEFT_RUNS + 1;
+		this.changed();
 	}
 
 	/**

@@ -18,13 +18,18 @@
  */
 import { ByteWriter } from "../protocol";
 
-/** What a persisted ring tells of its changes (journal.ts): a row was added or a journaled one left. */
+/**
+ * What a persisted ring tells of its changes (journal.ts): a row was added, a row left, the ring was
+ * cleared. Which rows the journal holds, and which of them left, it keeps itself in the ring's fields:
+ * a ring that is not persisted carries none of that code.
+ */
 export interface RingJournal {
 	changed(): void;
+	/** The row at `index` (0: the oldest) leaves `ring`. */
+	leave(ring: RowRing, index: number): void;
+	/** Every row of `ring` left. */
+	cleared(ring: RowRing): void;
 }
-
-/** Runs of journaled rows that left, kept between two writes of the journal; more: the ring is written whole again. */
-export const LEFT_RUNS = 4;
 
 export class RowRing {
 	readonly capacity: number;
@@ -35,7 +40,7 @@ export class RowRing {
 	/**
 	 * When persisted: the journal, the rows at the head it holds, and those of them that left since it
 	 * last wrote, as runs (index among the journaled rows when it left, rows) in `left[0, 2 * leftRuns)`;
-	 * leftRuns > LEFT_RUNS: too many to say, the journal writes the ring whole again.
+	 * leftRuns > LEFT_RUNS (journal.ts): too many to say, the journal writes the ring whole again.
 	 */
 	journal: RingJournal | null = null;
 	journaled = 0;
@@ -179,11 +184,7 @@ export class RowRing {
 	/** Forget every row (not counted as dropped). */
 	clear(): void {
 		this.#head = this.#tail = this.#count = this.#used = this.#sent = this.#doubt = 0;
-		if (this.journaled > 0) {
-			this.journaled = 0;
-			this.leftRuns = LEFT_RUNS + 1;
-			if (this.journal !== null) this.journal.changed();
-		}
+		if (this.journal !== null) this.journal.cleared(this);
 	}
 
 	/** Drops the oldest row that is not kept to make room, and counts it. */
@@ -223,19 +224,9 @@ export class RowRing {
 		this.#count--;
 	}
 
-	/** The row at `index` leaves: the journal learns it if it holds it. */
+	/** The row at `index` leaves: the journal learns it. */
 	private leave(index: number): void {
-		if (index >= this.journaled) return;
-		this.journaled--;
-		const runs = this.leftRuns;
-		const left = this.left as Uint16Array;
-		if (runs > 0 && runs <= LEFT_RUNS && left[2 * runs - 2] === index && left[2 * runs - 1] < 0xffff) left[2 * runs - 1]++;
-		else if (runs < LEFT_RUNS) {
-			left[2 * runs] = index;
-			left[2 * runs + 1] = 1;
-			this.leftRuns = runs + 1;
-		} else this.leftRuns = LEFT_RUNS + 1;
-		if (this.journal !== null) this.journal.changed();
+		if (this.journal !== null) this.journal.leave(this, index);
 	}
 
 	/** Moves the queue to the start of the region. */
