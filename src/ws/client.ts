@@ -1,5 +1,5 @@
 import type { Hal, HalSocket, ProxyOptions, SocketOptions, TimerId, TlsOptions } from "../../hal/hal";
-import { ABNORMAL, INVALID_DATA, isValidCloseCode, NORMAL, notUtf8, POLICY_VIOLATION, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
+import { ABNORMAL, isValidCloseCode, NORMAL, notUtf8, POLICY_VIOLATION, TOO_BIG, WebSocketError, type WebSocketErrorKind } from "./error";
 import { CLOSE, ERROR, FrameReader, MESSAGE, OVERSIZE, PING, PONG } from "./frame-reader";
 import { frameHeaderSize, FrameWriter } from "./frame-writer";
 import { Handshake } from "./handshake";
@@ -22,8 +22,11 @@ export interface WebSocketExtension {
 	 * (frameAt, commitFrames); the TX buffer is claimed. Here, not in the client: a device has no extension.
 	 */
 	send(client: WebSocketClient, bytes: Uint8Array, offset: number, length: number, binary: boolean): void;
-	/** A received RSV1 message, inflated; throws a WebSocketError ("too-big", "protocol"). */
-	decompress(bytes: Uint8Array, offset: number, length: number): Uint8Array;
+	/**
+	 * A received RSV1 message: inflated (within maxMessageSize), checked if text, then delivered through
+	 * the client's onMessage, or the connection failed (client.fail: "too-big", "protocol", "bad-utf8").
+	 */
+	receive(client: WebSocketClient, message: Uint8Array, binary: boolean): void;
 	close(): void;
 }
 
@@ -469,7 +472,7 @@ export class WebSocketClient {
 			switch (reader.event) {
 				case MESSAGE:
 					this.#receivingSince = -1;
-					if (reader.compressed) this.inflated(reader.message, reader.binary);
+					if (reader.compressed) (this.#extension as WebSocketExtension).receive(this, reader.message, reader.binary);
 					else this.onMessage?.(reader.message, reader.binary);
 					break;
 				case OVERSIZE:
@@ -492,19 +495,6 @@ export class WebSocketClient {
 			}
 		}
 		if (this.#receivingSince < 0 && reader.receiving) this.#receivingSince = this.#hal.ticks();
-	}
-
-	/** A compressed message: inflated (within maxMessageSize), checked if text, then delivered. */
-	private inflated(message: Uint8Array, binary: boolean): void {
-		let bytes: Uint8Array;
-		try {
-			bytes = (this.#extension as WebSocketExtension).decompress(message, 0, message.length);
-		} catch (error) {
-			this.fail(error as WebSocketError);
-			return;
-		}
-		if (!binary && !this.isText(bytes, 0, bytes.length)) this.fail(new WebSocketError("bad-utf8", VERBOSE ? "text is not UTF-8" : "text", INVALID_DATA));
-		else this.onMessage?.(bytes, binary);
 	}
 
 	/** Answers the latest ping only (§5.5.3 allows it), echoing its payload. */
@@ -536,7 +526,7 @@ export class WebSocketClient {
 	}
 
 	/** Fail the connection (§7.1.7): a close frame with the code and the error's message, then the socket closes. */
-	private fail(error: WebSocketError): void {
+	fail(error: WebSocketError): void {
 		const reason = error.message;
 		if (this.#state !== OPEN) {
 			this.finish(error.code, reason, error);

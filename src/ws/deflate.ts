@@ -104,7 +104,19 @@ class PerMessageDeflate implements WebSocketExtension {
 		return out.subarray(0, out.length - TAIL.length);
 	}
 
-	decompress(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+	receive(client: WebSocketClient, message: Uint8Array, binary: boolean): void {
+		let bytes: Uint8Array;
+		try {
+			bytes = this.decompress(message, 0, message.length);
+		} catch (error) {
+			client.fail(error as WebSocketError);
+			return;
+		}
+		if (!binary && !client.isText(bytes, 0, bytes.length)) client.fail(new WebSocketError("bad-utf8", "text is not UTF-8", INVALID_DATA));
+		else client.onMessage?.(bytes, binary);
+	}
+
+	private decompress(bytes: Uint8Array, offset: number, length: number): Uint8Array {
 		const input = new Uint8Array(length + TAIL.length);
 		input.set(bytes.subarray(offset, offset + length), 0);
 		input.set(TAIL, length);
