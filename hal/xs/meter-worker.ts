@@ -72,6 +72,20 @@ const PATCHES: ReadonlyArray<[string, string]> = [
 ];
 
 /**
+ * `source` with each [from, to] edit made; an Error naming `file` when a `from` is not in it exactly
+ * once (another version of the package: the edit would go nowhere, or somewhere unmeant).
+ */
+export function patched(source: string, edits: ReadonlyArray<readonly [string, string]>, file: string): string {
+	let text = source;
+	for (const [from, to] of edits) {
+		const at = text.indexOf(from);
+		if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${file} does not contain ${JSON.stringify(from)} exactly once`);
+		text = text.slice(0, at) + to + text.slice(at + from.length);
+	}
+	return text;
+}
+
+/**
  * The C flags of the package's own xsnap-worker build (its build.config.env and makefile), with XS's
  * debugger and metering (what the package ships) or without both (a release XS, as on a device).
  */
@@ -104,11 +118,7 @@ export function meterWorkerProblem(): string {
 function build(): { path: string | null; reason: string } {
 	try {
 		const version = JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).version as string;
-		let main = readFileSync(join(SOURCES, "xsnap-worker.c"), "utf8");
-		for (const [from, to] of PATCHES) {
-			if (!main.includes(from)) return { path: null, reason: `xsnap-worker.c ${version} no longer contains ${from}` };
-			main = main.replace(from, to);
-		}
+		const main = patched(readFileSync(join(SOURCES, "xsnap-worker.c"), "utf8"), PATCHES, `xsnap-worker.c ${version}`);
 		if (!existsSync(OBJECTS)) return { path: null, reason: `no release objects in ${OBJECTS}` };
 		const objects = readdirSync(OBJECTS)
 			.filter((name) => name.endsWith(".o") && name !== "xsnap-worker.o")

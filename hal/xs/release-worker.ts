@@ -20,15 +20,15 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { OBJECTS, PACKAGE, xsnapFlags } from "./meter-worker";
+import { OBJECTS, PACKAGE, patched, xsnapFlags } from "./meter-worker";
 
 const CACHE = fileURLToPath(new URL("../../node_modules/.cache/xsnap-release/", import.meta.url));
 /** Where the package's objects come from, outside the XS sources directory. */
 const SOURCE_DIRS = ["moddable/xs/sources", "xsnap-native/xsnap/sources", "moddable/modules/data/base64", "moddable/modules/data/text/decoder", "moddable/modules/data/text/encoder"];
 
-/** Source edits that make the package's XS behave as Moddable SDK 8.2.3's on the measured paths: file -> [package text, SDK text]. */
-const CALIBRATION: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
-	"xsDataView.c": Object.freeze(["if (dispatch == sourceDispatch) {", "if (dispatch->value.typedArray.dispatch == sourceDispatch->value.typedArray.dispatch) {"] as const),
+/** Source edits that make the package's XS behave as Moddable SDK 8.2.3's on the measured paths: file -> [[package text, SDK text]]. */
+const CALIBRATION: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>> = Object.freeze({
+	"xsDataView.c": [["if (dispatch == sourceDispatch) {", "if (dispatch->value.typedArray.dispatch == sourceDispatch->value.typedArray.dispatch) {"]],
 });
 
 let built: { path: string | null; reason: string } | null = null;
@@ -82,15 +82,11 @@ function build(): { path: string | null; reason: string } {
 	}
 }
 
-/** `unit`, or a copy of it in `dir` with its CALIBRATION edit; throws when the package text is not there once. */
+/** `unit`, or a copy of it in `dir` with its CALIBRATION edits; throws when the package text is not there once. */
 function calibrated(unit: string, dir: string): string {
-	const edit = CALIBRATION[basename(unit)];
-	if (edit === undefined) return unit;
-	const [from, to] = edit;
-	const source = readFileSync(unit, "utf8");
-	const at = source.indexOf(from);
-	if (at < 0 || source.indexOf(from, at + 1) >= 0) throw new Error(`calibration of ${basename(unit)}: "${from}" is not in it exactly once (another XS version?)`);
+	const edits = CALIBRATION[basename(unit)];
+	if (edits === undefined) return unit;
 	const copy = join(dir, basename(unit));
-	writeFileSync(copy, source.slice(0, at) + to + source.slice(at + from.length));
+	writeFileSync(copy, patched(readFileSync(unit, "utf8"), edits, `calibration of ${basename(unit)}`));
 	return copy;
 }
