@@ -90,6 +90,13 @@ function sourceOf(manifestDir: string, path: string): string | null {
 	return null;
 }
 
+/** [specifier, path, platform] of every mapped module: "*" for those mapped everywhere, "esp32" for the esp32-only ones. */
+function byPlatform(everywhere: ReadonlyMap<string, string>, esp32: ReadonlyMap<string, string>): Array<[string, string, string]> {
+	const mapped: Array<[string, string, string]> = [...everywhere].map(([specifier, path]) => [specifier, path, "*"]);
+	for (const [specifier, path] of esp32) mapped.push([specifier, path, "esp32"]);
+	return mapped;
+}
+
 const manifest = load("manifest.json");
 const modules = localModules(manifest);
 /** The modules mapped on esp32 only (its "platforms" entry), by specifier. */
@@ -110,9 +117,7 @@ test("every local module path exists, or is a device bundle that npm run build w
 
 test("every module the device code imports is provided, on every platform it is mapped for, by this manifest or an SDK manifest it includes", () => {
 	const includes = new Set(manifest.include);
-	const mapped: Array<[string, string, string]> = [...modules].map(([specifier, path]) => [specifier, path, "*"]);
-	for (const [specifier, path] of esp32Modules) mapped.push([specifier, path, "esp32"]);
-	for (const [specifier, path, platform] of mapped) {
+	for (const [specifier, path, platform] of byPlatform(modules, esp32Modules)) {
 		const file = sourceOf(".", path);
 		if (file === null || path.startsWith("./build/")) continue;
 		for (const imported of valueImports(readFileSync(file, "utf8"))) {
@@ -218,9 +223,7 @@ for (const [example, library] of EXAMPLES) test(`examples/${example} and the lib
 	assert.ok(app.include?.includes("../../" + library), "the example includes the library manifest, as an app includes mqtt/manifest.json");
 	const { modules, esp32, sdkIncludes, preload, local } = provided(`examples/${example}/manifest.json`);
 	for (const path of local) assert.ok(existsSync(join(root, path)), path);
-	const mapped: Array<[string, string, string]> = [...modules].map(([specifier, path]) => [specifier, path, "*"]);
-	for (const [specifier, path] of esp32) mapped.push([specifier, path, "esp32"]);
-	for (const [specifier, path, platform] of mapped) {
+	for (const [specifier, path, platform] of byPlatform(modules, esp32)) {
 		const bundle = /\/build\/dist\/([\w-]+)$/.exec(path);
 		if (bundle !== null) {
 			assert.ok(deviceEntries[bundle[1]] !== undefined, `"${specifier}" maps ${path}, which no device entry builds`);
